@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+using BucketGuard.Core.Acls;
+using BucketGuard.Core.Policies;
+
+namespace BucketGuard.Core.Events;
+
+/// <summary>What kind of exposure-relevant change a CloudTrail event records.</summary>
+public enum ChangeKind
+{
+    /// <summary>Not an S3 call that changes who can reach a bucket; see <see cref="BucketChange.NotBucketChangeReason"/>.</summary>
+    NotBucketChange,
+    BucketCreated,
+    BucketAclChanged,
+    BucketPolicyChanged,
+    BucketPolicyDeleted,
+    BucketPublicAccessBlockChanged,
+    BucketPublicAccessBlockDeleted,
+    OwnershipControlsChanged,
+    OwnershipControlsDeleted,
+    BucketTaggingChanged,
+    BucketTaggingDeleted,
+    AccountPublicAccessBlockChanged,
+    AccountPublicAccessBlockDeleted,
+
+    /// <summary>An object's ACL: exposes one object, not the bucket; reported, never a reason to lock the bucket.</summary>
+    ObjectAclChanged,
+}
+
+/// <summary>Who made the call, from CloudTrail's userIdentity.</summary>
+public sealed record Actor(string? Type, string? Arn, string? AccountId, string? PrincipalId, string? AccessKeyId, string? SessionIssuerArn, string? InvokedBy)
+{
+    public static readonly Actor Unknown = new(null, null, null, null, null, null, null);
+
+    public override string ToString() => Arn ?? InvokedBy ?? PrincipalId ?? Type ?? "unknown";
+}
+
+public sealed record Tag(string Key, string Value);
+
+/// <summary>One S3 control-plane call, as recorded by CloudTrail and delivered by EventBridge: who did what
+/// to which bucket, from where, whether it failed, and the ACL, policy, Block Public Access configuration,
+/// ownership or tags it asked for. BucketGuard decides on the bucket's real state; this says what to re-read
+/// and whom to tell.</summary>
+public sealed record BucketChange(
+    ChangeKind Kind,
+    string EventName,
+    string? EventId,
+    string? EventSource,
+    string? Account,
+    string? Region,
+    string? Bucket,
+    string? ObjectKey,
+    string? EventTimeText,
+    DateTimeOffset? EventTime,
+    Actor Actor,
+    string? SourceIp,
+    string? UserAgent,
+    string? ErrorCode,
+    string? ErrorMessage,
+    AccessControlList? RequestedAcl,
+    PolicyDocument? RequestedPolicy,
+    PublicAccessBlock? RequestedPublicAccessBlock,
+    string? RequestedObjectOwnership,
+    ImmutableArray<Tag>? RequestedTags,
+    string? RequestProblem,
+    string? NotBucketChangeReason)
+{
+    /// <summary>The call was refused (errorCode set), so it changed nothing.</summary>
+    public bool Failed => !string.IsNullOrEmpty(ErrorCode);
+
+    public bool IsAccountLevel => Kind is ChangeKind.AccountPublicAccessBlockChanged or ChangeKind.AccountPublicAccessBlockDeleted;
+}
