@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BucketGuard.Cli;
+
+namespace BucketGuard.Tests;
+
+public sealed class CheckCommandTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("bucketguard-check-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private string Write(string name, string content)
+    {
+        var path = Path.Combine(folder, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static (int Exit, string Output, string Errors) Run(bool json, params string[] paths)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var exit = CheckCommand.Run(paths, json, output, errors);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    [Fact]
+    public void Nothing_public_exits_zero()
+    {
+        var path = Write("private.json", Policies.Allow(new System.Text.Json.Nodes.JsonObject { ["AWS"] = "arn:aws:iam::111122223333:root" }, "s3:*"));
+
+        Assert.Equal(0, Run(false, path).Exit);
+    }
+
+    [Fact]
+    public void A_public_policy_exits_one_and_explains_the_finding_in_words()
+    {
+        var path = Write("public.json", Policies.Everyone("s3:PutObject"));
+
+        var (exit, output, _) = Run(false, path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("PUBLIC (write)", output, StringComparison.Ordinal);
+        Assert.Contains("Statement 1 (Sid \"S1\"): * may s3:PutObject [write]", output, StringComparison.Ordinal);
+        Assert.Contains("why: Principal * (anyone, including anonymous users) with no limiting condition", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unreadable_input_exits_two_and_says_which_and_why_even_beside_a_public_one()
+    {
+        var broken = Write("broken.json", "{\"Statement\": [");
+        var pub = Write("public.json", Policies.Everyone());
+
+        var (exit, _, errors) = Run(false, broken, pub, Path.Combine(folder, "missing.json"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("broken.json is not valid JSON", errors, StringComparison.Ordinal);
+        Assert.Contains("missing.json: no such file or folder", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_folder_is_checked_file_by_file_including_xml_and_nested_folders_but_not_other_files()
+    {
+        Write("a/policy.json", Policies.Everyone());
+        Write("b/acl.xml", """<AccessControlPolicy><AccessControlList><Grant><Grantee><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>""");
+        Write("notes.txt", "not an input");
+
+        var (exit, output, _) = Run(true, folder);
+
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(1, exit);
+        Assert.Equal(["policy", "acl"], lines.Select(l => l.GetProperty("kind").GetString()));
+        Assert.All(lines, l => Assert.True(l.GetProperty("public").GetBoolean()));
+    }
+
+    [Fact]
+    public void An_empty_folder_is_a_problem_not_a_clean_bill_of_health()
+    {
+        Assert.Equal(2, Run(false, folder).Exit);
+    }
+
+    [Fact]
+    public void Json_output_for_an_event_says_the_event_the_bucket_and_that_the_call_failed()
+    {
+        var path = Write("event.json", """
+            {"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{"eventSource":"s3.amazonaws.com",
+             "eventName":"PutBucketAcl","errorCode":"AccessDenied","requestParameters":{"bucketName":"reports","x-amz-acl":"public-read"}}}
+            """);
+
+        var (exit, output, _) = Run(true, path);
+
+        var line = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("event", line.GetProperty("kind").GetString());
+        Assert.Equal("PutBucketAcl", line.GetProperty("eventName").GetString());
+        Assert.Equal("reports", line.GetProperty("bucket").GetString());
+        Assert.True(line.GetProperty("failed").GetBoolean());
+        Assert.True(line.GetProperty("public").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, line.GetProperty("error").ValueKind);
+        Assert.Equal("AllUsers", line.GetProperty("findings")[0].GetProperty("principal").GetString());
+
+        // The request was public, but the call was refused: nothing was exposed.
+        Assert.Equal(0, exit);
+    }
+
+    [Fact]
+    public void A_corpus_item_with_block_public_access_context_reports_the_effect_too()
+    {
+        var path = Write("item.json", """
+            {"acl":{"canned":"public-read"},"context":{"public_access_block":{"bucket":{"IgnorePublicAcls":true}}}}
+            """);
+
+        var line = JsonDocument.Parse(Run(true, path).Output).RootElement;
+
+        Assert.True(line.GetProperty("public").GetBoolean());
+        Assert.False(line.GetProperty("publicInEffect").GetBoolean());
+        Assert.Equal("IgnorePublicAcls (bucket)", line.GetProperty("findings")[0].GetProperty("neutralisedBy").GetString());
+    }
+
+    [Fact]
+    public void The_built_tool_runs_as_a_user_runs_it_on_the_bundled_sample_events()
+    {
+        var tool = Path.Combine(AppContext.BaseDirectory, "bucketguard.dll");
+        var events = Path.Combine(Corpus.RepositoryRoot, "events");
+        var start = new ProcessStartInfo("dotnet", [tool, "check", events]) { RedirectStandardOutput = true, RedirectStandardError = true };
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("putbucketacl-public-read.json: event PutBucketAcl on bucket", output, StringComparison.Ordinal);
+        Assert.Contains("AllUsers is anyone on the internet", output, StringComparison.Ordinal);
+        Assert.Contains("putbucketpolicy-org-only.json: event PutBucketPolicy", output, StringComparison.Ordinal);
+    }
+}
