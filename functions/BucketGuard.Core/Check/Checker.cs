@@ -37,7 +37,7 @@ public static class Checker
             case JsonValueKind.String when CannedAcl.IsName(root.GetString()!):
                 return FromAcl(path, CannedAcl.Expand(root.GetString()!), AclTarget.Bucket, null);
             case JsonValueKind.String:
-                return FromPolicy(path, PolicyParser.Parse(root), null);
+                return FromPolicy(path, PolicyEvaluator.Evaluate(root), null);
             case JsonValueKind.Object:
                 break;
             default:
@@ -52,7 +52,7 @@ public static class Checker
         var protection = root.TryGet("context", out var context) ? ProtectionFrom(context) : null;
         if (root.TryGet("policy", out var policy))
         {
-            return FromPolicy(path, PolicyParser.Parse(policy), protection);
+            return FromPolicy(path, PolicyEvaluator.Evaluate(policy), protection);
         }
 
         if (root.TryGet("acl", out var acl))
@@ -62,7 +62,7 @@ public static class Checker
 
         if (root.TryGet("Statement", out _))
         {
-            return FromPolicy(path, PolicyParser.Parse(root), null);
+            return FromPolicy(path, PolicyEvaluator.Evaluate(root), null);
         }
 
         var parsedAcl = AclParser.Parse(root);
@@ -71,16 +71,10 @@ public static class Checker
             : CheckResult.Failure(path, null, "not a bucket policy (no Statement), an ACL (no Grants, AccessControlPolicy or canned name) or an EventBridge event (no detail)");
     }
 
-    private static CheckResult FromPolicy(string path, Parsed<PolicyDocument> policy, BucketProtection? protection)
-    {
-        if (!policy.Ok)
-        {
-            return CheckResult.Failure(path, InputKind.Policy, policy.Error!);
-        }
-
-        var exposure = PolicyEvaluator.Evaluate(policy.Value!);
-        return Evaluated(path, InputKind.Policy, exposure, protection);
-    }
+    private static CheckResult FromPolicy(string path, Parsed<Exposure> evaluated, BucketProtection? protection) =>
+        evaluated.Ok
+            ? Evaluated(path, InputKind.Policy, evaluated.Value!, protection)
+            : CheckResult.Failure(path, InputKind.Policy, evaluated.Error!);
 
     private static CheckResult FromAcl(string path, Parsed<AccessControlList> acl, AclTarget target, BucketProtection? protection)
     {
@@ -118,9 +112,12 @@ public static class Checker
         }
 
         Exposure? exposure = null;
+        var problem = change.RequestProblem;
         if (change.RequestedPolicy is { } policy)
         {
-            exposure = PolicyEvaluator.Evaluate(policy);
+            var evaluated = PolicyEvaluator.Evaluate(policy);
+            exposure = evaluated.Value;
+            problem ??= evaluated.Error is null ? null : $"the requested bucketPolicy: {evaluated.Error}";
         }
         else if (change.RequestedAcl is { } acl)
         {
@@ -132,7 +129,7 @@ public static class Checker
         }
 
         notes.AddRange(Describe(change));
-        return new CheckResult(path, InputKind.Event, exposure?.IsPublic, exposure, change.RequestProblem, change, null, notes.ToImmutable());
+        return new CheckResult(path, InputKind.Event, exposure?.IsPublic, exposure, problem, change, null, notes.ToImmutable());
     }
 
     private static IEnumerable<string> Describe(BucketChange change)

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using BucketGuard.Core.Acls;
-using BucketGuard.Core.Policies;
 
 namespace BucketGuard.Core.Events;
 
@@ -39,7 +38,7 @@ public sealed record Tag(string Key, string Value);
 /// <summary>One S3 control-plane call, as recorded by CloudTrail and delivered by EventBridge: who did what
 /// to which bucket, from where, whether it failed, and the ACL, policy, Block Public Access configuration,
 /// ownership or tags it asked for. BucketGuard decides on the bucket's real state; this says what to re-read
-/// and whom to tell.</summary>
+/// and whom to tell. RequestedPolicy is the policy's JSON text, evaluated by PolicyEvaluator.</summary>
 public sealed record BucketChange(
     ChangeKind Kind,
     string EventName,
@@ -57,7 +56,7 @@ public sealed record BucketChange(
     string? ErrorCode,
     string? ErrorMessage,
     AccessControlList? RequestedAcl,
-    PolicyDocument? RequestedPolicy,
+    string? RequestedPolicy,
     PublicAccessBlock? RequestedPublicAccessBlock,
     string? RequestedObjectOwnership,
     ImmutableArray<Tag>? RequestedTags,

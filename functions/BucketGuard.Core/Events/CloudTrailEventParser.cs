@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Json;
-using BucketGuard.Core.Policies;
 
 namespace BucketGuard.Core.Events;
 
@@ -109,7 +108,7 @@ public static class CloudTrailEventParser
 
         string? problem = null;
         AccessControlList? acl = null;
-        PolicyDocument? policy = null;
+        string? policy = null;
         PublicAccessBlock? publicAccessBlock = null;
         string? ownership = null;
         ImmutableArray<Tag>? tags = null;
@@ -217,17 +216,30 @@ public static class CloudTrailEventParser
         return null;
     }
 
-    private static PolicyDocument? RequestedPolicy(JsonElement parameters, out string? problem)
+    /// <summary>The requested policy as JSON text (CloudTrail records it as an object, some tools as a string).</summary>
+    private static string? RequestedPolicy(JsonElement parameters, out string? problem)
     {
+        problem = null;
         if (!parameters.TryGet("bucketPolicy", out var element) || element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
         {
             problem = "the event carries no bucketPolicy";
             return null;
         }
 
-        var parsed = PolicyParser.Parse(element);
-        problem = parsed.Error is null ? null : $"the requested bucketPolicy: {parsed.Error}";
-        return parsed.Value;
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            return element.GetRawText();
+        }
+
+        var text = element.GetString()!;
+        if (!JsonRead.TryParse(text, out var document, out var error))
+        {
+            problem = $"the requested bucketPolicy is a string that is {error}";
+            return null;
+        }
+
+        document!.Dispose();
+        return text;
     }
 
     private static string? RequestedOwnership(JsonElement parameters) =>

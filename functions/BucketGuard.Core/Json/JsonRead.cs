@@ -63,21 +63,9 @@ public static class JsonRead
     public static string? TextOf(this JsonElement element, string name) =>
         element.TryGet(name, out var value) ? value.Text() : null;
 
-    /// <summary>A value that may be a scalar or a list, as the list of its items.</summary>
-    public static IEnumerable<JsonElement> OneOrMany(this JsonElement element)
-    {
-        if (element.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var item in element.EnumerateArray())
-            {
-                yield return item;
-            }
-        }
-        else if (element.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
-        {
-            yield return element;
-        }
-    }
+    /// <summary>A value that may be a scalar or a list, as the list of its items (null and missing: none).
+    /// A struct enumerable, so hot loops over policies allocate nothing.</summary>
+    public static Items OneOrMany(this JsonElement element) => new(element);
 
     /// <summary>Scalars (or a list of scalars) as strings; null when any item is not a scalar.</summary>
     public static List<string>? Strings(this JsonElement element)
@@ -163,5 +151,63 @@ public static class JsonRead
         }
 
         return message.Trim();
+    }
+
+    public readonly struct Items(JsonElement element) : IEnumerable<JsonElement>
+    {
+        public Enumerator GetEnumerator() => new(element);
+
+        IEnumerator<JsonElement> IEnumerable<JsonElement>.GetEnumerator() => GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    public struct Enumerator : IEnumerator<JsonElement>
+    {
+        private readonly JsonElement single;
+        private readonly bool isArray;
+        private JsonElement.ArrayEnumerator array;
+        private int state;
+
+        public Enumerator(JsonElement element)
+        {
+            isArray = element.ValueKind == JsonValueKind.Array;
+            array = isArray ? element.EnumerateArray() : default;
+            single = element;
+            state = isArray || element.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? 1 : 0;
+        }
+
+        public JsonElement Current { get; private set; }
+
+        readonly object System.Collections.IEnumerator.Current => Current;
+
+        public bool MoveNext()
+        {
+            if (isArray)
+            {
+                if (array.MoveNext())
+                {
+                    Current = array.Current;
+                    return true;
+                }
+
+                return false;
+            }
+
+            if (state == 0)
+            {
+                state = 1;
+                Current = single;
+                return true;
+            }
+
+            return false;
+        }
+
+        public void Reset() => throw new NotSupportedException();
+
+        public readonly void Dispose()
+        {
+        }
     }
 }
