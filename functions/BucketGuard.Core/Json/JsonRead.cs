@@ -133,10 +133,21 @@ public static class JsonRead
         catch (JsonException ex)
         {
             document = null;
-            error = string.Create(CultureInfo.InvariantCulture, $"not valid JSON (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}): {FirstSentence(ex.Message)}");
+            error = Describe(ex);
             return false;
         }
     }
+
+    /// <summary>"not valid JSON (line L, byte B): reason", for a parser's exception.</summary>
+    public static string Describe(JsonException ex) =>
+        string.Create(CultureInfo.InvariantCulture, $"not valid JSON (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}): {FirstSentence(ex.Message)}");
+
+    public static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        AllowTrailingCommas = true,
+        CommentHandling = JsonCommentHandling.Skip,
+        MaxDepth = 64,
+    };
 
     private static string FirstSentence(string message)
     {

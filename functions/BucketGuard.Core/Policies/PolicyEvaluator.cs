@@ -13,11 +13,12 @@ namespace BucketGuard.Core.Policies;
 /// public unless every Allow statement grants only to fixed principals, or is limited by a condition that pins
 /// one of a short list of keys to fixed values. This is the one place that rule is written.
 ///
-/// It reads every shape S3 accepts and CloudTrail records (Statement, Action, principal values as one value or
-/// a list; Version missing or 2008-10-17; condition values as strings, numbers, booleans or lists; the policy as
-/// a JSON string) straight from the parsed document, in one pass. Decisions are taken on the raw UTF-8 values
-/// without allocating; words are only built for what is reported. That keeps evaluating within 1.5x the cost
-/// of parsing (see tests/BucketGuard.Benchmarks). Structural faults come back as an error, never an exception.</summary>
+/// It reads every shape S3 accepts and CloudTrail records (Statement, Action and principal values as one value
+/// or a list; keys in any case; Version missing or 2008-10-17; condition values as strings, numbers, booleans or
+/// lists; the whole policy as a JSON string) in one forward pass of Utf8JsonReader. Each statement's values are
+/// remembered as positions in the input; verdicts are taken on those UTF-8 bytes, and words are built only for
+/// what is reported. That keeps evaluating within 1.5x the cost of merely parsing the policy into a JsonDocument
+/// (tests/BucketGuard.Benchmarks). Structural faults come back as an error, never an exception.</summary>
 public static class PolicyEvaluator
 {
     /// <summary>Condition keys whose fixed values AWS accepts as limiting who can use a grant (aws:SourceIp is
@@ -52,123 +53,250 @@ public static class PolicyEvaluator
         BroadCidr,
     }
 
+    private enum Key
+    {
+        Other,
+        Sid,
+        Effect,
+        Principal,
+        NotPrincipal,
+        Action,
+        NotAction,
+        Condition,
+    }
+
+    /// <summary>Where a value sits in the input (a string's bytes without quotes, or a number's or boolean's
+    /// text); Unescaped holds the value instead when the JSON used escapes (rare).</summary>
+    private readonly record struct Ref(int Start, int Length, string? Unescaped);
+
+    private readonly record struct PrincipalRef(Ref Type, Ref Value, bool Star);
+
+    private readonly record struct ClauseRef(Ref Operator, Ref Key, int FirstValue, int ValueCount);
+
+    /// <summary>Per-thread scratch lists, reused for every statement so that evaluating allocates only what it reports.</summary>
+    private sealed class Scratch
+    {
+        public readonly List<PrincipalRef> Principals = new(8);
+        public readonly List<Ref> Actions = new(8);
+        public readonly List<ClauseRef> Clauses = new(8);
+        public readonly List<Ref> Values = new(16);
+
+        public void Clear()
+        {
+            Principals.Clear();
+            Actions.Clear();
+            Clauses.Clear();
+            Values.Clear();
+        }
+    }
+
+    [ThreadStatic]
+    private static Scratch? scratch;
+
     public static Parsed<Exposure> Evaluate(string json)
     {
-        if (!JsonRead.TryParse(json, out var document, out var error))
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
+        try
         {
-            return Parsed<Exposure>.Failure($"the policy is {error}");
+            var length = Encoding.UTF8.GetBytes(json, rented);
+            return Evaluate(rented.AsSpan(0, length), wrapped: false);
         }
-
-        using (document)
+        finally
         {
-            return Evaluate(document!.RootElement);
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
-    public static Parsed<Exposure> Evaluate(JsonElement root)
+    public static Parsed<Exposure> Evaluate(JsonElement policy) => policy.ValueKind switch
     {
-        if (root.ValueKind == JsonValueKind.String)
+        JsonValueKind.String => EvaluateWrapped(policy.GetString()!),
+        JsonValueKind.Object => Evaluate(JsonMarshal.GetRawUtf8Value(policy), wrapped: false),
+        _ => Parsed<Exposure>.Failure($"a policy must be a JSON object, not {JsonRead.Describe(policy.ValueKind)}"),
+    };
+
+    /// <summary>A policy carried as a JSON string inside JSON (CloudTrail and some tools do this).</summary>
+    private static Parsed<Exposure> EvaluateWrapped(string inner)
+    {
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(inner.Length));
+        try
         {
-            // CloudTrail and some tools carry the policy as a JSON string inside JSON.
-            if (!JsonRead.TryParse(root.GetString()!, out var inner, out var error))
-            {
-                return Parsed<Exposure>.Failure($"the policy is a string that is {error}");
-            }
-
-            using (inner)
-            {
-                return inner!.RootElement.ValueKind == JsonValueKind.String
-                    ? Parsed<Exposure>.Failure("the policy is a string holding another string, not a policy")
-                    : Evaluate(inner.RootElement);
-            }
+            var length = Encoding.UTF8.GetBytes(inner, rented);
+            return Evaluate(rented.AsSpan(0, length), wrapped: true);
         }
-
-        if (root.ValueKind != JsonValueKind.Object)
+        finally
         {
-            return Parsed<Exposure>.Failure($"a policy must be a JSON object, not {JsonRead.Describe(root.ValueKind)}");
+            ArrayPool<byte>.Shared.Return(rented);
         }
-
-        if (!root.TryGet("Statement", out var statements))
-        {
-            return Parsed<Exposure>.Failure("the policy has no Statement");
-        }
-
-        Finding[]? findings = null;
-        string[]? notes = null;
-        int findingCount = 0, noteCount = 0, index = 0;
-        foreach (var statement in statements.OneOrMany())
-        {
-            var problem = EvaluateStatement(statement, index, ref findings, ref findingCount, ref notes, ref noteCount);
-            if (problem is not null)
-            {
-                return Parsed<Exposure>.Failure($"statement {index + 1}: {problem}");
-            }
-
-            index++;
-        }
-
-        if (index == 0)
-        {
-            return Parsed<Exposure>.Failure("the policy's Statement list is empty");
-        }
-
-        return Parsed<Exposure>.Success(findings is null && notes is null
-            ? Exposure.NotPublic
-            : new Exposure(Exact(findings, findingCount), Exact(notes, noteCount)));
     }
 
-    /// <summary>Evaluates one statement; returns a structural problem, or null.</summary>
-    private static string? EvaluateStatement(JsonElement statement, int index, ref Finding[]? findings, ref int findingCount, ref string[]? notes, ref int noteCount)
+    private static Parsed<Exposure> Evaluate(ReadOnlySpan<byte> json, bool wrapped)
     {
-        if (statement.ValueKind != JsonValueKind.Object)
+        try
         {
-            return $"a statement must be an object, not {JsonRead.Describe(statement.ValueKind)}";
-        }
-
-        JsonElement sid = default, effect = default, principal = default, action = default, condition = default;
-        bool notPrincipal = false, notAction = false, hasPrincipal = false, hasAction = false;
-        foreach (var property in statement.EnumerateObject())
-        {
-            switch (PropertyKey(property))
+            var reader = new Utf8JsonReader(json, JsonRead.ReaderOptions);
+            if (!reader.Read())
             {
-                case "Sid": sid = property.Value; break;
-                case "Effect": effect = property.Value; break;
-                case "Principal": principal = property.Value; hasPrincipal = true; break;
-                case "NotPrincipal" when !hasPrincipal: principal = property.Value; notPrincipal = hasPrincipal = true; break;
-                case "Action": action = property.Value; notAction = false; hasAction = true; break;
-                case "NotAction" when !hasAction: action = property.Value; notAction = hasAction = true; break;
-                case "Condition": condition = property.Value; break;
+                return Parsed<Exposure>.Failure(wrapped ? "the policy is an empty string" : "the policy is empty");
             }
-        }
 
-        bool allow;
-        if (effect.ValueKind == JsonValueKind.String && (effect.ValueEquals("Allow"u8) || effect.ValueEquals("Deny"u8)))
-        {
-            allow = effect.ValueEquals("Allow"u8);
-        }
-        else if (effect.Text() is { } text && (text.Equals("Allow", StringComparison.OrdinalIgnoreCase) || text.Equals("Deny", StringComparison.OrdinalIgnoreCase)))
-        {
-            allow = text.Equals("Allow", StringComparison.OrdinalIgnoreCase);
-        }
-        else
-        {
-            return effect.ValueKind == JsonValueKind.Undefined ? "no Effect" : $"Effect \"{effect.Text() ?? effect.GetRawText()}\" is neither Allow nor Deny";
-        }
-
-        if (hasPrincipal && principal.ValueKind is not (JsonValueKind.String or JsonValueKind.Object))
-        {
-            return $"Principal must be \"*\" or an object, not {JsonRead.Describe(principal.ValueKind)}";
-        }
-
-        if (hasPrincipal && principal.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var type in principal.EnumerateObject())
+            if (reader.TokenType == JsonTokenType.String)
             {
-                if (!AreStrings(type.Value))
+                if (wrapped)
                 {
-                    return $"Principal {type.Name} must be a string or a list of strings";
+                    return Parsed<Exposure>.Failure("the policy is a string holding another string, not a policy");
+                }
+
+                var inner = reader.GetString()!;
+                ReadToEnd(ref reader);
+                return EvaluateWrapped(inner);
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                var kind = TokenKind(reader.TokenType);
+                reader.Skip();
+                ReadToEnd(ref reader);
+                return Parsed<Exposure>.Failure($"a policy must be a JSON object, not {kind}");
+            }
+
+            Finding[]? findings = null;
+            string[]? notes = null;
+            int findingCount = 0, noteCount = 0, statementCount = 0;
+            var sawStatement = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (sawStatement || !NameIs(ref reader, "Statement"u8))
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
+
+                sawStatement = true;
+                reader.Read();
+                var single = reader.TokenType != JsonTokenType.StartArray;
+                while (single || (reader.Read() && reader.TokenType != JsonTokenType.EndArray))
+                {
+                    if (single && reader.TokenType == JsonTokenType.Null)
+                    {
+                        break; // "Statement": null holds no statements
+                    }
+
+                    var problem = EvaluateStatement(ref reader, json, statementCount, ref findings, ref findingCount, ref notes, ref noteCount);
+                    if (problem is not null)
+                    {
+                        return Parsed<Exposure>.Failure($"statement {statementCount + 1}: {problem}");
+                    }
+
+                    statementCount++;
+                    if (single)
+                    {
+                        break;
+                    }
                 }
             }
+
+            ReadToEnd(ref reader);
+            if (!sawStatement)
+            {
+                return Parsed<Exposure>.Failure("the policy has no Statement");
+            }
+
+            if (statementCount == 0)
+            {
+                return Parsed<Exposure>.Failure("the policy's Statement list is empty");
+            }
+
+            return Parsed<Exposure>.Success(findings is null && notes is null
+                ? Exposure.NotPublic
+                : new Exposure(Exact(findings, findingCount), Exact(notes, noteCount)));
+        }
+        catch (JsonException ex)
+        {
+            return Parsed<Exposure>.Failure((wrapped ? "the policy is a string that is " : "the policy is ") + JsonRead.Describe(ex));
+        }
+    }
+
+    /// <summary>Reads one statement (the reader is on its first token) and judges it; returns a structural problem, or null.</summary>
+    private static string? EvaluateStatement(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, int index, ref Finding[]? findings, ref int findingCount, ref string[]? notes, ref int noteCount)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            var kind = TokenKind(reader.TokenType);
+            reader.Skip();
+            return $"a statement must be an object, not {kind}";
+        }
+
+        var s = scratch ??= new Scratch();
+        s.Clear();
+        Ref sid = default;
+        Ref effectText = default;
+        int effect = -1; // 1 Allow, 0 Deny, -1 missing, -2 something else
+        bool hasPrincipal = false, notPrincipal = false, hasAction = false, notAction = false, broad = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = StatementKey(ref reader);
+            reader.Read();
+            switch (key)
+            {
+                case Key.Sid:
+                    sid = reader.TokenType == JsonTokenType.String ? RefOf(ref reader) : default;
+                    reader.Skip();
+                    break;
+                case Key.Effect:
+                    effectText = IsScalar(reader.TokenType) ? RefOf(ref reader) : new Ref(0, 0, TokenKind(reader.TokenType));
+                    effect = reader.TokenType != JsonTokenType.String ? -2
+                        : Ascii.EqualsIgnoreCase(Bytes(json, effectText), "Allow"u8) ? 1
+                        : Ascii.EqualsIgnoreCase(Bytes(json, effectText), "Deny"u8) ? 0
+                        : -2;
+                    reader.Skip();
+                    break;
+                case Key.Principal or Key.NotPrincipal:
+                    if (hasPrincipal)
+                    {
+                        reader.Skip(); // a second principal key: the first one stands
+                        break;
+                    }
+
+                    hasPrincipal = true;
+                    notPrincipal = key == Key.NotPrincipal;
+                    if (ReadPrincipals(ref reader, json, s, ref broad) is { } principalProblem)
+                    {
+                        return principalProblem;
+                    }
+
+                    break;
+                case Key.Action or Key.NotAction:
+                    if (hasAction)
+                    {
+                        reader.Skip();
+                        break;
+                    }
+
+                    hasAction = true;
+                    notAction = key == Key.NotAction;
+                    if (!ReadStrings(ref reader, s.Actions))
+                    {
+                        return $"{(notAction ? "NotAction" : "Action")} must be a string or a list of strings";
+                    }
+
+                    break;
+                case Key.Condition:
+                    if (ReadConditions(ref reader, json, s) is { } conditionProblem)
+                    {
+                        return conditionProblem;
+                    }
+
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+
+        if (effect < 0)
+        {
+            return effect == -1 ? "no Effect" : $"Effect \"{Text(json, effectText)}\" is neither Allow nor Deny";
         }
 
         if (!hasAction)
@@ -176,162 +304,124 @@ public static class PolicyEvaluator
             return "no Action or NotAction";
         }
 
-        if (!AreStrings(action))
-        {
-            return $"{(notAction ? "NotAction" : "Action")} must be a string or a list of strings";
-        }
-
-        if (condition.ValueKind != JsonValueKind.Undefined && ConditionProblem(condition) is { } conditionProblem)
-        {
-            return conditionProblem;
-        }
-
-        if (!allow)
+        if (effect == 0)
         {
             return null; // Deny statements take access away; they never grant it.
         }
 
-        if (!IsBroad(principal, hasPrincipal, notPrincipal))
+        if (hasPrincipal && !notPrincipal && !broad)
         {
-            return null;
+            return null; // every principal is fixed
         }
 
         // The principal is not fixed: the statement is public unless one condition (they are ANDed) limits it.
-        if (condition.ValueKind == JsonValueKind.Object)
+        foreach (var clause in s.Clauses)
         {
-            foreach (var op in condition.EnumerateObject())
+            var verdict = Judge(json, clause, s.Values, out var offending);
+            if (verdict == ClauseVerdict.Limits)
             {
-                foreach (var key in op.Value.EnumerateObject())
-                {
-                    var verdict = Judge(op, key, out var offending);
-                    if (verdict == ClauseVerdict.Limits)
-                    {
-                        Append(ref notes, ref noteCount, Where(index, sid) + ": " + WhyBroad(principal, hasPrincipal, notPrincipal).Why + ", but limited by " + Explain(verdict, op, key, offending));
-                        return null;
-                    }
-                }
+                Append(ref notes, ref noteCount, Where(json, index, sid) + ": " + WhyBroad(json, s, hasPrincipal, notPrincipal).Why + ", but limited by " + Explain(json, verdict, clause, s.Values, offending));
+                return null;
             }
         }
 
-        Append(ref findings, ref findingCount, MakeFinding(index, sid, principal, hasPrincipal, notPrincipal, action, notAction, condition));
+        Append(ref findings, ref findingCount, MakeFinding(json, index, sid, s, hasPrincipal, notPrincipal, notAction));
         return null;
     }
 
-    private static void Append<T>(ref T[]? items, ref int count, T item)
+    private static Finding MakeFinding(ReadOnlySpan<byte> json, int index, Ref sid, Scratch s, bool hasPrincipal, bool notPrincipal, bool notAction)
     {
-        items ??= new T[1];
-        if (count == items.Length)
-        {
-            Array.Resize(ref items, count * 2);
-        }
-
-        items[count++] = item;
-    }
-
-    private static ImmutableArray<T> Exact<T>(T[]? items, int count)
-    {
-        if (items is null)
-        {
-            return [];
-        }
-
-        if (items.Length != count)
-        {
-            Array.Resize(ref items, count);
-        }
-
-        return ImmutableCollectionsMarshal.AsImmutableArray(items);
-    }
-
-    private static Finding MakeFinding(int index, JsonElement sid, JsonElement principal, bool hasPrincipal, bool notPrincipal, JsonElement action, bool notAction, JsonElement condition)
-    {
-        var (who, why) = WhyBroad(principal, hasPrincipal, notPrincipal);
+        var (who, why) = WhyBroad(json, s, hasPrincipal, notPrincipal);
         string reason;
-        if (condition.ValueKind == JsonValueKind.Object)
-        {
-            var unlimited = new List<string>();
-            foreach (var op in condition.EnumerateObject())
-            {
-                foreach (var key in op.Value.EnumerateObject())
-                {
-                    unlimited.Add(Explain(Judge(op, key, out var offending), op, key, offending));
-                }
-            }
-
-            reason = unlimited.Count == 0
-                ? why + " with no limiting condition"
-                : why + "; no condition limits it (" + string.Join("; ", unlimited) + ")";
-        }
-        else
+        if (s.Clauses.Count == 0)
         {
             reason = why + " with no limiting condition";
         }
-
-        ImmutableArray<string> actions;
-        var level = notAction ? S3Actions.All : AccessLevel.None;
-        if (action.ValueKind == JsonValueKind.String)
-        {
-            var name = action.GetString()!;
-            actions = [notAction ? "NotAction " + name : name];
-            level |= notAction ? AccessLevel.None : S3Actions.LevelOf(name);
-        }
         else
         {
-            var builder = ImmutableArray.CreateBuilder<string>(action.GetArrayLength());
-            foreach (var item in action.EnumerateArray())
+            var unlimited = new string[s.Clauses.Count];
+            for (var i = 0; i < unlimited.Length; i++)
             {
-                var name = item.GetString()!;
-                builder.Add(notAction ? "NotAction " + name : name);
-                level |= notAction ? AccessLevel.None : S3Actions.LevelOf(name);
+                var clause = s.Clauses[i];
+                unlimited[i] = Explain(json, Judge(json, clause, s.Values, out var offending), clause, s.Values, offending);
             }
 
-            actions = builder.MoveToImmutable();
+            reason = why + "; no condition limits it (" + string.Join("; ", unlimited) + ")";
+        }
+
+        var actions = new string[s.Actions.Count];
+        var level = notAction ? S3Actions.All : AccessLevel.None;
+        for (var i = 0; i < actions.Length; i++)
+        {
+            var name = Text(json, s.Actions[i]);
+            actions[i] = notAction ? "NotAction " + name : name;
+            level |= notAction ? AccessLevel.None : S3Actions.LevelOf(name);
         }
 
         return new Finding(
             FindingSource.PolicyStatement,
             index,
-            sid.ValueKind == JsonValueKind.String ? sid.GetString() : sid.Text(),
+            sid.Length > 0 || sid.Unescaped is not null ? Text(json, sid) : null,
             who,
-            actions,
+            ImmutableCollectionsMarshal.AsImmutableArray(actions),
             level,
             notAction ? reason + "; NotAction grants every action except those listed" : reason);
     }
 
-    private static string Where(int index, JsonElement sid) =>
-        sid.Text() is { Length: > 0 } name
-            ? string.Create(CultureInfo.InvariantCulture, $"Statement {index + 1} (Sid \"{name}\")")
+    private static string Where(ReadOnlySpan<byte> json, int index, Ref sid) =>
+        sid.Length > 0 || sid.Unescaped is { Length: > 0 }
+            ? string.Create(CultureInfo.InvariantCulture, $"Statement {index + 1} (Sid \"{Text(json, sid)}\")")
             : string.Create(CultureInfo.InvariantCulture, $"Statement {index + 1}");
 
     // ----- principals -----
 
-    /// <summary>True when the statement grants to anyone beyond fixed principals. No allocation.</summary>
-    private static bool IsBroad(JsonElement principal, bool hasPrincipal, bool notPrincipal)
+    /// <summary>Reads Principal/NotPrincipal ("*", a string, or {type: value or list}), noting whether any value is not fixed.</summary>
+    private static string? ReadPrincipals(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Scratch s, ref bool broad)
     {
-        if (notPrincipal || !hasPrincipal || principal.ValueKind == JsonValueKind.String)
+        if (reader.TokenType == JsonTokenType.String)
         {
-            // A bare string principal is "*", or (historically accepted) an account ARN.
-            return notPrincipal || !hasPrincipal || principal.ValueEquals("*"u8) || !IsFixed(principal);
+            // A bare string principal is "*", or (historically accepted by S3) an account ARN.
+            var value = RefOf(ref reader);
+            var star = Bytes(json, value).SequenceEqual("*"u8);
+            s.Principals.Add(new PrincipalRef(new Ref(0, 0, star ? "*" : "AWS"), value, star));
+            broad |= star || !IsFixed(Bytes(json, value));
+            return null;
         }
 
-        foreach (var type in principal.EnumerateObject())
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var fixedType = type.NameEquals("AWS"u8) || type.NameEquals("Service"u8) || type.NameEquals("CanonicalUser"u8)
-                || KnownType(type) is "AWS" or "Service" or "CanonicalUser";
-            foreach (var value in type.Value.OneOrMany())
+            var kind = TokenKind(reader.TokenType);
+            reader.Skip();
+            return $"Principal must be \"*\" or an object, not {kind}";
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var type = RefOf(ref reader);
+            var typeBytes = Bytes(json, type);
+            var fixedType = Ascii.EqualsIgnoreCase(typeBytes, "AWS"u8) || Ascii.EqualsIgnoreCase(typeBytes, "Service"u8) || Ascii.EqualsIgnoreCase(typeBytes, "CanonicalUser"u8);
+            reader.Read();
+            var first = s.Values.Count;
+            if (!ReadStrings(ref reader, s.Values))
             {
-                if (!fixedType || !IsFixed(value))
-                {
-                    return true;
-                }
+                return $"Principal {Text(json, type)} must be a string or a list of strings";
             }
+
+            for (var i = first; i < s.Values.Count; i++)
+            {
+                var value = s.Values[i];
+                s.Principals.Add(new PrincipalRef(type, value, false));
+                broad |= !fixedType || !IsFixed(Bytes(json, value));
+            }
+
+            s.Values.RemoveRange(first, s.Values.Count - first);
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>The first broad principal and why it is broad, in words.</summary>
-    private static (string Who, string Why) WhyBroad(JsonElement principal, bool hasPrincipal, bool notPrincipal)
+    private static (string Who, string Why) WhyBroad(ReadOnlySpan<byte> json, Scratch s, bool hasPrincipal, bool notPrincipal)
     {
         if (!hasPrincipal)
         {
@@ -340,49 +430,40 @@ public static class PolicyEvaluator
 
         if (notPrincipal)
         {
-            var excepted = string.Join(", ", Principals(principal).Select(p => p.Type == "*" ? "*" : p.Type + ":" + p.Value));
-            return ("NotPrincipal " + excepted, "NotPrincipal in an Allow grants everyone except " + excepted);
-        }
-
-        if (principal.ValueKind == JsonValueKind.String)
-        {
-            var value = principal.GetString()!;
-            return value == "*" ? ("*", WhyNotFixed("*", "*")!) : ("AWS:" + value, WhyNotFixed("AWS", value) ?? "no broad principal");
-        }
-
-        foreach (var type in principal.EnumerateObject())
-        {
-            var name = KnownType(type) ?? type.Name;
-            foreach (var item in type.Value.OneOrMany())
+            var excepted = new string[s.Principals.Count];
+            for (var i = 0; i < excepted.Length; i++)
             {
-                var value = item.GetString()!;
-                if (WhyNotFixed(name, value) is { } why)
-                {
-                    return (name + ":" + value, why);
-                }
+                excepted[i] = PrincipalText(json, s.Principals[i]);
+            }
+
+            var list = string.Join(", ", excepted);
+            return ("NotPrincipal " + list, "NotPrincipal in an Allow grants everyone except " + list);
+        }
+
+        foreach (var p in s.Principals)
+        {
+            var type = p.Star ? "*" : TypeName(json, p.Type);
+            var value = p.Star ? "*" : Text(json, p.Value);
+            if (WhyNotFixed(type, value) is { } why)
+            {
+                return (p.Star ? "*" : type + ":" + value, why);
             }
         }
 
         return ("(none)", "no broad principal");
     }
 
-    private static IEnumerable<(string Type, string Value)> Principals(JsonElement principal)
-    {
-        if (principal.ValueKind == JsonValueKind.String)
-        {
-            var value = principal.GetString()!;
-            yield return value == "*" ? ("*", "*") : ("AWS", value);
-            yield break;
-        }
+    private static string PrincipalText(ReadOnlySpan<byte> json, PrincipalRef p) =>
+        p.Star ? "*" : TypeName(json, p.Type) + ":" + Text(json, p.Value);
 
-        foreach (var type in principal.EnumerateObject())
-        {
-            var name = KnownType(type) ?? type.Name;
-            foreach (var value in type.Value.OneOrMany())
-            {
-                yield return (name, value.GetString()!);
-            }
-        }
+    private static string TypeName(ReadOnlySpan<byte> json, Ref type)
+    {
+        var raw = Bytes(json, type);
+        return Ascii.EqualsIgnoreCase(raw, "AWS"u8) ? "AWS"
+            : Ascii.EqualsIgnoreCase(raw, "Service"u8) ? "Service"
+            : Ascii.EqualsIgnoreCase(raw, "CanonicalUser"u8) ? "CanonicalUser"
+            : Ascii.EqualsIgnoreCase(raw, "Federated"u8) ? "Federated"
+            : Text(json, type);
     }
 
     private static string? WhyNotFixed(string type, string value)
@@ -415,22 +496,49 @@ public static class PolicyEvaluator
         };
     }
 
-    private static string? KnownType(JsonProperty type)
-    {
-        var raw = JsonMarshal.GetRawUtf8PropertyName(type);
-        return Ascii.EqualsIgnoreCase(raw, "AWS"u8) ? "AWS"
-            : Ascii.EqualsIgnoreCase(raw, "Service"u8) ? "Service"
-            : Ascii.EqualsIgnoreCase(raw, "CanonicalUser"u8) ? "CanonicalUser"
-            : Ascii.EqualsIgnoreCase(raw, "Federated"u8) ? "Federated"
-            : null;
-    }
-
     // ----- conditions -----
 
-    private static ClauseVerdict Judge(JsonProperty op, JsonProperty key, out int offending)
+    /// <summary>Reads Condition: {operator: {key: value or list of values}}.</summary>
+    private static string? ReadConditions(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Scratch s)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            var kind = TokenKind(reader.TokenType);
+            reader.Skip();
+            return $"Condition must be an object, not {kind}";
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var op = RefOf(ref reader);
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                var kind = TokenKind(reader.TokenType);
+                return $"condition operator {Text(json, op)} must hold an object of keys, not {kind}";
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = RefOf(ref reader);
+                reader.Read();
+                var first = s.Values.Count;
+                if (!ReadScalars(ref reader, s.Values))
+                {
+                    return $"condition {Text(json, op)} {Text(json, key)} must be a value or a list of values";
+                }
+
+                s.Clauses.Add(new ClauseRef(op, key, first, s.Values.Count - first));
+            }
+        }
+
+        return null;
+    }
+
+    private static ClauseVerdict Judge(ReadOnlySpan<byte> json, ClauseRef clause, List<Ref> values, out int offending)
     {
         offending = -1;
-        var opName = Utf8Name(op);
+        var opName = Bytes(json, clause.Operator);
         if (StartsWithIgnoreCase(opName, "ForAllValues:"u8))
         {
             return ClauseVerdict.ForAllValues;
@@ -456,7 +564,7 @@ public static class PolicyEvaluator
             return ClauseVerdict.NullCheck;
         }
 
-        var keyName = Utf8Name(key);
+        var keyName = Bytes(json, clause.Key);
         var isSourceIp = Ascii.EqualsIgnoreCase(keyName, "aws:SourceIp"u8);
         if (!isSourceIp && !ContainsIgnoreCase(LimitingKeys, keyName))
         {
@@ -468,41 +576,39 @@ public static class PolicyEvaluator
             return isSourceIp ? ClauseVerdict.SourceIpNotIpAddress : ClauseVerdict.NotEqualityOperator;
         }
 
-        var accessPoint = Ascii.EqualsIgnoreCase(keyName, "s3:DataAccessPointArn"u8);
-        var count = 0;
-        foreach (var value in key.Value.OneOrMany())
+        if (clause.ValueCount == 0)
         {
-            offending = count++;
+            return ClauseVerdict.NoValues;
+        }
+
+        var accessPoint = Ascii.EqualsIgnoreCase(keyName, "s3:DataAccessPointArn"u8);
+        for (var i = 0; i < clause.ValueCount; i++)
+        {
+            var value = Bytes(json, values[clause.FirstValue + i]);
             var verdict = isSourceIp ? JudgeCidr(value) : JudgeFixed(value, accessPoint);
             if (verdict != ClauseVerdict.Limits)
             {
+                offending = i;
                 return verdict;
             }
         }
 
-        offending = -1;
-        return count == 0 ? ClauseVerdict.NoValues : ClauseVerdict.Limits;
+        return ClauseVerdict.Limits;
     }
 
-    private static ClauseVerdict JudgeFixed(JsonElement value, bool accessPoint)
+    private static ClauseVerdict JudgeFixed(ReadOnlySpan<byte> value, bool accessPoint)
     {
-        var raw = RawValue(value, out var unescaped);
-        if (unescaped is not null)
-        {
-            raw = Encoding.UTF8.GetBytes(unescaped);
-        }
-
-        if (raw.IndexOf("${"u8) >= 0)
+        if (value.IndexOf("${"u8) >= 0)
         {
             return ClauseVerdict.Variable;
         }
 
         if (accessPoint)
         {
-            return AccessPointArnIsFixed(raw) ? ClauseVerdict.Limits : ClauseVerdict.AccessPointNotFixed;
+            return AccessPointArnIsFixed(value) ? ClauseVerdict.Limits : ClauseVerdict.AccessPointNotFixed;
         }
 
-        return raw.IndexOfAny((byte)'*', (byte)'?') >= 0 ? ClauseVerdict.Wildcard : ClauseVerdict.Limits;
+        return value.IndexOfAny((byte)'*', (byte)'?') >= 0 ? ClauseVerdict.Wildcard : ClauseVerdict.Limits;
     }
 
     /// <summary>arn:PARTITION:s3:REGION:ACCOUNT:accesspoint/NAME with everything but NAME fixed.</summary>
@@ -517,24 +623,15 @@ public static class PolicyEvaluator
             && parts[5].StartsWith("accesspoint/", StringComparison.Ordinal);
     }
 
-    private static ClauseVerdict JudgeCidr(JsonElement value)
+    private static ClauseVerdict JudgeCidr(ReadOnlySpan<byte> value)
     {
-        var raw = RawValue(value, out var unescaped);
-        Span<char> chars = stackalloc char[64];
-        scoped ReadOnlySpan<char> text;
-        if (unescaped is not null)
-        {
-            text = unescaped;
-        }
-        else if (raw.Length <= chars.Length && Ascii.ToUtf16(raw, chars, out var written) == OperationStatus.Done)
-        {
-            text = chars[..written];
-        }
-        else
+        Span<char> text = stackalloc char[64];
+        if (value.Length > text.Length || Ascii.ToUtf16(value, text, out var written) != OperationStatus.Done)
         {
             return ClauseVerdict.NotCidr;
         }
 
+        text = text[..written];
         var slash = text.IndexOf('/');
         if (!IPAddress.TryParse(slash < 0 ? text : text[..slash], out var address))
         {
@@ -552,153 +649,187 @@ public static class PolicyEvaluator
         return prefix < (ipv6 ? 32 : 8) ? ClauseVerdict.BroadCidr : ClauseVerdict.Limits;
     }
 
-    private static string Explain(ClauseVerdict verdict, JsonProperty op, JsonProperty key, int offending)
+    private static string Explain(ReadOnlySpan<byte> json, ClauseVerdict verdict, ClauseRef clause, List<Ref> values, int offending)
     {
-        var o = op.Name;
-        var k = key.Name;
-        string? value = null;
-        var position = 0;
-        foreach (var item in key.Value.OneOrMany())
+        var o = Text(json, clause.Operator);
+        var k = Text(json, clause.Key);
+        var value = offending >= 0 ? Text(json, values[clause.FirstValue + offending]) : null;
+        switch (verdict)
         {
-            if (position++ == offending)
-            {
-                value = item.Text();
-            }
-        }
-
-        return verdict switch
-        {
-            ClauseVerdict.Limits => key.Value.ValueKind == JsonValueKind.Array
-                ? k + (Ascii.EqualsIgnoreCase(Utf8Name(key), "aws:SourceIp"u8) ? " " : " = ") + string.Join(", ", key.Value.Strings() ?? [])
-                : k + (Ascii.EqualsIgnoreCase(Utf8Name(key), "aws:SourceIp"u8) ? " " : " = ") + key.Value.Text(),
-            ClauseVerdict.ForAllValues => $"{o} on {k} is also true when the request has no {k}",
-            ClauseVerdict.IfExists => $"{o} on {k} lets through requests that have no {k}",
-            ClauseVerdict.Negated => $"{o} on {k} is negated: it admits everyone except the values listed",
-            ClauseVerdict.NullCheck => $"Null on {k} only tests whether the key is present",
-            ClauseVerdict.NotLimitingKey => $"{k} is not a condition key that limits who can use the grant",
-            ClauseVerdict.NotEqualityOperator => $"{k} is compared with {o}, not an equality or Like operator",
-            ClauseVerdict.SourceIpNotIpAddress => $"{k} is compared with {o}, not IpAddress",
-            ClauseVerdict.NoValues => $"{k} has no values",
-            ClauseVerdict.Wildcard => $"{k} value {value} contains a wildcard",
-            ClauseVerdict.Variable => $"{k} value {value} contains a policy variable",
-            ClauseVerdict.AccessPointNotFixed => $"{k} value {value} does not fix the account (only the access point name may be a wildcard)",
-            ClauseVerdict.NotCidr => $"{k} value {value} is not an IP address or CIDR",
-            ClauseVerdict.BroadCidr => $"{k} {value} is broader than /{(value?.Contains(':', StringComparison.Ordinal) == true ? 32 : 8)}",
-            _ => verdict.ToString(),
-        };
-    }
-
-    private static string? ConditionProblem(JsonElement condition)
-    {
-        if (condition.ValueKind != JsonValueKind.Object)
-        {
-            return $"Condition must be an object, not {JsonRead.Describe(condition.ValueKind)}";
-        }
-
-        foreach (var op in condition.EnumerateObject())
-        {
-            if (op.Value.ValueKind != JsonValueKind.Object)
-            {
-                return $"condition operator {op.Name} must hold an object of keys, not {JsonRead.Describe(op.Value.ValueKind)}";
-            }
-
-            foreach (var key in op.Value.EnumerateObject())
-            {
-                foreach (var value in key.Value.OneOrMany())
+            case ClauseVerdict.Limits:
+                var all = new string[clause.ValueCount];
+                for (var i = 0; i < all.Length; i++)
                 {
-                    if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
-                    {
-                        return $"condition {op.Name} {key.Name} must be a value or a list of values";
-                    }
+                    all[i] = Text(json, values[clause.FirstValue + i]);
                 }
-            }
-        }
 
-        return null;
+                return k + (Ascii.EqualsIgnoreCase(Bytes(json, clause.Key), "aws:SourceIp"u8) ? " " : " = ") + string.Join(", ", all);
+            case ClauseVerdict.ForAllValues:
+                return $"{o} on {k} is also true when the request has no {k}";
+            case ClauseVerdict.IfExists:
+                return $"{o} on {k} lets through requests that have no {k}";
+            case ClauseVerdict.Negated:
+                return $"{o} on {k} is negated: it admits everyone except the values listed";
+            case ClauseVerdict.NullCheck:
+                return $"Null on {k} only tests whether the key is present";
+            case ClauseVerdict.NotLimitingKey:
+                return $"{k} is not a condition key that limits who can use the grant";
+            case ClauseVerdict.NotEqualityOperator:
+                return $"{k} is compared with {o}, not an equality or Like operator";
+            case ClauseVerdict.SourceIpNotIpAddress:
+                return $"{k} is compared with {o}, not IpAddress";
+            case ClauseVerdict.NoValues:
+                return $"{k} has no values";
+            case ClauseVerdict.Wildcard:
+                return $"{k} value {value} contains a wildcard";
+            case ClauseVerdict.Variable:
+                return $"{k} value {value} contains a policy variable";
+            case ClauseVerdict.AccessPointNotFixed:
+                return $"{k} value {value} does not fix the account (only the access point name may be a wildcard)";
+            case ClauseVerdict.NotCidr:
+                return $"{k} value {value} is not an IP address or CIDR";
+            default:
+                return $"{k} {value} is broader than /{(value?.Contains(':', StringComparison.Ordinal) == true ? 32 : 8)}";
+        }
     }
 
-    // ----- raw UTF-8 helpers (no allocation unless the JSON used escapes) -----
+    // ----- reading helpers -----
 
-    /// <summary>The statement key a property is, from its raw UTF-8 name: the length picks the candidates,
-    /// one comparison (ignoring case, which IAM tolerates in practice) settles it.</summary>
-    private static string? PropertyKey(JsonProperty property)
+    private static Key StatementKey(ref Utf8JsonReader reader)
     {
-        var raw = Utf8Name(property);
+        var raw = reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;
         return raw.Length switch
         {
-            3 when Ascii.EqualsIgnoreCase(raw, "Sid"u8) => "Sid",
-            6 when Ascii.EqualsIgnoreCase(raw, "Effect"u8) => "Effect",
-            6 when Ascii.EqualsIgnoreCase(raw, "Action"u8) => "Action",
-            9 when Ascii.EqualsIgnoreCase(raw, "Principal"u8) => "Principal",
-            9 when Ascii.EqualsIgnoreCase(raw, "NotAction"u8) => "NotAction",
-            9 when Ascii.EqualsIgnoreCase(raw, "Condition"u8) => "Condition",
-            12 when Ascii.EqualsIgnoreCase(raw, "NotPrincipal"u8) => "NotPrincipal",
-            _ => null,
+            3 when Ascii.EqualsIgnoreCase(raw, "Sid"u8) => Key.Sid,
+            6 when Ascii.EqualsIgnoreCase(raw, "Effect"u8) => Key.Effect,
+            6 when Ascii.EqualsIgnoreCase(raw, "Action"u8) => Key.Action,
+            9 when Ascii.EqualsIgnoreCase(raw, "Principal"u8) => Key.Principal,
+            9 when Ascii.EqualsIgnoreCase(raw, "NotAction"u8) => Key.NotAction,
+            9 when Ascii.EqualsIgnoreCase(raw, "Condition"u8) => Key.Condition,
+            12 when Ascii.EqualsIgnoreCase(raw, "NotPrincipal"u8) => Key.NotPrincipal,
+            _ => Key.Other,
         };
     }
 
-    private static ReadOnlySpan<byte> Utf8Name(JsonProperty property)
-    {
-        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-        return raw.IndexOf((byte)'\\') < 0 ? raw : Encoding.UTF8.GetBytes(property.Name);
-    }
+    private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> name) =>
+        reader.ValueIsEscaped ? string.Equals(reader.GetString(), Encoding.UTF8.GetString(name), StringComparison.OrdinalIgnoreCase) : Ascii.EqualsIgnoreCase(reader.ValueSpan, name);
 
-    /// <summary>A string value's UTF-8 bytes without quotes; when the JSON escaped something, the unescaped string instead.</summary>
-    private static ReadOnlySpan<byte> RawValue(JsonElement value, out string? unescaped)
+    /// <summary>A string (or property name), number or boolean token's position; escaped strings are unescaped.</summary>
+    private static Ref RefOf(ref Utf8JsonReader reader)
     {
-        unescaped = null;
-        if (value.ValueKind != JsonValueKind.String)
+        if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
         {
-            unescaped = value.Text() ?? string.Empty;
-            return default;
+            if (reader.ValueIsEscaped)
+            {
+                return new Ref(0, 0, reader.GetString());
+            }
+
+            // TokenStartIndex points at the opening quote of a string, and of a property name.
+            return new Ref((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, null);
         }
 
-        var raw = JsonMarshal.GetRawUtf8Value(value);
-        if (raw.Length >= 2 && raw[0] == (byte)'"')
-        {
-            raw = raw[1..^1];
-        }
-
-        if (raw.IndexOf((byte)'\\') >= 0)
-        {
-            unescaped = value.GetString();
-            return default;
-        }
-
-        return raw;
+        return new Ref((int)reader.TokenStartIndex, reader.ValueSpan.Length, null);
     }
 
-    /// <summary>True when the element is a string not containing a wildcard or a policy variable.</summary>
-    private static bool IsFixed(JsonElement value)
+    private static ReadOnlySpan<byte> Bytes(ReadOnlySpan<byte> json, Ref r) =>
+        r.Unescaped is null ? json.Slice(r.Start, r.Length) : Encoding.UTF8.GetBytes(r.Unescaped);
+
+    private static string Text(ReadOnlySpan<byte> json, Ref r) =>
+        r.Unescaped ?? Encoding.UTF8.GetString(json.Slice(r.Start, r.Length));
+
+    /// <summary>A string or a list of strings into <paramref name="into"/>; false for anything else.</summary>
+    private static bool ReadStrings(ref Utf8JsonReader reader, List<Ref> into)
     {
-        var raw = RawValue(value, out var unescaped);
-        return unescaped is null
-            ? raw.IndexOfAny((byte)'*', (byte)'?') < 0 && raw.IndexOf("${"u8) < 0
-            : unescaped.AsSpan().IndexOfAny('*', '?') < 0 && !unescaped.Contains("${", StringComparison.Ordinal);
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            into.Add(RefOf(ref reader));
+            return true;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return false;
+        }
+
+        var ok = true;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                into.Add(RefOf(ref reader));
+            }
+            else
+            {
+                reader.Skip();
+                ok = false;
+            }
+        }
+
+        return ok;
     }
 
-    private static bool AreStrings(JsonElement element)
+    /// <summary>A scalar or a list of scalars (strings, numbers, booleans; null counts as none); false for objects or nested lists.</summary>
+    private static bool ReadScalars(ref Utf8JsonReader reader, List<Ref> into)
     {
-        if (element.ValueKind == JsonValueKind.String)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return true;
         }
 
-        if (element.ValueKind != JsonValueKind.Array)
+        if (IsScalar(reader.TokenType))
         {
+            into.Add(RefOf(ref reader));
+            return true;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
             return false;
         }
 
-        foreach (var item in element.EnumerateArray())
+        var ok = true;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (item.ValueKind != JsonValueKind.String)
+            if (IsScalar(reader.TokenType))
             {
-                return false;
+                into.Add(RefOf(ref reader));
+            }
+            else if (reader.TokenType != JsonTokenType.Null)
+            {
+                reader.Skip();
+                ok = false;
             }
         }
 
-        return true;
+        return ok;
     }
+
+    private static bool IsScalar(JsonTokenType token) =>
+        token is JsonTokenType.String or JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False;
+
+    /// <summary>Reads whatever is left, so that trailing garbage is reported like any other malformed JSON.</summary>
+    private static void ReadToEnd(ref Utf8JsonReader reader)
+    {
+        while (reader.Read())
+        {
+        }
+    }
+
+    private static string TokenKind(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "a list",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => "nothing",
+    };
+
+    private static bool IsFixed(ReadOnlySpan<byte> value) =>
+        value.IndexOfAny((byte)'*', (byte)'?') < 0 && value.IndexOf("${"u8) < 0;
 
     private static bool StartsWithIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> prefix) =>
         text.Length >= prefix.Length && Ascii.EqualsIgnoreCase(text[..prefix.Length], prefix);
@@ -727,5 +858,31 @@ public static class PolicyEvaluator
         }
 
         return false;
+    }
+
+    private static void Append<T>(ref T[]? items, ref int count, T item)
+    {
+        items ??= new T[1];
+        if (count == items.Length)
+        {
+            Array.Resize(ref items, count * 2);
+        }
+
+        items[count++] = item;
+    }
+
+    private static ImmutableArray<T> Exact<T>(T[]? items, int count)
+    {
+        if (items is null)
+        {
+            return [];
+        }
+
+        if (items.Length != count)
+        {
+            Array.Resize(ref items, count);
+        }
+
+        return ImmutableCollectionsMarshal.AsImmutableArray(items);
     }
 }
