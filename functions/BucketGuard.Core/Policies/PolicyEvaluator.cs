@@ -153,7 +153,7 @@ public static class PolicyEvaluator
 
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                var kind = TokenKind(reader.TokenType);
+                var kind = JsonRead.Describe(reader.TokenType);
                 reader.Skip();
                 ReadToEnd(ref reader);
                 return Parsed<Exposure>.Failure($"a policy must be a JSON object, not {kind}");
@@ -222,7 +222,7 @@ public static class PolicyEvaluator
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var kind = TokenKind(reader.TokenType);
+            var kind = JsonRead.Describe(reader.TokenType);
             reader.Skip();
             return $"a statement must be an object, not {kind}";
         }
@@ -244,7 +244,7 @@ public static class PolicyEvaluator
                     reader.Skip();
                     break;
                 case Key.Effect:
-                    effectText = IsScalar(reader.TokenType) ? RefOf(ref reader) : new Ref(0, 0, TokenKind(reader.TokenType));
+                    effectText = IsScalar(reader.TokenType) ? RefOf(ref reader) : new Ref(0, 0, JsonRead.Describe(reader.TokenType));
                     effect = reader.TokenType != JsonTokenType.String ? -2
                         : Ascii.EqualsIgnoreCase(Bytes(json, effectText), "Allow"u8) ? 1
                         : Ascii.EqualsIgnoreCase(Bytes(json, effectText), "Deny"u8) ? 0
@@ -275,7 +275,7 @@ public static class PolicyEvaluator
 
                     hasAction = true;
                     notAction = key == Key.NotAction;
-                    if (!ReadStrings(ref reader, s.Actions))
+                    if (!ReadValues(ref reader, s.Actions, stringsOnly: true))
                     {
                         return $"{(notAction ? "NotAction" : "Action")} must be a string or a list of strings";
                     }
@@ -390,7 +390,7 @@ public static class PolicyEvaluator
 
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var kind = TokenKind(reader.TokenType);
+            var kind = JsonRead.Describe(reader.TokenType);
             reader.Skip();
             return $"Principal must be \"*\" or an object, not {kind}";
         }
@@ -402,7 +402,7 @@ public static class PolicyEvaluator
             var fixedType = Ascii.EqualsIgnoreCase(typeBytes, "AWS"u8) || Ascii.EqualsIgnoreCase(typeBytes, "Service"u8) || Ascii.EqualsIgnoreCase(typeBytes, "CanonicalUser"u8);
             reader.Read();
             var first = s.Values.Count;
-            if (!ReadStrings(ref reader, s.Values))
+            if (!ReadValues(ref reader, s.Values, stringsOnly: true))
             {
                 return $"Principal {Text(json, type)} must be a string or a list of strings";
             }
@@ -503,7 +503,7 @@ public static class PolicyEvaluator
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var kind = TokenKind(reader.TokenType);
+            var kind = JsonRead.Describe(reader.TokenType);
             reader.Skip();
             return $"Condition must be an object, not {kind}";
         }
@@ -514,7 +514,7 @@ public static class PolicyEvaluator
             reader.Read();
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                var kind = TokenKind(reader.TokenType);
+                var kind = JsonRead.Describe(reader.TokenType);
                 return $"condition operator {Text(json, op)} must hold an object of keys, not {kind}";
             }
 
@@ -523,7 +523,7 @@ public static class PolicyEvaluator
                 var key = RefOf(ref reader);
                 reader.Read();
                 var first = s.Values.Count;
-                if (!ReadScalars(ref reader, s.Values))
+                if (!ReadValues(ref reader, s.Values, stringsOnly: false))
                 {
                     return $"condition {Text(json, op)} {Text(json, key)} must be a value or a list of values";
                 }
@@ -737,10 +737,18 @@ public static class PolicyEvaluator
     private static string Text(ReadOnlySpan<byte> json, Ref r) =>
         r.Unescaped ?? Encoding.UTF8.GetString(json.Slice(r.Start, r.Length));
 
-    /// <summary>A string or a list of strings into <paramref name="into"/>; false for anything else.</summary>
-    private static bool ReadStrings(ref Utf8JsonReader reader, List<Ref> into)
+    /// <summary>A value or a list of values into <paramref name="into"/>: strings only (principals, actions), or any
+    /// scalar (condition values, where null counts as none). False for anything else.</summary>
+    private static bool ReadValues(ref Utf8JsonReader reader, List<Ref> into, bool stringsOnly)
     {
-        if (reader.TokenType == JsonTokenType.String)
+        bool Accepts(JsonTokenType token) => stringsOnly ? token == JsonTokenType.String : IsScalar(token);
+
+        if (!stringsOnly && reader.TokenType == JsonTokenType.Null)
+        {
+            return true;
+        }
+
+        if (Accepts(reader.TokenType))
         {
             into.Add(RefOf(ref reader));
             return true;
@@ -755,48 +763,11 @@ public static class PolicyEvaluator
         var ok = true;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType == JsonTokenType.String)
+            if (Accepts(reader.TokenType))
             {
                 into.Add(RefOf(ref reader));
             }
-            else
-            {
-                reader.Skip();
-                ok = false;
-            }
-        }
-
-        return ok;
-    }
-
-    /// <summary>A scalar or a list of scalars (strings, numbers, booleans; null counts as none); false for objects or nested lists.</summary>
-    private static bool ReadScalars(ref Utf8JsonReader reader, List<Ref> into)
-    {
-        if (reader.TokenType == JsonTokenType.Null)
-        {
-            return true;
-        }
-
-        if (IsScalar(reader.TokenType))
-        {
-            into.Add(RefOf(ref reader));
-            return true;
-        }
-
-        if (reader.TokenType != JsonTokenType.StartArray)
-        {
-            reader.Skip();
-            return false;
-        }
-
-        var ok = true;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (IsScalar(reader.TokenType))
-            {
-                into.Add(RefOf(ref reader));
-            }
-            else if (reader.TokenType != JsonTokenType.Null)
+            else if (stringsOnly || reader.TokenType != JsonTokenType.Null)
             {
                 reader.Skip();
                 ok = false;
@@ -816,17 +787,6 @@ public static class PolicyEvaluator
         {
         }
     }
-
-    private static string TokenKind(JsonTokenType token) => token switch
-    {
-        JsonTokenType.StartObject => "an object",
-        JsonTokenType.StartArray => "a list",
-        JsonTokenType.String => "a string",
-        JsonTokenType.Number => "a number",
-        JsonTokenType.True or JsonTokenType.False => "a boolean",
-        JsonTokenType.Null => "null",
-        _ => "nothing",
-    };
 
     private static bool IsFixed(ReadOnlySpan<byte> value) =>
         value.IndexOfAny((byte)'*', (byte)'?') < 0 && value.IndexOf("${"u8) < 0;
