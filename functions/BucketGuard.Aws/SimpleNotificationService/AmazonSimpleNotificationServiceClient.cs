@@ -1,0 +1,261 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Xml.Linq;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.Runtime.Internal;
+using Amazon.Runtime.Internal.Auth;
+using BucketGuard.Aws.SimpleNotificationService.Model;
+
+namespace BucketGuard.Aws.SimpleNotificationService;
+
+/// <summary>Stands in for AWSSDK.SimpleNotificationService's client of the same name (that package is not in
+/// this project's registry). It speaks the SNS Query API (form-encoded POST, XML answers) and takes from
+/// AWSSDK.Core what the real client would: the default credentials chain, region resolution, and the SigV4
+/// signer (AWS4Signer). Only the calls BucketGuard needs are here: Publish, and for tests and setup
+/// CreateTopic, Subscribe and DeleteTopic.</summary>
+public sealed class AmazonSimpleNotificationServiceClient : IDisposable
+{
+    private const string ApiVersion = "2010-03-31";
+    private static readonly XNamespace Ns = "http://sns.amazonaws.com/doc/2010-03-31/";
+
+    private readonly HttpClient http;
+    private readonly SnsClientConfig config;
+    private readonly AWSCredentials credentials;
+    private readonly AWS4Signer signer = new();
+
+    public AmazonSimpleNotificationServiceClient()
+        : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new SnsClientConfig())
+    {
+    }
+
+    public AmazonSimpleNotificationServiceClient(AWSCredentials credentials, SnsClientConfig config, HttpMessageHandler? handler = null)
+    {
+        this.credentials = credentials;
+        this.config = config;
+        http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        http.Timeout = TimeSpan.FromSeconds(20);
+    }
+
+    public Uri Endpoint => config.Endpoint;
+
+    public async Task<PublishResponse> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
+    {
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("TopicArn", Require(request.TopicArn, nameof(request.TopicArn))),
+            new("Message", Require(request.Message, nameof(request.Message))),
+        };
+        if (request.Subject is not null)
+        {
+            form.Add(new("Subject", request.Subject));
+        }
+
+        if (request.MessageStructure is not null)
+        {
+            form.Add(new("MessageStructure", request.MessageStructure));
+        }
+
+        var n = 0;
+        foreach (var (name, value) in request.MessageAttributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            n++;
+            form.Add(new($"MessageAttributes.entry.{n}.Name", name));
+            form.Add(new($"MessageAttributes.entry.{n}.Value.DataType", value.DataType));
+            form.Add(new($"MessageAttributes.entry.{n}.Value.StringValue", value.StringValue ?? string.Empty));
+        }
+
+        var result = await CallAsync("Publish", form, cancellationToken).ConfigureAwait(false);
+        return new PublishResponse { MessageId = result.Element(Ns + "MessageId")?.Value };
+    }
+
+    public async Task<CreateTopicResponse> CreateTopicAsync(CreateTopicRequest request, CancellationToken cancellationToken = default)
+    {
+        var result = await CallAsync("CreateTopic", [new("Name", Require(request.Name, nameof(request.Name)))], cancellationToken).ConfigureAwait(false);
+        return new CreateTopicResponse { TopicArn = result.Element(Ns + "TopicArn")?.Value };
+    }
+
+    public async Task<SubscribeResponse> SubscribeAsync(SubscribeRequest request, CancellationToken cancellationToken = default)
+    {
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("TopicArn", Require(request.TopicArn, nameof(request.TopicArn))),
+            new("Protocol", Require(request.Protocol, nameof(request.Protocol))),
+            new("Endpoint", Require(request.Endpoint, nameof(request.Endpoint))),
+        };
+        var n = 0;
+        foreach (var (key, value) in request.Attributes)
+        {
+            n++;
+            form.Add(new($"Attributes.entry.{n}.key", key));
+            form.Add(new($"Attributes.entry.{n}.value", value));
+        }
+
+        var result = await CallAsync("Subscribe", form, cancellationToken).ConfigureAwait(false);
+        return new SubscribeResponse { SubscriptionArn = result.Element(Ns + "SubscriptionArn")?.Value };
+    }
+
+    public async Task DeleteTopicAsync(DeleteTopicRequest request, CancellationToken cancellationToken = default) =>
+        await CallAsync("DeleteTopic", [new("TopicArn", Require(request.TopicArn, nameof(request.TopicArn)))], cancellationToken).ConfigureAwait(false);
+
+    public void Dispose() => http.Dispose();
+
+    private static string Require(string? value, string name) =>
+        value ?? throw new ArgumentException($"{name} is required", name);
+
+    /// <summary>Sends one Query action and returns its &lt;ActionResult&gt; element. Retries throttling, 5xx and
+    /// transport failures with capped, jittered exponential backoff — the SDK's retry handler lives inside its
+    /// service-client pipeline, which a client without its service package cannot use, so this mirrors its
+    /// standard mode (3 attempts, base 100 ms, cap 20 s) here.</summary>
+    private async Task<XElement> CallAsync(string action, List<KeyValuePair<string, string>> parameters, CancellationToken cancellationToken)
+    {
+        var body = "Action=" + action + "&Version=" + ApiVersion
+            + string.Concat(parameters.Select(p => "&" + Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
+        var content = Encoding.UTF8.GetBytes(body);
+        for (var attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage? response = null;
+            string text;
+            try
+            {
+                using var message = Sign(content);
+                response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt >= MaxAttempts)
+                {
+                    throw new AmazonSimpleNotificationServiceException($"SNS {action} failed after {attempt} attempts: {ex.Message}", ex);
+                }
+
+                await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            using (response)
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    return ParseResult(action, text);
+                }
+
+                var (code, errorMessage) = ParseError(text);
+                var retryable = (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests
+                    || code is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestLimitExceeded" or "TooManyRequestsException";
+                if (!retryable || attempt >= MaxAttempts)
+                {
+                    throw new AmazonSimpleNotificationServiceException(
+                        $"SNS {action} failed: {(int)response.StatusCode} {code ?? "(no code)"}: {errorMessage ?? text}", code, response.StatusCode);
+                }
+            }
+
+            await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private const int MaxAttempts = 3;
+
+    private static Task Backoff(int attempt, CancellationToken cancellationToken)
+    {
+        var ceiling = Math.Min(20_000, 100 * (1 << attempt));
+        return Task.Delay(Random.Shared.Next(ceiling / 2, ceiling), cancellationToken);
+    }
+
+    /// <summary>Builds the HTTP request and signs it with the SDK's own SigV4 signer.</summary>
+    private HttpRequestMessage Sign(byte[] content)
+    {
+        var request = new DefaultRequest(new SnsQueryRequest(), "SNS")
+        {
+            HttpMethod = "POST",
+            Endpoint = config.Endpoint,
+            ResourcePath = "/",
+            Content = content,
+            AuthenticationRegion = config.RegionName,
+        };
+        request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
+        signer.Sign(request, config, null, credentials);
+
+        var message = new HttpRequestMessage(HttpMethod.Post, config.Endpoint) { Content = new ByteArrayContent(content) };
+        foreach (var (name, value) in request.Headers)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+            else if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase) && !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                message.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        return message;
+    }
+
+    private static XElement ParseResult(string action, string xml)
+    {
+        var document = XDocument.Parse(xml);
+        return document.Root?.Element(Ns + action + "Result") ?? new XElement(Ns + action + "Result");
+    }
+
+    private static (string? Code, string? Message) ParseError(string xml)
+    {
+        try
+        {
+            var error = XDocument.Parse(xml).Descendants().FirstOrDefault(e => e.Name.LocalName == "Error");
+            return (error?.Elements().FirstOrDefault(e => e.Name.LocalName == "Code")?.Value,
+                    error?.Elements().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return (null, null);
+        }
+    }
+
+    private sealed class SnsQueryRequest : AmazonWebServiceRequest;
+}
+
+/// <summary>Where SNS is and in which region: AWS_ENDPOINT_URL_SNS (or AWS_ENDPOINT_URL) when set, otherwise the
+/// regional AWS endpoint; the region from the SDK's resolution chain (AWS_REGION, profile, instance metadata).</summary>
+public sealed class SnsClientConfig : ClientConfig
+{
+    public SnsClientConfig()
+        : base(new DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
+    {
+        AuthenticationServiceName = "sns";
+        var region = FallbackRegionFactory.GetRegionEndpoint() ?? RegionEndpoint.USEast1;
+        RegionName = region.SystemName;
+        RegionEndpoint = region;
+        Endpoint = AwsEndpoints.Configured("SNS")
+            ?? new Uri(string.Create(CultureInfo.InvariantCulture, $"https://sns.{RegionName}.{(RegionName.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com")}/"));
+    }
+
+    public string RegionName { get; init; }
+
+    public Uri Endpoint { get; init; }
+
+    public override string RegionEndpointServiceName => "sns";
+
+    public override string ServiceVersion => "2010-03-31";
+
+    public override string UserAgent => "bucketguard-sns/1.0";
+
+    public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
+        new(Endpoint.ToString());
+}
+
+/// <summary>Mirrors Amazon.SimpleNotificationService.AmazonSimpleNotificationServiceException.</summary>
+public sealed class AmazonSimpleNotificationServiceException : AmazonServiceException
+{
+    public AmazonSimpleNotificationServiceException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public AmazonSimpleNotificationServiceException(string message, string? errorCode, HttpStatusCode statusCode)
+        : base(message, ErrorType.Unknown, errorCode, null, statusCode)
+    {
+    }
+}

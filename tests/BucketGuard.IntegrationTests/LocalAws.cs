@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Amazon.S3;
+using BucketGuard.Aws;
+using BucketGuard.Aws.SimpleNotificationService;
+
+namespace BucketGuard.IntegrationTests;
+
+/// <summary>The local AWS for a test run: reuses services that already answer at the configured endpoints,
+/// otherwise starts them with infra/local/start (which installs what is missing) and adopts the environment it
+/// prints, so the product's clients configure themselves exactly as they would for a user.</summary>
+public sealed class LocalAws : IAsyncLifetime
+{
+    public AmazonS3Client S3 { get; private set; } = null!;
+
+    public AmazonSimpleNotificationServiceClient Sns { get; private set; } = null!;
+
+    public SqsTestClient Sqs { get; private set; } = null!;
+
+    public Uri S3Endpoint { get; private set; } = null!;
+
+    public HttpClient Anonymous { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public async Task InitializeAsync()
+    {
+        if (!await AnswersAsync(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_S3")) || !await AnswersAsync(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SNS"), "/health"))
+        {
+            foreach (var (key, value) in await StartAsync())
+            {
+                Environment.SetEnvironmentVariable(key, value);
+            }
+        }
+
+        S3Endpoint = AwsEndpoints.Configured("S3") ?? throw new InvalidOperationException("AWS_ENDPOINT_URL_S3 is not set after starting the local services");
+        S3 = AwsClients.CreateS3();
+        Sns = new AmazonSimpleNotificationServiceClient();
+        Sqs = new SqsTestClient(AwsEndpoints.Configured("SQS")!);
+    }
+
+    public Task DisposeAsync()
+    {
+        S3.Dispose();
+        Sns.Dispose();
+        Anonymous.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A bucket name no other test uses (S3 names: lower case, digits, hyphens).</summary>
+    public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():n}"[..Math.Min(prefix.Length + 13, 63)];
+
+    public Uri ObjectUrl(string bucket, string key = "") => new(S3Endpoint, $"{bucket}/{key}");
+
+    private async Task<bool> AnswersAsync(string? url, string path = "/")
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var response = await Anonymous.GetAsync(new Uri(uri, path));
+            return true;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<List<(string Key, string Value)>> StartAsync()
+    {
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot, "infra", "local", "start")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"infra/local/start failed ({process.ExitCode}):\n{await errors}");
+        }
+
+        return [.. (await output).Split('\n')
+            .Where(line => line.StartsWith("export ", StringComparison.Ordinal))
+            .Select(line => line["export ".Length..].Split('=', 2))
+            .Select(kv => (kv[0], kv[1]))];
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "BucketGuard.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("BucketGuard.slnx not found above " + AppContext.BaseDirectory);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LocalAwsCollection : ICollectionFixture<LocalAws>
+{
+    public const string Name = "LocalAws";
+}
