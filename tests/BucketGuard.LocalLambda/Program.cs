@@ -1,0 +1,35 @@
+using BucketGuard.LocalLambda;
+
+// bucketguard-local-lambda --bootstrap PATH --handler NAME [--function NAME] [--port 9001] [--timeout 30] [--memory 512]
+// Runs one function's bootstrap under a local Lambda Runtime API and serves Lambda's Invoke path on 127.0.0.1.
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+var bootstrap = Arg("--bootstrap", string.Empty);
+if (bootstrap.Length == 0 || !File.Exists(bootstrap))
+{
+    Console.Error.WriteLine("usage: --bootstrap PATH --handler NAME [--function NAME] [--port 9001] [--timeout 30] [--memory 512]");
+    return 2;
+}
+
+var passthrough = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+    .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal) || ((string)e.Key).StartsWith("BUCKETGUARD_", StringComparison.Ordinal))
+    .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty);
+var function = new FunctionOptions(
+    Arg("--function", "bucketguard"),
+    bootstrap,
+    Arg("--handler", "bucketguard"),
+    int.Parse(Arg("--timeout", "30"), System.Globalization.CultureInfo.InvariantCulture),
+    int.Parse(Arg("--memory", "512"), System.Globalization.CultureInfo.InvariantCulture),
+    Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1",
+    Environment: passthrough);
+await using var emulator = await LambdaEmulator.StartAsync(function, int.Parse(Arg("--port", "9001"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+Console.WriteLine($"Lambda Runtime API for {function.Name} on {emulator.Endpoint} (invoke: POST {emulator.Endpoint}2015-03-31/functions/{function.Name}/invocations)");
+var stop = new TaskCompletionSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+await stop.Task;
+return 0;
