@@ -7,7 +7,7 @@ namespace BucketGuard.IntegrationTests;
 /// <summary>The local Runtime API behaves like Lambda's, checked with an independent runtime: a bash loop that
 /// speaks the documented API with curl.</summary>
 [Trait("Category", "Integration")]
-public sealed class LambdaEmulatorTests : IAsyncDisposable
+public sealed class LambdaEmulatorTests : IAsyncLifetime
 {
     private const string Bootstrap = """
         #!/usr/bin/env bash
@@ -16,7 +16,7 @@ public sealed class LambdaEmulatorTests : IAsyncDisposable
         header() { grep -i "^$1:" "$2" | cut -d' ' -f2- | tr -d '\r'; }
         while true; do
           h=$(mktemp)
-          event=$(curl -sS -D "$h" "$API/invocation/next")
+          event=$(curl -sS -D "$h" "$API/invocation/next") || exit 1  # no Runtime API: stop, as a runtime must
           id=$(header Lambda-Runtime-Aws-Request-Id "$h")
           case "$event" in
             *crash*) exit 3 ;;
@@ -45,7 +45,11 @@ public sealed class LambdaEmulatorTests : IAsyncDisposable
         return emulator = await LambdaEmulator.StartAsync(function);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 disposes test classes only through IDisposable/IAsyncLifetime,
+    // and an undisposed emulator would leave its runtime process behind.
+    public async Task DisposeAsync()
     {
         if (emulator is not null)
         {
@@ -134,6 +138,19 @@ public sealed class LambdaEmulatorTests : IAsyncDisposable
         Assert.Equal(200, status);
         Assert.Null(error);
         Assert.Equal("a dead poller", JsonNode.Parse(body)!["event"]!["after"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Disposing_the_emulator_stops_its_runtime_process()
+    {
+        var lambda = await StartAsync();
+        await lambda.InvokeAsync("""{"n":1}""");
+        var pid = lambda.RuntimeProcessId!.Value;
+
+        await lambda.DisposeAsync();
+        emulator = null;
+
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid));
     }
 
     [Fact]

@@ -57,6 +57,9 @@ public sealed class LambdaEmulator : IAsyncDisposable
     /// <summary>Every line the runtime wrote to stdout or stderr, in order.</summary>
     public IReadOnlyCollection<string> Logs => logs;
 
+    /// <summary>The running runtime's process id, if one runs.</summary>
+    public int? RuntimeProcessId => runtime is { HasExited: false } r ? r.Id : null;
+
     /// <summary>How many times the runtime process was started (a cold start each).</summary>
     public int RuntimeStarts { get; private set; }
 
