@@ -23,17 +23,11 @@ public static class CheckReport
                 WriteNullableBool(w, "publicInEffect", result.PublicInEffect);
             }
 
-            w.WriteStartArray("access");
-            foreach (var name in AccessLevels.Names(result.Exposure?.Access ?? AccessLevel.None))
-            {
-                w.WriteStringValue(name);
-            }
-
-            w.WriteEndArray();
+            FindingJson.WriteStrings(w, "access", AccessLevels.Names(result.Exposure?.Access ?? AccessLevel.None));
             w.WriteStartArray("findings");
             foreach (var f in result.Exposure?.Findings ?? [])
             {
-                WriteFinding(w, f);
+                FindingJson.Write(w, f);
             }
 
             w.WriteEndArray();
@@ -52,45 +46,12 @@ public static class CheckReport
                 w.WriteString("errorCode", e.ErrorCode);
             }
 
-            w.WriteStartArray("notes");
-            foreach (var note in result.Notes.AddRange(result.Exposure?.Notes ?? []))
-            {
-                w.WriteStringValue(note);
-            }
-
-            w.WriteEndArray();
+            FindingJson.WriteStrings(w, "notes", result.Notes.AddRange(result.Exposure?.Notes ?? []));
             w.WriteString("error", result.Error);
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    public static void WriteFinding(Utf8JsonWriter w, Finding f)
-    {
-        w.WriteStartObject();
-        w.WriteString("source", f.Source == FindingSource.PolicyStatement ? "statement" : "grant");
-        w.WriteNumber("index", f.Index);
-        w.WriteString("sid", f.Sid);
-        w.WriteString("location", f.Location);
-        w.WriteString("principal", f.Principal);
-        w.WriteStartArray("actions");
-        foreach (var a in f.Actions)
-        {
-            w.WriteStringValue(a);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("access");
-        foreach (var name in AccessLevels.Names(f.Access))
-        {
-            w.WriteStringValue(name);
-        }
-
-        w.WriteEndArray();
-        w.WriteString("reason", f.Reason);
-        w.WriteString("neutralisedBy", f.NeutralisedBy);
-        w.WriteEndObject();
     }
 
     private static void WriteNullableBool(Utf8JsonWriter w, string name, bool? value)

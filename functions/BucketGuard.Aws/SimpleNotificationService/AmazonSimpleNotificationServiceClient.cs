@@ -5,8 +5,6 @@ using System.Xml.Linq;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
-using Amazon.Runtime.Internal;
-using Amazon.Runtime.Internal.Auth;
 using BucketGuard.Aws.SimpleNotificationService.Model;
 
 namespace BucketGuard.Aws.SimpleNotificationService;
@@ -23,8 +21,7 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
 
     private readonly HttpClient http;
     private readonly SnsClientConfig config;
-    private readonly AWSCredentials credentials;
-    private readonly AWS4Signer signer = new();
+    private readonly SignedHttp signed;
 
     public AmazonSimpleNotificationServiceClient()
         : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new SnsClientConfig())
@@ -33,10 +30,10 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
 
     public AmazonSimpleNotificationServiceClient(AWSCredentials credentials, SnsClientConfig config, HttpMessageHandler? handler = null)
     {
-        this.credentials = credentials;
         this.config = config;
         http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         http.Timeout = TimeSpan.FromSeconds(20);
+        signed = new SignedHttp(http, credentials);
     }
 
     public Uri Endpoint => config.Endpoint;
@@ -116,13 +113,11 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
         var content = Encoding.UTF8.GetBytes(body);
         for (var attempt = 1; ; attempt++)
         {
-            HttpResponseMessage? response = null;
-            string text;
+            SignedHttp.Response response;
             try
             {
-                using var message = Sign(content);
-                response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
-                text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                response = await signed.SendAsync(HttpMethod.Post, config, "SNS", config.Endpoint, "/", config.RegionName,
+                    content: content, contentType: "application/x-www-form-urlencoded; charset=utf-8", cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -135,21 +130,18 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
                 continue;
             }
 
-            using (response)
+            if ((int)response.Status is >= 200 and < 300)
             {
-                if (response.IsSuccessStatusCode)
-                {
-                    return ParseResult(action, text);
-                }
+                return ParseResult(action, response.Body);
+            }
 
-                var (code, errorMessage) = ParseError(text);
-                var retryable = (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests
-                    || code is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestLimitExceeded" or "TooManyRequestsException";
-                if (!retryable || attempt >= MaxAttempts)
-                {
-                    throw new AmazonSimpleNotificationServiceException(
-                        $"SNS {action} failed: {(int)response.StatusCode} {code ?? "(no code)"}: {errorMessage ?? text}", code, response.StatusCode);
-                }
+            var (code, errorMessage) = ParseError(response.Body);
+            var retryable = (int)response.Status >= 500 || response.Status == HttpStatusCode.TooManyRequests
+                || code is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestLimitExceeded" or "TooManyRequestsException";
+            if (!retryable || attempt >= MaxAttempts)
+            {
+                throw new AmazonSimpleNotificationServiceException(
+                    $"SNS {action} failed: {(int)response.Status} {code ?? "(no code)"}: {errorMessage ?? response.Body}", code, response.Status);
             }
 
             await Backoff(attempt, cancellationToken).ConfigureAwait(false);
@@ -162,36 +154,6 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
     {
         var ceiling = Math.Min(20_000, 100 * (1 << attempt));
         return Task.Delay(Random.Shared.Next(ceiling / 2, ceiling), cancellationToken);
-    }
-
-    /// <summary>Builds the HTTP request and signs it with the SDK's own SigV4 signer.</summary>
-    private HttpRequestMessage Sign(byte[] content)
-    {
-        var request = new DefaultRequest(new SnsQueryRequest(), "SNS")
-        {
-            HttpMethod = "POST",
-            Endpoint = config.Endpoint,
-            ResourcePath = "/",
-            Content = content,
-            AuthenticationRegion = config.RegionName,
-        };
-        request.Headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
-        signer.Sign(request, config, null, credentials);
-
-        var message = new HttpRequestMessage(HttpMethod.Post, config.Endpoint) { Content = new ByteArrayContent(content) };
-        foreach (var (name, value) in request.Headers)
-        {
-            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                message.Content.Headers.TryAddWithoutValidation(name, value);
-            }
-            else if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase) && !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                message.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        return message;
     }
 
     private static XElement ParseResult(string action, string xml)
@@ -214,7 +176,6 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
         }
     }
 
-    private sealed class SnsQueryRequest : AmazonWebServiceRequest;
 }
 
 /// <summary>Where SNS is and in which region: AWS_ENDPOINT_URL_SNS (or AWS_ENDPOINT_URL) when set, otherwise the
@@ -222,7 +183,7 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
 public sealed class SnsClientConfig : ClientConfig
 {
     public SnsClientConfig()
-        : base(new DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
+        : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
     {
         AuthenticationServiceName = "sns";
         var region = FallbackRegionFactory.GetRegionEndpoint() ?? RegionEndpoint.USEast1;

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Xml.Linq;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.S3;
+using Amazon.S3.Model;
+using BucketGuard.Core;
+using BucketGuard.Core.Remediation;
+
+namespace BucketGuard.Aws;
+
+/// <summary>Re-reads a bucket's ACL, policy, Block Public Access, ownership controls and tags from S3, in parallel.
+/// NoSuchBucket makes a "gone" state; AccessDenied on one read is recorded as a problem and the rest still count;
+/// anything else (throttling and 5xx after the SDK's retries) is thrown so the invocation is retried.</summary>
+public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null) : IBucketStateReader
+{
+    public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy) =>
+        new(s3, policy.TrustS3PolicyStatus, new SignedHttp(new HttpClient(), DefaultAWSCredentialsIdentityResolver.GetCredentials()), (AmazonS3Config)s3.Config);
+
+    public async Task<BucketState> ReadAsync(string bucket, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var acl = Try<GetBucketAclResponse>(problems, "GetBucketAcl", async () => await s3.GetBucketAclAsync(new GetBucketAclRequest { BucketName = bucket }, cancellationToken));
+        var policy = Try<GetBucketPolicyResponse>(problems, "GetBucketPolicy", async () => await s3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy");
+        var block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
+        var ownership = Try<GetBucketOwnershipControlsResponse>(problems, "GetBucketOwnershipControls", async () => await s3.GetBucketOwnershipControlsAsync(new GetBucketOwnershipControlsRequest { BucketName = bucket }, cancellationToken), "OwnershipControlsNotFoundError");
+        var tags = Try<GetBucketTaggingResponse>(problems, "GetBucketTagging", async () => await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken), "NoSuchTagSet");
+        try
+        {
+            await Task.WhenAll(acl, policy, block, ownership, tags).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null)
+        {
+            return BucketState.Gone(bucket);
+        }
+
+        var policyText = (await policy.ConfigureAwait(false))?.Policy;
+        bool? s3SaysPublic = null;
+        if (readPolicyStatus && !string.IsNullOrEmpty(policyText))
+        {
+            var status = await Try<GetBucketPolicyStatusResponse>(problems, "GetBucketPolicyStatus", async () => await s3.GetBucketPolicyStatusAsync(new GetBucketPolicyStatusRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy").ConfigureAwait(false);
+            s3SaysPublic = status?.PolicyStatus?.IsPublic;
+        }
+
+        var aclResponse = await acl.ConfigureAwait(false);
+        var rule = (await ownership.ConfigureAwait(false))?.OwnershipControls?.Rules?.FirstOrDefault();
+        return new BucketState(
+            bucket,
+            true,
+            aclResponse is null ? null : S3Mapping.ToAccessControlList(aclResponse),
+            string.IsNullOrEmpty(policyText) ? null : policyText,
+            await block.ConfigureAwait(false),
+            null,
+            rule?.ObjectOwnership?.Value,
+            [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
+            s3SaysPublic,
+            [.. problems]);
+    }
+
+    /// <summary>The bucket's Block Public Access, or null when none is configured.</summary>
+    public async Task<PublicAccessBlock?> ReadBlockAsync(string bucket, CancellationToken cancellationToken)
+    {
+        var response = await s3.GetPublicAccessBlockAsync(new GetPublicAccessBlockRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+        if (response.PublicAccessBlockConfiguration is { } c)
+        {
+            return new PublicAccessBlock(c.BlockPublicAcls ?? false, c.IgnorePublicAcls ?? false, c.BlockPublicPolicy ?? false, c.RestrictPublicBuckets ?? false);
+        }
+
+        // A 200 the SDK could not parse: S3-compatible endpoints (Ceph RGW) name the root element differently.
+        // Read the same resource with a request signed by the SDK's signer and take the flags by name.
+        if (signedHttp is null || config is null || AwsEndpoints.Configured("S3") is not { } endpoint)
+        {
+            return null;
+        }
+
+        var raw = await signedHttp.SendAsync(HttpMethod.Get, config, "S3", endpoint, "/" + bucket, config.RegionEndpoint?.SystemName ?? config.AuthenticationRegion ?? "us-east-1",
+            ["publicAccessBlock"], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (raw.Status != HttpStatusCode.OK)
+        {
+            return null;
+        }
+
+        var root = XDocument.Parse(raw.Body).Root!;
+        bool Flag(string name) => string.Equals(root.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value, "true", StringComparison.OrdinalIgnoreCase);
+        var flags = new PublicAccessBlock(Flag("BlockPublicAcls"), Flag("IgnorePublicAcls"), Flag("BlockPublicPolicy"), Flag("RestrictPublicBuckets"));
+        return flags == PublicAccessBlock.None ? null : flags;
+    }
+
+    /// <summary>Runs one read; "not configured" error codes become null, AccessDenied becomes a problem.</summary>
+    private static async Task<T?> Try<T>(List<string> problems, string call, Func<Task<T?>> read, string? absentCode = null)
+        where T : class
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (absentCode is not null && ex.ErrorCode == absentCode)
+        {
+            return null;
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden || ex.ErrorCode is "AccessDenied" or "MethodNotAllowed" or "NotImplemented")
+        {
+            lock (problems)
+            {
+                problems.Add($"{call}: {ex.ErrorCode ?? ex.StatusCode.ToString()}");
+            }
+
+            return null;
+        }
+    }
+}
+
+/// <summary>Puts the merged Block Public Access flags and re-reads what is in force.</summary>
+public sealed class S3PublicAccessBlockWriter(IAmazonS3 s3, S3BucketStateReader reader) : IPublicAccessBlockWriter
+{
+    public async Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await s3.PutPublicAccessBlockAsync(new PutPublicAccessBlockRequest
+            {
+                BucketName = bucket,
+                PublicAccessBlockConfiguration = new PublicAccessBlockConfiguration
+                {
+                    BlockPublicAcls = flags.BlockPublicAcls,
+                    IgnorePublicAcls = flags.IgnorePublicAcls,
+                    BlockPublicPolicy = flags.BlockPublicPolicy,
+                    RestrictPublicBuckets = flags.RestrictPublicBuckets,
+                },
+            }, cancellationToken).ConfigureAwait(false);
+            return new ActionResult(await reader.ReadBlockAsync(bucket, cancellationToken).ConfigureAwait(false) ?? PublicAccessBlock.None, null);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+        {
+            return new ActionResult(null, $"PutPublicAccessBlock: {ex.ErrorCode ?? ex.StatusCode.ToString()}{(string.IsNullOrEmpty(ex.Message) ? string.Empty : " (" + ex.Message + ")")}");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.Runtime.Internal;
+using Amazon.Runtime.Internal.Auth;
+
+namespace BucketGuard.Aws;
+
+/// <summary>The one place that sends a raw HTTP request signed by AWSSDK.Core's own SigV4 signer (AWS4Signer) with
+/// credentials from the SDK's chain. Used where no SDK service client can make the call: the SNS Query API (its
+/// package is not in this registry) and S3 reads whose answer the SDK cannot parse from an S3-compatible endpoint.</summary>
+public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
+{
+    private readonly AWS4Signer signer = new();
+
+    public sealed record Response(HttpStatusCode Status, string Body);
+
+    /// <param name="subResources">Query sub-resources such as "publicAccessBlock" (sent as ?publicAccessBlock=).</param>
+    public async Task<Response> SendAsync(
+        HttpMethod method,
+        ClientConfig config,
+        string serviceName,
+        Uri endpoint,
+        string resourcePath,
+        string region,
+        IEnumerable<string>? subResources = null,
+        byte[]? content = null,
+        string? contentType = null,
+        CancellationToken cancellationToken = default)
+    {
+        var request = new DefaultRequest(new RawRequest(), serviceName)
+        {
+            HttpMethod = method.Method,
+            Endpoint = endpoint,
+            ResourcePath = resourcePath,
+            Content = content ?? [],
+            AuthenticationRegion = region,
+        };
+        foreach (var sub in subResources ?? [])
+        {
+            request.AddSubResource(sub);
+        }
+
+        if (contentType is not null)
+        {
+            request.Headers["Content-Type"] = contentType;
+        }
+
+        signer.Sign(request, config, null, credentials);
+
+        using var message = new HttpRequestMessage(method, AmazonServiceClient.ComposeUrl(request)) { Content = new ByteArrayContent(request.Content) };
+        foreach (var (name, value) in request.Headers)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+            else if (!name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                message.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    private sealed class RawRequest : AmazonWebServiceRequest;
+}

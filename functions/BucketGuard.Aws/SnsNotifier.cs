@@ -1,0 +1,27 @@
+using BucketGuard.Aws.SimpleNotificationService;
+using BucketGuard.Aws.SimpleNotificationService.Model;
+using BucketGuard.Core.Remediation;
+
+namespace BucketGuard.Aws;
+
+/// <summary>Publishes notifications to the one BucketGuard topic with MessageStructure=json: text for e-mail, the
+/// JSON document for every other protocol, and the attributes for subscription filter policies.</summary>
+public sealed class SnsNotifier(AmazonSimpleNotificationServiceClient sns, string topicArn) : INotifier
+{
+    public async Task<string?> PublishAsync(Notification notification, CancellationToken cancellationToken)
+    {
+        var request = new PublishRequest
+        {
+            TopicArn = topicArn,
+            Subject = notification.Subject,
+            Message = notification.StructuredMessage,
+            MessageStructure = "json",
+        };
+        foreach (var (name, value) in notification.Attributes)
+        {
+            request.MessageAttributes[name] = new MessageAttributeValue { DataType = "String", StringValue = value };
+        }
+
+        return (await sns.PublishAsync(request, cancellationToken).ConfigureAwait(false)).MessageId;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace BucketGuard.Core.Remediation;
+
+/// <summary>The one structured log line per decision, and the CloudWatch embedded-metric-format line with its
+/// counts (events, skipped, remediated, failed) and the time from the CloudTrail eventTime to the applied block.</summary>
+public static class DecisionRecord
+{
+    public static string LogLine(string handler, string requestId, HandledEvent handled)
+    {
+        var change = handled.Change;
+        return Json(w =>
+        {
+            w.WriteString("level", handled.Verdict.Outcome is Outcome.Incomplete || handled.Result is { Succeeded: false } ? "warn" : "info");
+            w.WriteString("message", "decision");
+            w.WriteString("handler", handler);
+            w.WriteString("requestId", requestId);
+            w.WriteString("outcome", handled.Verdict.Outcome.ToString());
+            w.WriteString("severity", handled.Verdict.Severity.ToString().ToLowerInvariant());
+            w.WriteString("why", handled.Verdict.Why);
+            w.WriteString("eventName", change?.EventName);
+            w.WriteString("eventId", change?.EventId);
+            w.WriteString("account", change?.Account);
+            w.WriteString("bucket", change?.Bucket);
+            w.WriteString("actor", change?.Actor.Arn);
+            w.WriteString("applied", handled.Result?.Succeeded == true ? handled.Verdict.Apply?.ToString() : null);
+            w.WriteString("inForce", handled.Result?.InForce?.ToString());
+            w.WriteString("error", handled.Result?.Error);
+            w.WriteString("disagreement", handled.Verdict.Disagreement);
+            w.WriteString("notification", handled.Notification?.Attributes.GetValueOrDefault("event"));
+            w.WriteString("notificationId", handled.NotificationId);
+            if (handled.EventToBlock is { } latency)
+            {
+                w.WriteNumber("eventToBlockMs", (long)latency.TotalMilliseconds);
+            }
+        });
+    }
+
+    public static string Metrics(string handler, HandledEvent handled, DateTimeOffset now)
+    {
+        var remediated = handled.Verdict.Outcome == Outcome.Block && handled.Result?.Succeeded == true;
+        var failed = handled.Result is { Succeeded: false } || handled.Verdict.Outcome == Outcome.Incomplete;
+        return Json(w =>
+        {
+            w.WriteStartObject("_aws");
+            w.WriteNumber("Timestamp", now.ToUnixTimeMilliseconds());
+            w.WriteStartArray("CloudWatchMetrics");
+            w.WriteStartObject();
+            w.WriteString("Namespace", "BucketGuard");
+            w.WriteStartArray("Dimensions");
+            w.WriteStartArray();
+            w.WriteStringValue("Handler");
+            w.WriteEndArray();
+            w.WriteEndArray();
+            w.WriteStartArray("Metrics");
+            foreach (var (name, unit) in (ReadOnlySpan<(string, string)>)[("Events", "Count"), ("Skipped", "Count"), ("Remediated", "Count"), ("Failed", "Count"), ("EventToBlock", "Milliseconds")])
+            {
+                if (name == "EventToBlock" && handled.EventToBlock is null)
+                {
+                    continue;
+                }
+
+                w.WriteStartObject();
+                w.WriteString("Name", name);
+                w.WriteString("Unit", unit);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteString("Handler", handler);
+            w.WriteNumber("Events", 1);
+            w.WriteNumber("Skipped", handled.Verdict.Outcome == Outcome.Skipped ? 1 : 0);
+            w.WriteNumber("Remediated", remediated ? 1 : 0);
+            w.WriteNumber("Failed", failed ? 1 : 0);
+            if (handled.EventToBlock is { } latency)
+            {
+                w.WriteNumber("EventToBlock", Math.Round(latency.TotalMilliseconds, 0));
+            }
+        });
+    }
+
+    /// <summary>What the function returns to its invoker.</summary>
+    public static string Response(HandledEvent handled) => Json(w =>
+    {
+        w.WriteString("outcome", handled.Verdict.Outcome.ToString());
+        w.WriteString("why", handled.Verdict.Why);
+        w.WriteString("bucket", handled.Change?.Bucket);
+        w.WriteString("notification", handled.Notification?.Attributes.GetValueOrDefault("event"));
+        w.WriteString("inForce", handled.Result?.InForce?.ToString());
+        w.WriteString("error", handled.Result?.Error);
+    });
+
+    private static string Json(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static string Milliseconds(TimeSpan span) => span.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
+}

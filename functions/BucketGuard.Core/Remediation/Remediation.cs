@@ -1,0 +1,187 @@
+using System.Collections.Immutable;
+using BucketGuard.Core.Acls;
+using BucketGuard.Core.Events;
+using BucketGuard.Core.Policies;
+
+namespace BucketGuard.Core.Remediation;
+
+public enum Outcome
+{
+    /// <summary>Not BucketGuard's to act on (a failed call, its own call, not a bucket exposure change): logged and counted.</summary>
+    Skipped,
+
+    /// <summary>The bucket is not public.</summary>
+    NothingToDo,
+
+    /// <summary>Public grants exist, but Block Public Access or ownership settings already stop them (for example a replayed event).</summary>
+    AlreadyBlocked,
+
+    /// <summary>Public in effect: apply Block Public Access.</summary>
+    Block,
+
+    /// <summary>Public in effect, mode notify: say what would be applied.</summary>
+    WouldBlock,
+
+    /// <summary>The bucket was deleted before BucketGuard looked.</summary>
+    BucketGone,
+
+    /// <summary>The account's Block Public Access changed: reported, never changed automatically.</summary>
+    AccountBlockChanged,
+
+    /// <summary>BucketGuard could not tell or could not act (reads failed, the event names no bucket...).</summary>
+    Incomplete,
+}
+
+public enum Severity
+{
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// <summary>The decision on one change, and why.</summary>
+/// <param name="Before">The bucket's own Block Public Access flags before acting.</param>
+/// <param name="Apply">The flags to put: Before merged with the policy's flags (never fewer).</param>
+/// <param name="Disagreement">When S3's own verdict on the policy and BucketGuard's differ, both in words.</param>
+public sealed record Verdict(
+    Outcome Outcome,
+    string Why,
+    Severity Severity,
+    Exposure? Exposure = null,
+    PublicAccessBlock? Before = null,
+    PublicAccessBlock? Apply = null,
+    string? Disagreement = null);
+
+/// <summary>What applying Block Public Access achieved: the flags in force when re-read, or the error.</summary>
+public sealed record ActionResult(PublicAccessBlock? InForce, string? Error)
+{
+    public bool Succeeded => Error is null;
+}
+
+/// <summary>Every remediation decision is made here: first on the event alone (Triage), then on the bucket's real state (Decide).</summary>
+public static class Remediation
+{
+    /// <summary>Decides what needs no bucket read: null means "read the bucket and Decide".</summary>
+    public static Verdict? Triage(BucketChange change, RemediationPolicy policy)
+    {
+        if (change.Kind == ChangeKind.NotBucketChange)
+        {
+            return new Verdict(Outcome.Skipped, $"not a bucket exposure change: {change.NotBucketChangeReason}", Severity.Info);
+        }
+
+        if (change.Failed)
+        {
+            return new Verdict(Outcome.Skipped, $"{change.EventName} failed ({change.ErrorCode}), so nothing changed", Severity.Info);
+        }
+
+        if (IsOwnCall(change, policy))
+        {
+            return new Verdict(Outcome.Skipped, $"{change.EventName} was BucketGuard's own remediation", Severity.Info);
+        }
+
+        if (change.IsAccountLevel)
+        {
+            var weakened = change.Kind == ChangeKind.AccountPublicAccessBlockDeleted || change.RequestedPublicAccessBlock?.IsAll != true;
+            var what = change.Kind == ChangeKind.AccountPublicAccessBlockDeleted
+                ? "removed the account's Block Public Access"
+                : $"set the account's Block Public Access to: {change.RequestedPublicAccessBlock?.ToString() ?? "(not stated)"}";
+            return new Verdict(
+                Outcome.AccountBlockChanged,
+                $"{change.Actor} {what}; this affects every bucket in account {change.Account ?? "(unknown)"} and is reported, not changed automatically",
+                weakened ? Severity.Critical : Severity.Low);
+        }
+
+        if (change.Kind == ChangeKind.ObjectAclChanged)
+        {
+            return new Verdict(Outcome.Skipped, $"PutObjectAcl changes one object ({change.ObjectKey}), not the bucket; bucket changes are handled on their own events", Severity.Info);
+        }
+
+        if (change.Bucket is null)
+        {
+            return new Verdict(Outcome.Incomplete, $"{change.EventName} names no bucket, so BucketGuard cannot re-read or protect it", Severity.Medium);
+        }
+
+        return null;
+    }
+
+    private static bool IsOwnCall(BucketChange change, RemediationPolicy policy) =>
+        policy.OwnPrincipals.Any(own =>
+            string.Equals(own, change.Actor.Arn, StringComparison.Ordinal) || string.Equals(own, change.Actor.SessionIssuerArn, StringComparison.Ordinal));
+
+    /// <summary>What the bucket exposes, judged by AWS's rule on its ACL and policy, with its Block Public Access
+    /// and ownership settings applied; reads that failed and a policy that cannot be read are problems.</summary>
+    public static Exposure Evaluate(BucketState state, out ImmutableArray<string> problems)
+    {
+        var found = state.Problems.ToBuilder();
+        var exposure = state.Acl is { } acl ? AclEvaluator.Evaluate(acl) : Exposure.NotPublic;
+        if (state.PolicyJson is { } json)
+        {
+            var policy = PolicyEvaluator.Evaluate(json);
+            if (policy.Ok)
+            {
+                exposure = Exposure.Combine(exposure, policy.Value!);
+            }
+            else
+            {
+                found.Add($"the bucket policy could not be read: {policy.Error}");
+            }
+        }
+
+        problems = found.ToImmutable();
+        return state.Protection.Apply(exposure);
+    }
+
+    public static Verdict Decide(BucketChange change, BucketState state, RemediationPolicy policy)
+    {
+        if (!state.Exists)
+        {
+            return new Verdict(Outcome.BucketGone, $"bucket {state.Bucket} no longer exists (deleted before BucketGuard looked), so nothing is exposed and nothing can be locked", Severity.Medium);
+        }
+
+        var exposure = Evaluate(state, out var problems);
+        string? disagreement = null;
+        var s3Public = false;
+        if (policy.TrustS3PolicyStatus && state.S3SaysPublic is { } s3)
+        {
+            var ours = exposure.Findings.Any(f => f.Source == FindingSource.PolicyStatement);
+            s3Public = s3 && !state.Protection.InForce.RestrictPublicBuckets;
+            if (s3 != ours)
+            {
+                disagreement = $"S3 (GetBucketPolicyStatus) says the policy is {(s3 ? "public" : "not public")}; BucketGuard's evaluator says it is {(ours ? "public" : "not public")}. One of them is wrong; the bucket is treated as public if either says so.";
+            }
+        }
+
+        var before = state.BucketBlock ?? PublicAccessBlock.None;
+        if (!exposure.IsPublicInEffect && !s3Public)
+        {
+            if (!problems.IsEmpty)
+            {
+                return new Verdict(Outcome.Incomplete, $"what could be read is not public, but {string.Join("; ", problems)}", Severity.High, exposure, before, null, disagreement);
+            }
+
+            return exposure.IsPublic
+                ? new Verdict(Outcome.AlreadyBlocked, $"public grants exist but are already stopped ({string.Join(", ", exposure.Findings.Select(f => f.NeutralisedBy).Distinct())}); nothing changed", Severity.Info, exposure, before, null, disagreement)
+                : new Verdict(Outcome.NothingToDo, "the bucket is not public", Severity.Info, exposure, before, null, disagreement);
+        }
+
+        var severity = SeverityOf(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
+        var apply = before.Merge(policy.Flags);
+        if (apply == before)
+        {
+            return new Verdict(Outcome.Incomplete, $"the bucket is public, but the flags BucketGuard may set ({policy.Flags}) are already on and do not stop it", severity, exposure, before, null, disagreement);
+        }
+
+        var publicWhat = AccessLevels.Describe(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
+        return policy.Mode == Mode.Notify
+            ? new Verdict(Outcome.WouldBlock, $"the bucket is public ({publicWhat}); mode notify, so Block Public Access was not applied", severity, exposure, before, apply, disagreement)
+            : new Verdict(Outcome.Block, $"the bucket is public ({publicWhat})", severity, exposure, before, apply, disagreement);
+    }
+
+    /// <summary>Critical for public write or permissions management, high for public read or list.</summary>
+    public static Severity SeverityOf(AccessLevel level) =>
+        (level & (AccessLevel.Write | AccessLevel.PermissionsManagement)) != 0 ? Severity.Critical
+        : (level & (AccessLevel.Read | AccessLevel.List)) != 0 ? Severity.High
+        : Severity.Low;
+}

@@ -1,0 +1,100 @@
+using System.Collections.Immutable;
+
+namespace BucketGuard.Core.Remediation;
+
+public enum Mode
+{
+    /// <summary>Apply Block Public Access when a bucket is public (the default).</summary>
+    Enforce,
+
+    /// <summary>Only report what would be done.</summary>
+    Notify,
+}
+
+/// <summary>How BucketGuard may act, from the function's environment.</summary>
+/// <param name="Flags">The Block Public Access flags to turn on (merged with those already on; never turns one off).</param>
+/// <param name="TrustS3PolicyStatus">Whether to also ask S3 (GetBucketPolicyStatus): true on AWS, false for
+/// S3-compatible endpoints whose answer is not AWS's rule (Ceph RGW).</param>
+/// <param name="OwnPrincipals">BucketGuard's own role ARNs: calls they make are its own remediation and are skipped.
+/// Matched on the caller's ARN or session issuer, never on the user agent, which a caller chooses freely.</param>
+public sealed record RemediationPolicy(
+    Mode Mode,
+    PublicAccessBlock Flags,
+    string TagPrefix,
+    bool TrustS3PolicyStatus,
+    ImmutableArray<string> OwnPrincipals)
+{
+    public static readonly RemediationPolicy Default = new(Mode.Enforce, PublicAccessBlock.All, "bucketguard:", true, []);
+
+    public string OwnerTag => TagPrefix + "owner";
+
+    /// <summary>Reads BUCKETGUARD_MODE (enforce|notify), BUCKETGUARD_BLOCK_FLAGS (all, or a comma list of flag
+    /// names), BUCKETGUARD_TAG_PREFIX, BUCKETGUARD_S3_POLICY_STATUS (on|off) and BUCKETGUARD_ROLE_ARNS. A value
+    /// that cannot be understood is an error, not a silent default: the function must not guess how to act.</summary>
+    public static Parsed<RemediationPolicy> FromEnvironment(Func<string, string?> environment)
+    {
+        var policy = Default;
+        switch (environment("BUCKETGUARD_MODE")?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "enforce":
+                break;
+            case "notify":
+                policy = policy with { Mode = Mode.Notify };
+                break;
+            case var other:
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_MODE \"{other}\" is neither enforce nor notify");
+        }
+
+        if (environment("BUCKETGUARD_BLOCK_FLAGS") is { Length: > 0 } flagList && !string.Equals(flagList.Trim(), "all", StringComparison.OrdinalIgnoreCase))
+        {
+            var flags = PublicAccessBlock.None;
+            foreach (var name in flagList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                PublicAccessBlock? with = name.ToUpperInvariant() switch
+                {
+                    "BLOCKPUBLICACLS" => flags with { BlockPublicAcls = true },
+                    "IGNOREPUBLICACLS" => flags with { IgnorePublicAcls = true },
+                    "BLOCKPUBLICPOLICY" => flags with { BlockPublicPolicy = true },
+                    "RESTRICTPUBLICBUCKETS" => flags with { RestrictPublicBuckets = true },
+                    _ => null,
+                };
+                if (with is null)
+                {
+                    return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_BLOCK_FLAGS names an unknown flag \"{name}\" (known: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets, or all)");
+                }
+
+                flags = with;
+            }
+
+            if (!flags.OnFlags().Any())
+            {
+                return Parsed<RemediationPolicy>.Failure("BUCKETGUARD_BLOCK_FLAGS turns no flag on");
+            }
+
+            policy = policy with { Flags = flags };
+        }
+
+        if (environment("BUCKETGUARD_TAG_PREFIX") is { Length: > 0 } prefix)
+        {
+            policy = policy with { TagPrefix = prefix };
+        }
+
+        switch (environment("BUCKETGUARD_S3_POLICY_STATUS")?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "on":
+                break;
+            case "off":
+                policy = policy with { TrustS3PolicyStatus = false };
+                break;
+            case var other:
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_S3_POLICY_STATUS \"{other}\" is neither on nor off");
+        }
+
+        if (environment("BUCKETGUARD_ROLE_ARNS") is { Length: > 0 } roles)
+        {
+            policy = policy with { OwnPrincipals = [.. roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] };
+        }
+
+        return Parsed<RemediationPolicy>.Success(policy);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Collections.Frozen;
+using System.Text;
+using Amazon.Lambda.Core;
+using BucketGuard.Core.Remediation;
+
+namespace BucketGuard.Functions;
+
+/// <summary>The handlers this bootstrap hosts, chosen by the function's handler setting. Each takes the events its
+/// EventBridge rule routes to it; all of them run the same pipeline, so a misrouted event is still handled (and
+/// the log says it was misrouted).</summary>
+public static class Handlers
+{
+    public static readonly FrozenDictionary<string, string[]> EventNames = new Dictionary<string, string[]>
+    {
+        ["acl"] = ["CreateBucket", "PutBucketAcl", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls"],
+        ["policy"] = ["PutBucketPolicy", "DeleteBucketPolicy"],
+        ["public-access-block"] = ["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"],
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+}
+
+/// <summary>One invocation: read the event, run the pipeline within the time left, log the decision and the metrics,
+/// answer with the outcome. An exception (S3 or SNS unreachable after retries) fails the invocation so that Lambda
+/// retries it and finally dead-letters it: nothing ends silently.</summary>
+public sealed class EventHandler(string name, RemediationPipeline pipeline, TimeProvider clock)
+{
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(1);
+
+    public async Task<Stream> HandleAsync(Stream input, ILambdaContext context)
+    {
+        string json;
+        using (var reader = new StreamReader(input, Encoding.UTF8))
+        {
+            json = await reader.ReadToEndAsync().ConfigureAwait(false);
+        }
+
+        var budget = context.RemainingTime > Margin * 2 ? context.RemainingTime - Margin : context.RemainingTime;
+        using var deadline = new CancellationTokenSource(budget > TimeSpan.Zero ? budget : TimeSpan.FromSeconds(30));
+        var handled = await pipeline.HandleAsync(json, deadline.Token).ConfigureAwait(false);
+        if (handled.Change is { } change && Handlers.EventNames.TryGetValue(name, out var names) && change.EventName.Length > 0 && !names.Contains(change.EventName))
+        {
+            context.Logger.LogLine($$"""{"level":"warn","message":"misrouted","handler":"{{name}}","eventName":"{{change.EventName}}","requestId":"{{context.AwsRequestId}}"}""");
+        }
+
+        context.Logger.LogLine(DecisionRecord.LogLine(name, context.AwsRequestId, handled));
+        context.Logger.LogLine(DecisionRecord.Metrics(name, handled, clock.GetUtcNow()));
+        return new MemoryStream(Encoding.UTF8.GetBytes(DecisionRecord.Response(handled)));
+    }
+}
