@@ -34,7 +34,15 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             return BucketState.Gone(bucket);
         }
 
-        var policyText = (await policy.ConfigureAwait(false))?.Policy;
+        // AWSSDK.S3 answers a 404 on GetBucketPolicy with a response, not an exception: its "policy" is then the
+        // XML error document. No policy is no policy; any other non-200 is a read we could not make.
+        var policyResponse = await policy.ConfigureAwait(false);
+        var policyText = policyResponse?.HttpStatusCode switch
+        {
+            null or HttpStatusCode.NotFound => null,
+            HttpStatusCode.OK => policyResponse.Policy,
+            var status => Problem(problems, $"GetBucketPolicy: HTTP {(int)status}"),
+        };
         bool? s3SaysPublic = null;
         if (readPolicyStatus && !string.IsNullOrEmpty(policyText))
         {
@@ -55,6 +63,16 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
             s3SaysPublic,
             [.. problems]);
+    }
+
+    private static string? Problem(List<string> problems, string problem)
+    {
+        lock (problems)
+        {
+            problems.Add(problem);
+        }
+
+        return null;
     }
 
     /// <summary>The bucket's Block Public Access, or null when none is configured.</summary>

@@ -158,6 +158,12 @@ public static class Notifications
             b.AppendLine("Disagreement: " + verdict.Disagreement);
         }
 
+        if (!verdict.Problems.IsEmpty)
+        {
+            b.AppendLine();
+            b.AppendLine("Could not read: " + string.Join("; ", verdict.Problems));
+        }
+
         if (verdict.Apply is { } apply)
         {
             b.AppendLine();
@@ -237,6 +243,7 @@ public static class Notifications
             w.WriteString("error", result?.Error);
             w.WriteEndObject();
             w.WriteString("disagreement", verdict.Disagreement);
+            FindingJson.WriteStrings(w, "problems", verdict.Problems);
             w.WriteEndObject();
         }
 

@@ -52,7 +52,11 @@ public sealed record Verdict(
     Exposure? Exposure = null,
     PublicAccessBlock? Before = null,
     PublicAccessBlock? Apply = null,
-    string? Disagreement = null);
+    string? Disagreement = null)
+{
+    /// <summary>Reads that failed or a policy that could not be read: said in every notification, whatever the outcome.</summary>
+    public ImmutableArray<string> Problems { get; init; } = [];
+}
 
 /// <summary>What applying Block Public Access achieved: the flags in force when re-read, or the error.</summary>
 public sealed record ActionResult(PublicAccessBlock? InForce, string? Error)
@@ -154,6 +158,11 @@ public static class Remediation
         }
 
         var before = state.BucketBlock ?? PublicAccessBlock.None;
+        return DecideOn(exposure, problems, s3Public, before, disagreement, policy) with { Problems = problems };
+    }
+
+    private static Verdict DecideOn(Exposure exposure, ImmutableArray<string> problems, bool s3Public, PublicAccessBlock before, string? disagreement, RemediationPolicy policy)
+    {
         if (!exposure.IsPublicInEffect && !s3Public)
         {
             if (!problems.IsEmpty)
