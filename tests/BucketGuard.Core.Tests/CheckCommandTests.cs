@@ -135,3 +135,40 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Contains("putbucketpolicy-org-only.json: event PutBucketPolicy", output, StringComparison.Ordinal);
     }
 }
+
+public class InvokeCommandTests
+{
+    [Fact]
+    public async Task Invoke_without_a_topic_refuses_to_run_and_says_why()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "bg-invoke-" + Guid.NewGuid().ToString("n") + ".json");
+        await File.WriteAllTextAsync(path, "{}");
+        var errors = new StringWriter();
+        var saved = Environment.GetEnvironmentVariable("BUCKETGUARD_TOPIC_ARN");
+        Environment.SetEnvironmentVariable("BUCKETGUARD_TOPIC_ARN", null);
+
+        try
+        {
+            var exit = await InvokeCommand.RunAsync(path, null, null, new StringWriter(), errors, CancellationToken.None);
+
+            Assert.Equal(2, exit);
+            Assert.Contains("BUCKETGUARD_TOPIC_ARN is not set", errors.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("BUCKETGUARD_TOPIC_ARN", saved);
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Invoke_with_a_missing_file_says_which_and_exits_two()
+    {
+        var errors = new StringWriter();
+
+        var exit = await InvokeCommand.RunAsync("/nonexistent/event.json", "arn:aws:sns:us-east-1:111122223333:t", null, new StringWriter(), errors, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("/nonexistent/event.json: cannot be read", errors.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -164,6 +164,26 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bucketguard_invoke_runs_the_same_path_in_process_and_locks_the_bucket()
+    {
+        await aws.S3.PutObjectAclAsync(new PutObjectAclRequest { BucketName = bucket, Key = Key, ACL = S3CannedACL.PublicRead });
+        await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = bucket, ACL = S3CannedACL.PublicRead });
+        var path = Path.Combine(Path.GetTempPath(), bucket + ".json");
+        await File.WriteAllTextAsync(path, EventFor("putbucketacl-public-read.json"));
+        var output = new StringWriter();
+        Environment.SetEnvironmentVariable("BUCKETGUARD_S3_POLICY_STATUS", "off");
+
+        var exit = await BucketGuard.Cli.InvokeCommand.RunAsync(path, topic, "enforce", output, new StringWriter(), CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("\"outcome\":\"Block\"", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"notified (remediated, high): BucketGuard locked {bucket}", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, await AnonymousGetAsync());
+        Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10)));
+        File.Delete(path);
+    }
+
+    [Fact]
     public async Task An_event_for_a_bucket_deleted_before_it_was_handled_ends_in_an_explanatory_notification()
     {
         await aws.S3.DeleteObjectAsync(bucket, Key);
