@@ -1,6 +1,6 @@
 using BucketGuard.LocalLambda;
 
-// bucketguard-local-lambda --bootstrap PATH --handler NAME [--function NAME] [--port 9001] [--timeout 30] [--memory 512]
+// bucketguard-local-lambda --bootstrap PATH --handler NAME [--function NAME] [--port N (0: any free port)] [--timeout 30] [--memory 512]
 // Runs one function's bootstrap under a local Lambda Runtime API and serves Lambda's Invoke path on 127.0.0.1.
 string Arg(string name, string fallback)
 {
@@ -11,7 +11,7 @@ string Arg(string name, string fallback)
 var bootstrap = Arg("--bootstrap", string.Empty);
 if (bootstrap.Length == 0 || !File.Exists(bootstrap))
 {
-    Console.Error.WriteLine("usage: --bootstrap PATH --handler NAME [--function NAME] [--port 9001] [--timeout 30] [--memory 512]");
+    Console.Error.WriteLine("usage: --bootstrap PATH --handler NAME [--function NAME] [--port N] [--timeout 30] [--memory 512]");
     return 2;
 }
 
@@ -26,10 +26,12 @@ var function = new FunctionOptions(
     int.Parse(Arg("--memory", "512"), System.Globalization.CultureInfo.InvariantCulture),
     Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1",
     Environment: passthrough);
-await using var emulator = await LambdaEmulator.StartAsync(function, int.Parse(Arg("--port", "9001"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
+await using var emulator = await LambdaEmulator.StartAsync(function, int.Parse(Arg("--port", "0"), System.Globalization.CultureInfo.InvariantCulture), Console.Out);
 Console.WriteLine($"Lambda Runtime API for {function.Name} on {emulator.Endpoint} (invoke: POST {emulator.Endpoint}2015-03-31/functions/{function.Name}/invocations)");
+// ASP.NET's console lifetime takes SIGTERM/SIGINT for itself; register here too so that `kill PID` ends this
+// process (and, through DisposeAsync, the runtime it started) instead of leaving it serving.
 var stop = new TaskCompletionSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 await stop.Task;
 return 0;
