@@ -12,13 +12,23 @@ namespace BucketGuard.Aws;
 /// <summary>Re-reads a bucket's ACL, policy, Block Public Access, ownership controls and tags from S3, in parallel.
 /// NoSuchBucket makes a "gone" state; AccessDenied on one read is recorded as a problem and the rest still count;
 /// anything else (throttling and 5xx after the SDK's retries) is thrown so the invocation is retried.</summary>
-public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null) : IBucketStateReader
+public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null) : IBucketStateReader
 {
-    public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy) =>
-        new(s3, policy.TrustS3PolicyStatus, new SignedHttp(new HttpClient(), DefaultAWSCredentialsIdentityResolver.GetCredentials()), (AmazonS3Config)s3.Config);
-
-    public async Task<BucketState> ReadAsync(string bucket, CancellationToken cancellationToken)
+    public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy)
     {
+        var signed = new SignedHttp(new HttpClient(), DefaultAWSCredentialsIdentityResolver.GetCredentials());
+        var config = (AmazonS3Config)s3.Config;
+
+        // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS only.
+        var account = AwsEndpoints.Configured("S3") is null ? new AccountPublicAccessBlockReader(signed, config) : null;
+        return new(s3, policy.TrustS3PolicyStatus, signed, config, account);
+    }
+
+    public async Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
+    {
+        var accountBlock = account is not null && accountReader is not null
+            ? accountReader.ReadAsync(account, cancellationToken)
+            : Task.FromResult<PublicAccessBlock?>(null);
         var problems = new List<string>();
         var acl = Try<GetBucketAclResponse>(problems, "GetBucketAcl", async () => await s3.GetBucketAclAsync(new GetBucketAclRequest { BucketName = bucket }, cancellationToken));
         var policy = Try<GetBucketPolicyResponse>(problems, "GetBucketPolicy", async () => await s3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy");
@@ -58,7 +68,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             aclResponse is null ? null : S3Mapping.ToAccessControlList(aclResponse),
             string.IsNullOrEmpty(policyText) ? null : policyText,
             await block.ConfigureAwait(false),
-            null,
+            await accountBlock.ConfigureAwait(false),
             rule?.ObjectOwnership?.Value,
             [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
             s3SaysPublic,
@@ -98,7 +108,13 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             return null;
         }
 
-        var root = XDocument.Parse(raw.Body).Root!;
+        return FlagsFromXml(raw.Body);
+    }
+
+    /// <summary>Block Public Access flags by element name, whatever the root element is called; null when none is on.</summary>
+    public static PublicAccessBlock? FlagsFromXml(string xml)
+    {
+        var root = XDocument.Parse(xml).Root!;
         bool Flag(string name) => string.Equals(root.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value, "true", StringComparison.OrdinalIgnoreCase);
         var flags = new PublicAccessBlock(Flag("BlockPublicAcls"), Flag("IgnorePublicAcls"), Flag("BlockPublicPolicy"), Flag("RestrictPublicBuckets"));
         return flags == PublicAccessBlock.None ? null : flags;

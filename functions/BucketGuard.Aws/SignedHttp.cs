@@ -25,6 +25,7 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         IEnumerable<string>? subResources = null,
         byte[]? content = null,
         string? contentType = null,
+        IReadOnlyDictionary<string, string>? headers = null,
         CancellationToken cancellationToken = default)
     {
         var request = new DefaultRequest(new RawRequest(), serviceName)
@@ -43,6 +44,11 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         if (contentType is not null)
         {
             request.Headers["Content-Type"] = contentType;
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers[name] = value;
         }
 
         signer.Sign(request, config, null, credentials);

@@ -20,7 +20,7 @@ public class RemediationTests
 
         public int Reads { get; private set; }
 
-        public Task<BucketState> ReadAsync(string bucket, CancellationToken cancellationToken)
+        public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
         {
             Reads++;
             return Task.FromResult(State);

@@ -4,7 +4,8 @@ namespace BucketGuard.Core.Remediation;
 /// throttling and server errors are retried by the SDK and then thrown, so the invocation is retried.</summary>
 public interface IBucketStateReader
 {
-    Task<BucketState> ReadAsync(string bucket, CancellationToken cancellationToken);
+    /// <param name="account">The bucket's account, when the event names it: its account-level Block Public Access is read where permitted.</param>
+    Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken);
 }
 
 /// <summary>Puts Block Public Access on a bucket and re-reads what is in force.</summary>

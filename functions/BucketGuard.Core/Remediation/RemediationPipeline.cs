@@ -33,7 +33,7 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         BucketState? state = null;
         if (verdict is null)
         {
-            state = await reader.ReadAsync(change.Bucket!, cancellationToken).ConfigureAwait(false);
+            state = await reader.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
             verdict = Remediation.Decide(change, state, policy);
         }
 
