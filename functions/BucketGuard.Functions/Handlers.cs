@@ -15,6 +15,7 @@ public static class Handlers
         ["acl"] = ["CreateBucket", "PutBucketAcl", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls"],
         ["policy"] = ["PutBucketPolicy", "DeleteBucketPolicy"],
         ["public-access-block"] = ["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"],
+        ["tagging"] = ["PutBucketTagging", "DeleteBucketTagging"],
     }.ToFrozenDictionary(StringComparer.Ordinal);
 }
 

@@ -69,7 +69,7 @@ public class FunctionTests
         foreach (var sample in Directory.EnumerateFiles(Path.Combine(Corpus.RepositoryRoot, "events"), "*.json"))
         {
             var eventName = JsonNode.Parse(File.ReadAllText(sample))!["detail"]!["eventName"]!.GetValue<string>();
-            Assert.True(names.Contains(eventName) || eventName is "PutBucketTagging" or "DeleteBucketTagging", $"{eventName} ({Path.GetFileName(sample)}) has no handler");
+            Assert.True(names.Contains(eventName), $"{eventName} ({Path.GetFileName(sample)}) has no handler");
         }
     }
 

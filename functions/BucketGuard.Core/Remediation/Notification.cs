@@ -50,7 +50,7 @@ public static class Notifications
         }
 
         var bucket = change.Bucket ?? state?.Bucket;
-        var owner = state?.Tag(policy.OwnerTag);
+        var owner = verdict.Exemption?.Owner ?? state?.Tag(policy.OwnerTag);
         var severity = result is { Succeeded: false } ? Severity.Critical : verdict.Severity;
         var subject = Subject(eventType, bucket, change.Account, verdict);
         var text = Text(change, verdict, state, result, policy, owner, eventType);
@@ -103,6 +103,7 @@ public static class Notifications
         Outcome.WouldBlock => "would-remediate",
         Outcome.BucketGone => "bucket-gone",
         Outcome.AccountBlockChanged => "account-block-changed",
+        Outcome.Exempted or Outcome.ExemptionRecorded => "exempted",
         Outcome.Incomplete => "evaluation-incomplete",
         _ => null,
     };
@@ -119,6 +120,8 @@ public static class Notifications
             "would-remediate" => $"BucketGuard would lock {name} (public {what})",
             "bucket-gone" => $"BucketGuard: bucket {name} was deleted before it was checked",
             "account-block-changed" => $"BucketGuard: account {account ?? "(unknown)"} Block Public Access changed",
+            "exempted" when verdict.Outcome == Outcome.ExemptionRecorded => $"BucketGuard: exemption recorded for {name}; the block stays",
+            "exempted" => $"BucketGuard: {name} is public ({what}) under an exemption",
             _ => $"BucketGuard could not fully check {name}",
         };
         var clean = new string([.. subject.Select(c => c is >= ' ' and <= '~' ? c : ' ')]);
@@ -162,6 +165,25 @@ public static class Notifications
         {
             b.AppendLine();
             b.AppendLine("Could not read: " + string.Join("; ", verdict.Problems));
+        }
+
+        if (verdict.Exemption is { State: not ExemptionState.None } exemption)
+        {
+            b.AppendLine();
+            b.AppendLine("Exemption: " + exemption);
+            foreach (var reason in verdict.NotExempt)
+            {
+                b.AppendLine("  not covered: " + reason);
+            }
+        }
+
+        if (verdict.Outcome == Outcome.ExemptionRecorded)
+        {
+            b.AppendLine();
+            b.AppendLine("How to make it public under the exemption");
+            b.AppendLine("  BucketGuard never lifts a block by itself. After checking that only what the exemption covers is public,");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  the owner can remove it: aws s3api delete-public-access-block --bucket {bucket}");
+            b.AppendLine("  BucketGuard will accept that change while the exemption is valid and covers what is public.");
         }
 
         if (verdict.Apply is { } apply)
@@ -244,6 +266,18 @@ public static class Notifications
             w.WriteEndObject();
             w.WriteString("disagreement", verdict.Disagreement);
             FindingJson.WriteStrings(w, "problems", verdict.Problems);
+            if (verdict.Exemption is { } exemption)
+            {
+                w.WriteStartObject("exemption");
+                w.WriteString("state", exemption.State.ToString().ToLowerInvariant());
+                w.WriteString("until", exemption.Until?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                w.WriteString("scope", exemption.ScopeName);
+                w.WriteString("reason", exemption.Reason);
+                w.WriteString("owner", exemption.Owner);
+                FindingJson.WriteStrings(w, "problems", exemption.Problems);
+                FindingJson.WriteStrings(w, "notCovered", verdict.NotExempt);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
 

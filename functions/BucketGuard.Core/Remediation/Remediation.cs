@@ -28,6 +28,13 @@ public enum Outcome
     /// <summary>The account's Block Public Access changed: reported, never changed automatically.</summary>
     AccountBlockChanged,
 
+    /// <summary>Public, and a valid exemption covers every public grant: left public, and reported.</summary>
+    Exempted,
+
+    /// <summary>A tag change gave a blocked bucket a valid exemption: the block stays (BucketGuard never lifts one),
+    /// and the owner is told how to lift it.</summary>
+    ExemptionRecorded,
+
     /// <summary>BucketGuard could not tell or could not act (reads failed, the event names no bucket...).</summary>
     Incomplete,
 }
@@ -56,6 +63,12 @@ public sealed record Verdict(
 {
     /// <summary>Reads that failed or a policy that could not be read: said in every notification, whatever the outcome.</summary>
     public ImmutableArray<string> Problems { get; init; } = [];
+
+    /// <summary>The bucket's exemption as read from its tags, when the bucket was read.</summary>
+    public Exemption? Exemption { get; init; }
+
+    /// <summary>Why the exemption did not cover this bucket's exposure (not honoured, or a grant beyond its scope).</summary>
+    public ImmutableArray<string> NotExempt { get; init; } = [];
 }
 
 /// <summary>What applying Block Public Access achieved: the flags in force when re-read, or the error.</summary>
@@ -137,7 +150,7 @@ public static class Remediation
         return state.Protection.Apply(exposure);
     }
 
-    public static Verdict Decide(BucketChange change, BucketState state, RemediationPolicy policy)
+    public static Verdict Decide(BucketChange change, BucketState state, RemediationPolicy policy, DateOnly today)
     {
         if (!state.Exists)
         {
@@ -158,13 +171,21 @@ public static class Remediation
         }
 
         var before = state.BucketBlock ?? PublicAccessBlock.None;
-        return DecideOn(exposure, problems, s3Public, before, disagreement, policy) with { Problems = problems };
+        var exemption = Exemption.From(state.Tags, policy, today);
+        var verdict = DecideOn(change, exposure, problems, s3Public, before, disagreement, policy, exemption, today, out var notExempt);
+        return verdict with { Problems = problems, Exemption = exemption, NotExempt = notExempt };
     }
 
-    private static Verdict DecideOn(Exposure exposure, ImmutableArray<string> problems, bool s3Public, PublicAccessBlock before, string? disagreement, RemediationPolicy policy)
+    private static Verdict DecideOn(BucketChange change, Exposure exposure, ImmutableArray<string> problems, bool s3Public, PublicAccessBlock before, string? disagreement, RemediationPolicy policy, Exemption exemption, DateOnly today, out ImmutableArray<string> notExempt)
     {
+        notExempt = [];
         if (!exposure.IsPublicInEffect && !s3Public)
         {
+            if (exposure.IsPublic && change.Kind == ChangeKind.BucketTaggingChanged && exemption.IsValid && exposure.Findings.All(f => exemption.Covers(f, policy, out _)))
+            {
+                return new Verdict(Outcome.ExemptionRecorded, $"the bucket now carries a valid exemption ({exemption}), but it is blocked ({string.Join(", ", exposure.Findings.Select(f => f.NeutralisedBy).Distinct())}) and BucketGuard never lifts a block", Severity.Low, exposure, before, null, disagreement);
+            }
+
             if (!problems.IsEmpty)
             {
                 return new Verdict(Outcome.Incomplete, $"what could be read is not public, but {string.Join("; ", problems)}", Severity.High, exposure, before, null, disagreement);
@@ -176,6 +197,37 @@ public static class Remediation
         }
 
         var severity = SeverityOf(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
+        var uncovered = ImmutableArray.CreateBuilder<string>();
+        if (exemption.State == ExemptionState.Invalid)
+        {
+            uncovered.Add(exemption.ToString());
+        }
+        else if (exemption.IsValid)
+        {
+            foreach (var finding in exposure.Findings.Where(f => f.InEffect))
+            {
+                if (!exemption.Covers(finding, policy, out var why))
+                {
+                    uncovered.Add(why!);
+                }
+            }
+
+            if (s3Public && !exposure.Findings.Any(f => f.InEffect))
+            {
+                uncovered.Add("S3 says the policy is public and BucketGuard cannot tell which grant, so no exemption can be shown to cover it");
+            }
+
+            if (uncovered.Count == 0)
+            {
+                var daysLeft = exemption.DaysLeft(today) ?? 0;
+                var ending = daysLeft <= policy.ExemptionWarningDays
+                    ? $"; it ends {(daysLeft == 0 ? "today" : $"in {daysLeft} day(s)")}: renew it or the bucket will be locked when it expires"
+                    : string.Empty;
+                return new Verdict(Outcome.Exempted, $"the bucket is public ({AccessLevels.Describe(exposure.AccessInEffect)}) and {exemption}{ending}", Severity.Low, exposure, before, null, disagreement);
+            }
+        }
+
+        notExempt = uncovered.ToImmutable();
         var apply = before.Merge(policy.Flags);
         if (apply == before)
         {

@@ -34,7 +34,7 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         if (verdict is null)
         {
             state = await reader.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
-            verdict = Remediation.Decide(change, state, policy);
+            verdict = Remediation.Decide(change, state, policy, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
         }
 
         ActionResult? result = null;

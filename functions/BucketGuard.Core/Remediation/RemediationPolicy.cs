@@ -26,6 +26,16 @@ public sealed record RemediationPolicy(
 {
     public static readonly RemediationPolicy Default = new(Mode.Enforce, PublicAccessBlock.All, "bucketguard:", true, []);
 
+    /// <summary>The longest an exemption may run, from today (BUCKETGUARD_MAX_EXEMPTION_DAYS).</summary>
+    public int MaxExemptionDays { get; init; } = 90;
+
+    /// <summary>Exemptions ending within this many days are reported as expiring (BUCKETGUARD_EXEMPTION_WARNING_DAYS).</summary>
+    public int ExemptionWarningDays { get; init; } = 7;
+
+    /// <summary>Whether a valid exemption may also cover public write and permissions management (BUCKETGUARD_EXEMPT_WRITE=allow).
+    /// Off by default: a world-writable bucket is never acceptable by a tag alone.</summary>
+    public bool ExemptWrite { get; init; }
+
     public string OwnerTag => TagPrefix + "owner";
 
     /// <summary>Reads BUCKETGUARD_MODE (enforce|notify), BUCKETGUARD_BLOCK_FLAGS (all, or a comma list of flag
@@ -88,6 +98,34 @@ public sealed record RemediationPolicy(
                 break;
             case var other:
                 return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_S3_POLICY_STATUS \"{other}\" is neither on nor off");
+        }
+
+        foreach (var (name, apply) in new (string, Func<RemediationPolicy, int, RemediationPolicy>)[]
+        {
+            ("BUCKETGUARD_MAX_EXEMPTION_DAYS", (p, days) => p with { MaxExemptionDays = days }),
+            ("BUCKETGUARD_EXEMPTION_WARNING_DAYS", (p, days) => p with { ExemptionWarningDays = days }),
+        })
+        {
+            if (environment(name) is { Length: > 0 } text)
+            {
+                if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) || days > 3650)
+                {
+                    return Parsed<RemediationPolicy>.Failure($"{name} \"{text}\" is not a number of days (0 to 3650)");
+                }
+
+                policy = apply(policy, days);
+            }
+        }
+
+        switch (environment("BUCKETGUARD_EXEMPT_WRITE")?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "deny":
+                break;
+            case "allow":
+                policy = policy with { ExemptWrite = true };
+                break;
+            case var other:
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_EXEMPT_WRITE \"{other}\" is neither allow nor deny");
         }
 
         if (environment("BUCKETGUARD_ROLE_ARNS") is { Length: > 0 } roles)
