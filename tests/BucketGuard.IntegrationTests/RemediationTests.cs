@@ -163,6 +163,78 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
         Assert.Null(notification.Document["action"]!["inForce"]);
     }
 
+    private async Task ExemptAsync(string scope)
+    {
+        var until = DateTime.UtcNow.AddDays(30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        await aws.S3.PutBucketTaggingAsync(new PutBucketTaggingRequest
+        {
+            BucketName = bucket,
+            TagSet =
+            [
+                new() { Key = "bucketguard:owner", Value = "web-team@example.com" },
+                new() { Key = "bucketguard:exempt-until", Value = until },
+                new() { Key = "bucketguard:exempt-scope", Value = scope },
+                new() { Key = "bucketguard:exempt-reason", Value = "Public website assets" },
+            ],
+        });
+    }
+
+    private async Task MakePublicReadAsync()
+    {
+        await aws.S3.PutObjectAclAsync(new PutObjectAclRequest { BucketName = bucket, Key = Key, ACL = S3CannedACL.PublicRead });
+        await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = bucket, ACL = S3CannedACL.PublicRead });
+    }
+
+    [Fact]
+    public async Task An_exempted_public_read_bucket_stays_readable_with_one_exempted_notice_and_public_write_then_locks_it()
+    {
+        await ExemptAsync("read-list");
+        await MakePublicReadAsync();
+        var acl = await StartFunctionAsync("acl");
+
+        var exempted = await InvokeAsync(acl, EventFor("putbucketacl-public-read.json"));
+
+        Assert.Equal("Exempted", exempted["outcome"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, await AnonymousGetAsync());
+        var notice = Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10)));
+        Assert.Equal("exempted", Attribute(notice.Attributes, "event"));
+        Assert.Equal("web-team@example.com", Attribute(notice.Attributes, "owner"));
+        Assert.Equal("valid", notice.Document["exemption"]!["state"]!.GetValue<string>());
+        await acl.DisposeAsync();
+
+        await aws.S3.PutBucketPolicyAsync(new PutBucketPolicyRequest
+        {
+            BucketName = bucket,
+            Policy = $$"""{"Version":"2012-10-17","Statement":[{"Sid":"Uploads","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::{{bucket}}/*"}]}""",
+        });
+        var policy = await StartFunctionAsync("policy");
+
+        var locked = await InvokeAsync(policy, EventFor("putbucketpolicy-public-write.json"));
+
+        Assert.Equal("Block", locked["outcome"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, await AnonymousGetAsync());
+        var blocked = Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10)));
+        Assert.Equal("remediated", Attribute(blocked.Attributes, "event"));
+        Assert.Equal("critical", Attribute(blocked.Attributes, "severity"));
+        Assert.Contains("grants public write, which no exemption covers", blocked.Document["exemption"]!["notCovered"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Removing_the_exemption_tags_of_a_public_bucket_locks_it()
+    {
+        await ExemptAsync("read-list");
+        await MakePublicReadAsync();
+        Assert.Equal(HttpStatusCode.OK, await AnonymousGetAsync());
+        await aws.S3.DeleteBucketTaggingAsync(new DeleteBucketTaggingRequest { BucketName = bucket });
+        var tagging = await StartFunctionAsync("tagging");
+
+        var response = await InvokeAsync(tagging, EventFor("deletebuckettagging.json"));
+
+        Assert.Equal("Block", response["outcome"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, await AnonymousGetAsync());
+        Assert.Equal("remediated", Attribute(Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10))).Attributes, "event"));
+    }
+
     [Fact]
     public async Task Bucketguard_invoke_runs_the_same_path_in_process_and_locks_the_bucket()
     {
