@@ -172,3 +172,36 @@ public class InvokeCommandTests
         Assert.Contains("/nonexistent/event.json: cannot be read", errors.ToString(), StringComparison.Ordinal);
     }
 }
+
+public class ExemptCommandTests
+{
+    private static readonly DateOnly Today = new(2026, 11, 21);
+
+    [Fact]
+    public async Task Exempt_prints_the_tags_validated_as_the_functions_read_them()
+    {
+        var output = new StringWriter();
+
+        var exit = await ExemptCommand.RunAsync("site", "2026-12-31", "Public website assets", "read-list", "web@example.com", apply: false, output, new StringWriter(), Today, CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("site: exempt until 2026-12-31 (scope read-list, reason \"Public website assets\", owner web@example.com)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("bucketguard:exempt-until = 2026-12-31", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("not applied", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2027-03-01", "reason", "read", "more than 90 days ahead")]
+    [InlineData("2026-11-20", "reason", "read", "expired on 2026-11-20")]
+    [InlineData("2026-12-01", "semi;colons", "read", "S3 tag values allow only letters")]
+    [InlineData("2026-12-01", "reason", "write", "neither read nor read-list")]
+    public async Task Exempt_refuses_what_would_not_be_honoured_and_says_why(string until, string reason, string scope, string message)
+    {
+        var errors = new StringWriter();
+
+        var exit = await ExemptCommand.RunAsync("site", until, reason, scope, null, apply: false, new StringWriter(), errors, Today, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, errors.ToString(), StringComparison.Ordinal);
+    }
+}

@@ -220,6 +220,23 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bucketguard_exempt_apply_puts_the_tags_and_keeps_the_buckets_other_tags()
+    {
+        await aws.S3.PutBucketTaggingAsync(new PutBucketTaggingRequest { BucketName = bucket, TagSet = [new() { Key = "cost-centre", Value = "42" }] });
+        var until = DateTime.UtcNow.AddDays(10).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var exit = await BucketGuard.Cli.ExemptCommand.RunAsync(bucket, until, "Release downloads", "read", "ops@example.com", apply: true,
+            new StringWriter(), new StringWriter(), DateOnly.FromDateTime(DateTime.UtcNow), CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        var tags = (await aws.S3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket })).TagSet.ToDictionary(t => t.Key, t => t.Value);
+        Assert.Equal("42", tags["cost-centre"]);
+        Assert.Equal(until, tags["bucketguard:exempt-until"]);
+        Assert.Equal("Release downloads", tags["bucketguard:exempt-reason"]);
+        Assert.Equal("ops@example.com", tags["bucketguard:owner"]);
+    }
+
+    [Fact]
     public async Task Removing_the_exemption_tags_of_a_public_bucket_locks_it()
     {
         await ExemptAsync("read-list");

@@ -163,6 +163,12 @@ public static class Checker
                 break;
             case ChangeKind.BucketTaggingChanged:
                 yield return $"sets {change.RequestedTags?.Length ?? 0} tag(s): {string.Join(", ", (change.RequestedTags ?? []).Select(t => $"{t.Key}={t.Value}"))}";
+                var exemption = Remediation.Exemption.From(change.RequestedTags ?? [], Remediation.RemediationPolicy.Default, change.EventTime is { } t ? DateOnly.FromDateTime(t.UtcDateTime) : DateOnly.FromDateTime(DateTime.UtcNow));
+                if (exemption.State != Remediation.ExemptionState.None)
+                {
+                    yield return $"exemption as of the event: {exemption}";
+                }
+
                 break;
             case ChangeKind.BucketTaggingDeleted:
                 yield return "removes every tag of the bucket (including any BucketGuard exemption)";
