@@ -257,9 +257,21 @@ public class ExemptionTests
     [Fact]
     public async Task An_exemption_ending_within_the_warning_days_says_so()
     {
-        var (handled, _) = await HandleAsync("PutBucketPolicy", Site(Policies.Everyone("s3:GetObject"), tags: Valid("2026-11-24")));
+        var (handled, fakes) = await HandleAsync("PutBucketPolicy", Site(Policies.Everyone("s3:GetObject"), tags: Valid("2026-11-24")));
 
         Assert.Equal(Outcome.Exempted, handled.Verdict.Outcome);
         Assert.Contains("it ends in 3 day(s): renew it or the bucket will be locked when it expires", handled.Verdict.Why, StringComparison.Ordinal);
+        var sent = Assert.Single(fakes.Sent);
+        Assert.Equal("exemption-expiring", sent.Attributes["event"]);
+        Assert.Equal("web@example.com", sent.Attributes["owner"]);
+        Assert.Equal("BucketGuard: the exemption of public bucket site ends on 2026-11-24", sent.Subject);
+    }
+
+    [Fact]
+    public async Task An_exemption_ending_after_the_warning_days_is_a_plain_exempted_notice()
+    {
+        var (_, fakes) = await HandleAsync("PutBucketPolicy", Site(Policies.Everyone("s3:GetObject"), tags: Valid("2026-11-29")));
+
+        Assert.Equal("exempted", fakes.Sent.Single().Attributes["event"]);
     }
 }

@@ -103,6 +103,7 @@ public static class Notifications
         Outcome.WouldBlock => "would-remediate",
         Outcome.BucketGone => "bucket-gone",
         Outcome.AccountBlockChanged => "account-block-changed",
+        Outcome.Exempted when verdict.ExemptionExpiring => "exemption-expiring",
         Outcome.Exempted or Outcome.ExemptionRecorded => "exempted",
         Outcome.Incomplete => "evaluation-incomplete",
         _ => null,
@@ -121,6 +122,7 @@ public static class Notifications
             "bucket-gone" => $"BucketGuard: bucket {name} was deleted before it was checked",
             "account-block-changed" => $"BucketGuard: account {account ?? "(unknown)"} Block Public Access changed",
             "exempted" when verdict.Outcome == Outcome.ExemptionRecorded => $"BucketGuard: exemption recorded for {name}; the block stays",
+            "exemption-expiring" => $"BucketGuard: the exemption of public bucket {name} ends on {verdict.Exemption?.Until:yyyy-MM-dd}",
             "exempted" => $"BucketGuard: {name} is public ({what}) under an exemption",
             _ => $"BucketGuard could not fully check {name}",
         };

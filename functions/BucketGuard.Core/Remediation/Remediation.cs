@@ -69,6 +69,9 @@ public sealed record Verdict(
 
     /// <summary>Why the exemption did not cover this bucket's exposure (not honoured, or a grant beyond its scope).</summary>
     public ImmutableArray<string> NotExempt { get; init; } = [];
+
+    /// <summary>An exempted bucket whose exemption ends within the warning days.</summary>
+    public bool ExemptionExpiring { get; init; }
 }
 
 /// <summary>What applying Block Public Access achieved: the flags in force when re-read, or the error.</summary>
@@ -223,7 +226,10 @@ public static class Remediation
                 var ending = daysLeft <= policy.ExemptionWarningDays
                     ? $"; it ends {(daysLeft == 0 ? "today" : $"in {daysLeft} day(s)")}: renew it or the bucket will be locked when it expires"
                     : string.Empty;
-                return new Verdict(Outcome.Exempted, $"the bucket is public ({AccessLevels.Describe(exposure.AccessInEffect)}) and {exemption}{ending}", Severity.Low, exposure, before, null, disagreement);
+                return new Verdict(Outcome.Exempted, $"the bucket is public ({AccessLevels.Describe(exposure.AccessInEffect)}) and {exemption}{ending}", Severity.Low, exposure, before, null, disagreement)
+                {
+                    ExemptionExpiring = ending.Length > 0,
+                };
             }
         }
 
