@@ -139,35 +139,14 @@ public class ExemptionTests
 
     // ----- through the pipeline -----
 
-    private sealed class Fakes(BucketState state) : IBucketStateReader, IPublicAccessBlockWriter, INotifier
-    {
-        public List<PublicAccessBlock> Applied { get; } = [];
-
-        public List<Notification> Sent { get; } = [];
-
-        public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken) => Task.FromResult(state);
-
-        public Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken)
-        {
-            Applied.Add(flags);
-            return Task.FromResult(new ActionResult(flags, null));
-        }
-
-        public Task<string?> PublishAsync(Notification notification, CancellationToken cancellationToken)
-        {
-            Sent.Add(notification);
-            return Task.FromResult<string?>("m");
-        }
-    }
-
     private sealed class Clock : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
     }
 
-    private static async Task<(HandledEvent Handled, Fakes Fakes)> HandleAsync(string eventName, BucketState state)
+    private static async Task<(HandledEvent Handled, FakeAws Fakes)> HandleAsync(string eventName, BucketState state)
     {
-        var fakes = new Fakes(state);
+        var fakes = new FakeAws(state);
         var json = new JsonObject
         {
             ["detail-type"] = "AWS API Call via CloudTrail",
@@ -182,7 +161,7 @@ public class ExemptionTests
                 ["requestParameters"] = new JsonObject { ["bucketName"] = "site" },
             },
         };
-        var handled = await new RemediationPipeline(fakes, fakes, fakes, RemediationPolicy.Default, new Clock()).HandleAsync(json.ToJsonString(), default);
+        var handled = await fakes.Pipeline(clock: new Clock()).HandleAsync(json.ToJsonString(), default);
         return (handled, fakes);
     }
 

@@ -13,21 +13,9 @@ namespace BucketGuard.Tests;
 
 public class FunctionTests
 {
-    private sealed class Fakes : IBucketStateReader, IPublicAccessBlockWriter, INotifier
-    {
-        public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken) =>
-            Task.FromResult(new BucketState(bucket, true, CannedAcl.Expand("public-read").Value, null, null, null, null, [], null, []));
-
-        public Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken) =>
-            Task.FromResult(new ActionResult(flags, null));
-
-        public Task<string?> PublishAsync(Notification notification, CancellationToken cancellationToken) => Task.FromResult<string?>("m-1");
-    }
-
     private static async Task<(JsonNode Response, string Log)> InvokeAsync(string handler, string sample)
     {
-        var fakes = new Fakes();
-        var pipeline = new RemediationPipeline(fakes, fakes, fakes, RemediationPolicy.Default, TimeProvider.System);
+        var pipeline = new FakeAws(new BucketState("bucketguard-demo-reports", true, CannedAcl.Expand("public-read").Value, null, null, null, null, [], null, [])).Pipeline();
         var context = new TestLambdaContext { AwsRequestId = "req-42" };
         var json = File.ReadAllText(Path.Combine(Corpus.RepositoryRoot, "events", sample));
 

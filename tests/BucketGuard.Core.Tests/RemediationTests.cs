@@ -10,53 +10,6 @@ namespace BucketGuard.Tests;
 /// <summary>Every branch of the remediation decision, through the pipeline, with fakes of the S3 and SNS adapters.</summary>
 public class RemediationTests
 {
-    private sealed class FakeS3(BucketState state) : IBucketStateReader, IPublicAccessBlockWriter
-    {
-        public BucketState State { get; set; } = state;
-
-        public List<PublicAccessBlock> Applied { get; } = [];
-
-        public string? FailWith { get; init; }
-
-        public int Reads { get; private set; }
-
-        public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
-        {
-            Reads++;
-            return Task.FromResult(State);
-        }
-
-        public Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken)
-        {
-            if (FailWith is not null)
-            {
-                return Task.FromResult(new ActionResult(null, FailWith));
-            }
-
-            Applied.Add(flags);
-            State = State with { BucketBlock = flags };
-            return Task.FromResult(new ActionResult(flags, null));
-        }
-    }
-
-    private sealed class FakeSns : INotifier
-    {
-        public List<Notification> Sent { get; } = [];
-
-        public bool Down { get; init; }
-
-        public Task<string?> PublishAsync(Notification notification, CancellationToken cancellationToken)
-        {
-            if (Down)
-            {
-                throw new InvalidOperationException("SNS unreachable");
-            }
-
-            Sent.Add(notification);
-            return Task.FromResult<string?>("m-" + Sent.Count);
-        }
-    }
-
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 9, 30, 20, TimeSpan.Zero);
 
     private sealed class FixedClock : TimeProvider
@@ -76,11 +29,11 @@ public class RemediationTests
            "requestParameters":{"bucketName":"{{bucket}}","x-amz-acl":"public-read"}{{extra}} } }
         """;
 
-    private static (RemediationPipeline Pipeline, FakeS3 S3, FakeSns Sns) Pipeline(BucketState state, RemediationPolicy? policy = null, FakeS3? s3 = null, FakeSns? sns = null)
+    /// <summary>The pipeline over one fake; returned twice so tests read as S3 (Applied, Reads) and SNS (Sent).</summary>
+    private static (RemediationPipeline Pipeline, FakeAws S3, FakeAws Sns) Pipeline(BucketState state, RemediationPolicy? policy = null, FakeAws? fake = null)
     {
-        s3 ??= new FakeS3(state);
-        sns ??= new FakeSns();
-        return (new RemediationPipeline(s3, s3, sns, policy ?? RemediationPolicy.Default, new FixedClock()), s3, sns);
+        fake ??= new FakeAws(state);
+        return (fake.Pipeline(policy, new FixedClock()), fake, fake);
     }
 
     [Fact]
@@ -160,7 +113,7 @@ public class RemediationTests
     public async Task A_failed_remediation_is_a_critical_remediation_failed_notification()
     {
         var state = Bucket("public-read");
-        var (pipeline, _, sns) = Pipeline(state, s3: new FakeS3(state) { FailWith = "PutPublicAccessBlock: AccessDenied" });
+        var (pipeline, _, sns) = Pipeline(state, fake: new FakeAws(state) { FailWith = "PutPublicAccessBlock: AccessDenied" });
 
         var handled = await pipeline.HandleAsync(Event(), default);
 
@@ -175,7 +128,7 @@ public class RemediationTests
     [Fact]
     public async Task When_the_notification_cannot_be_sent_the_invocation_fails_so_lambda_retries_it()
     {
-        var (pipeline, _, _) = Pipeline(Bucket("public-read"), sns: new FakeSns { Down = true });
+        var (pipeline, _, _) = Pipeline(Bucket("public-read"), fake: new FakeAws(Bucket("public-read")) { SnsDown = true });
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => pipeline.HandleAsync(Event(), default));
     }
