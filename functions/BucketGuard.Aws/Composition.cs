@@ -22,10 +22,35 @@ public static class Composition
             return Parsed<RemediationPipeline>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        var s3 = AwsClients.CreateS3();
-        var reader = S3BucketStateReader.FromEnvironment(s3, policy.Value!);
-        var writer = new S3PublicAccessBlockWriter(s3, reader);
+        var (reader, writer, _) = S3Ports(policy.Value!);
         var notifier = new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
         return Parsed<RemediationPipeline>.Success(new RemediationPipeline(reader, writer, notifier, policy.Value!, TimeProvider.System));
+    }
+
+    /// <summary>The sweep over every bucket. Without a topic it only reports (the `audit` command without --fix).</summary>
+    public static Parsed<Sweeper> CreateSweeper(Func<string, string?> environment, bool requireTopic)
+    {
+        var policy = RemediationPolicy.FromEnvironment(environment);
+        if (!policy.Ok)
+        {
+            return Parsed<Sweeper>.Failure(policy.Error!);
+        }
+
+        var topic = environment("BUCKETGUARD_TOPIC_ARN");
+        if (requireTopic && string.IsNullOrEmpty(topic))
+        {
+            return Parsed<Sweeper>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
+        }
+
+        var (reader, writer, lister) = S3Ports(policy.Value!);
+        var notifier = string.IsNullOrEmpty(topic) ? null : new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
+        return Parsed<Sweeper>.Success(new Sweeper(lister, reader, writer, notifier, policy.Value!, TimeProvider.System));
+    }
+
+    private static (S3BucketStateReader Reader, S3PublicAccessBlockWriter Writer, S3BucketLister Lister) S3Ports(RemediationPolicy policy)
+    {
+        var s3 = AwsClients.CreateS3();
+        var reader = S3BucketStateReader.FromEnvironment(s3, policy);
+        return (reader, new S3PublicAccessBlockWriter(s3, reader), new S3BucketLister(s3));
     }
 }

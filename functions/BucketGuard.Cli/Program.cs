@@ -6,4 +6,5 @@ var root = new RootCommand("BucketGuard: finds public S3 buckets by AWS's own de
 root.Subcommands.Add(CheckCommand.Create(Console.Out, Console.Error));
 root.Subcommands.Add(InvokeCommand.Create(Console.Out, Console.Error));
 root.Subcommands.Add(ExemptCommand.Create(Console.Out, Console.Error));
+root.Subcommands.Add(AuditCommand.Create(Console.In, Console.Out, Console.Error));
 return root.Parse(args).Invoke();

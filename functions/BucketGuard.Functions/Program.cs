@@ -7,9 +7,24 @@ using BucketGuard.Functions;
 var handler = Environment.GetEnvironmentVariable("_HANDLER") ?? string.Empty;
 try
 {
+    if (handler == "sweep")
+    {
+        var sweeper = Composition.CreateSweeper(Environment.GetEnvironmentVariable, requireTopic: true);
+        if (!sweeper.Ok)
+        {
+            throw new InvalidOperationException(sweeper.Error);
+        }
+
+        var concurrency = int.TryParse(Environment.GetEnvironmentVariable("BUCKETGUARD_SWEEP_CONCURRENCY"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 16;
+        var sweep = new SweepHandler(sweeper.Value!, concurrency, TimeProvider.System);
+        using var sweepBootstrap = LambdaBootstrapBuilder.Create(sweep.HandleAsync).Build();
+        await sweepBootstrap.RunAsync();
+        return 0;
+    }
+
     if (!Handlers.EventNames.ContainsKey(handler))
     {
-        throw new InvalidOperationException($"unknown handler \"{handler}\" (known: {string.Join(", ", Handlers.EventNames.Keys)})");
+        throw new InvalidOperationException($"unknown handler \"{handler}\" (known: {string.Join(", ", Handlers.EventNames.Keys)}, sweep)");
     }
 
     var pipeline = Composition.CreatePipeline(Environment.GetEnvironmentVariable);

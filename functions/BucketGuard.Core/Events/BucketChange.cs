@@ -23,6 +23,9 @@ public enum ChangeKind
 
     /// <summary>An object's ACL: exposes one object, not the bucket; reported, never a reason to lock the bucket.</summary>
     ObjectAclChanged,
+
+    /// <summary>No event: the bucket was found by the scheduled sweep or by `bucketguard audit`.</summary>
+    Sweep,
 }
 
 /// <summary>Who made the call, from CloudTrail's userIdentity.</summary>
@@ -67,4 +70,9 @@ public sealed record BucketChange(
     public bool Failed => !string.IsNullOrEmpty(ErrorCode);
 
     public bool IsAccountLevel => Kind is ChangeKind.AccountPublicAccessBlockChanged or ChangeKind.AccountPublicAccessBlockDeleted;
+
+    /// <summary>The change that stands for "found by the sweep": there is no caller, source address or event.</summary>
+    public static BucketChange ForSweep(string bucket, string? account, string? region, DateTimeOffset now) => new(
+        ChangeKind.Sweep, "Sweep", null, null, account, region, bucket, null, now.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), now,
+        new Actor("BucketGuard", "BucketGuard scheduled sweep", account, null, null, null, null), null, null, null, null, null, null, null, null, null, null, null);
 }

@@ -143,10 +143,18 @@ public static class Notifications
         });
         b.AppendLine(CultureInfo.InvariantCulture, $"Account {change.Account ?? "(unknown)"}, region {change.Region ?? "(unknown)"}. Owner: {owner ?? $"not tagged (tag {policy.OwnerTag})"}.");
         b.AppendLine();
-        b.AppendLine("Who did it");
-        b.AppendLine(CultureInfo.InvariantCulture, $"  {change.EventName} by {change.Actor.Arn ?? change.Actor.ToString()}");
-        b.AppendLine(CultureInfo.InvariantCulture, $"  access key {change.Actor.AccessKeyId ?? "(none)"}, from {change.SourceIp ?? "(unknown)"}, user agent {change.UserAgent ?? "(none)"}");
-        b.AppendLine(CultureInfo.InvariantCulture, $"  at {change.EventTimeText ?? "(unknown time)"}, CloudTrail event {change.EventId ?? "(no id)"}");
+        if (change.Kind == ChangeKind.Sweep)
+        {
+            b.AppendLine("How it was found");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  by BucketGuard's sweep of every bucket at {change.EventTimeText}: no event was seen for the change that made it so (made public before BucketGuard ran, or while CloudTrail was off)");
+        }
+        else
+        {
+            b.AppendLine("Who did it");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  {change.EventName} by {change.Actor.Arn ?? change.Actor.ToString()}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  access key {change.Actor.AccessKeyId ?? "(none)"}, from {change.SourceIp ?? "(unknown)"}, user agent {change.UserAgent ?? "(none)"}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"  at {change.EventTimeText ?? "(unknown time)"}, CloudTrail event {change.EventId ?? "(no id)"}");
+        }
         if (verdict.Exposure is { IsPublic: true } exposure)
         {
             b.AppendLine();

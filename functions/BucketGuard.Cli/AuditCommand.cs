@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using BucketGuard.Aws;
+using BucketGuard.Core;
+using BucketGuard.Core.Remediation;
+
+namespace BucketGuard.Cli;
+
+/// <summary>`bucketguard audit [--json|--csv] [--fix [--yes]] [--concurrency N]`: every bucket of the configured account,
+/// judged exactly as the functions judge them. Exit code 0 when no bucket is public beyond its exemption, 1 when one
+/// is, 2 when the audit could not run or some bucket could not be read.</summary>
+public static class AuditCommand
+{
+    public static Command Create(TextReader input, TextWriter output, TextWriter errors)
+    {
+        var json = new Option<bool>("--json") { Description = "One JSON object per bucket per line" };
+        var csv = new Option<bool>("--csv") { Description = "Comma-separated values with a header row" };
+        var fix = new Option<bool>("--fix") { Description = "Apply the functions' remediation (Block Public Access) to public buckets without a valid exemption" };
+        var yes = new Option<bool>("--yes") { Description = "Do not ask before --fix" };
+        var concurrency = new Option<int>("--concurrency") { Description = "Buckets read at once", DefaultValueFactory = _ => 16 };
+        var account = new Option<string?>("--account") { Description = "Account id, for the account-level Block Public Access and the report" };
+        var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, fix, yes, concurrency, account };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            new Options(parse.GetValue(json), parse.GetValue(csv), parse.GetValue(fix), parse.GetValue(yes), parse.GetValue(concurrency), parse.GetValue(account)),
+            Environment.GetEnvironmentVariable, input, output, errors, cancellationToken));
+        return command;
+    }
+
+    public sealed record Options(bool Json, bool Csv, bool Fix, bool Yes, int Concurrency, string? Account);
+
+    public static async Task<int> RunAsync(Options options, Func<string, string?> environment, TextReader input, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
+        var sweeper = Composition.CreateSweeper(environment, requireTopic: false);
+        if (!sweeper.Ok)
+        {
+            await errors.WriteLineAsync($"bucketguard audit: {sweeper.Error}").ConfigureAwait(false);
+            return 2;
+        }
+
+        var progress = new Progress(errors);
+        var report = await sweeper.Value!.RunAsync(options.Account, act: false, options.Concurrency, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+        progress.Done();
+        if (options.Fix && report.Buckets.Any(b => b.Unexempted))
+        {
+            var targets = report.Buckets.Where(b => b.Unexempted).Select(b => b.Bucket.Name).ToList();
+            if (!options.Yes)
+            {
+                await errors.WriteLineAsync($"Lock {targets.Count} public bucket(s) with Block Public Access: {string.Join(", ", targets)}? [y/N]").ConfigureAwait(false);
+                var answer = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (!string.Equals(answer?.Trim(), "y", StringComparison.OrdinalIgnoreCase) && !string.Equals(answer?.Trim(), "yes", StringComparison.OrdinalIgnoreCase))
+                {
+                    await errors.WriteLineAsync("bucketguard audit: nothing changed (answer y, or pass --yes)").ConfigureAwait(false);
+                    Write(report, options, output, environment);
+                    return 1;
+                }
+            }
+
+            // Re-evaluated, not replayed: what is true now decides, as in the functions.
+            report = await sweeper.Value.RunAsync(options.Account, act: true, options.Concurrency, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+            progress.Done();
+        }
+
+        Write(report, options, output, environment);
+        return report.Buckets.Any(b => b.Unexempted) ? 1 : report.Errors > 0 ? 2 : 0;
+    }
+
+    private static void Write(SweepReport report, Options options, TextWriter output, Func<string, string?> environment)
+    {
+        var endpoint = environment("AWS_ENDPOINT_URL_S3") ?? environment("AWS_ENDPOINT_URL");
+        if (options.Json)
+        {
+            foreach (var b in report.Buckets)
+            {
+                output.WriteLine(JsonLine(b, Url(b, endpoint)));
+            }
+
+            return;
+        }
+
+        var rows = report.Buckets.Select(b => new[]
+        {
+            b.Bucket.Name,
+            b.Bucket.Region ?? string.Empty,
+            b.Error is not null ? "error" : b.Exposure?.IsPublic == true ? "yes" : "no",
+            b.Error is not null ? string.Empty : b.PublicInEffect ? (b.Locked ? "locked now" : "yes") : "no",
+            b.Error ?? Why(b),
+            b.Verdict?.Exemption?.State switch { ExemptionState.Valid => $"until {b.Verdict.Exemption.Until:yyyy-MM-dd} ({b.Verdict.Exemption.ScopeName})", ExemptionState.Invalid => "invalid", _ => string.Empty },
+            b.PublicInEffect && !b.Locked ? Url(b, endpoint) : string.Empty,
+        }).ToList();
+        string[] header = ["BUCKET", "REGION", "PUBLIC", "IN EFFECT", "WHY", "EXEMPTION", "URL"];
+        if (options.Csv)
+        {
+            output.WriteLine(string.Join(',', header.Select(Csv)));
+            foreach (var row in rows)
+            {
+                output.WriteLine(string.Join(',', row.Select(Csv)));
+            }
+
+            return;
+        }
+
+        var widths = header.Select((h, i) => Math.Min(60, Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max()))).ToArray();
+        output.WriteLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
+        foreach (var row in rows)
+        {
+            output.WriteLine(string.Join("  ", row.Select((c, i) => (c.Length > widths[i] ? c[..(widths[i] - 1)] + "…" : c).PadRight(widths[i]))).TrimEnd());
+        }
+
+        output.WriteLine($"{report.Seen} bucket(s): {report.Public} public ({report.Buckets.Count(b => b.Unexempted)} without a valid exemption), {report.Locked} locked now, {report.Exempted} exempted, {report.Errors} error(s)");
+    }
+
+    /// <summary>The findings in short words: "AllUsers READ; statement 1 * s3:GetObject".</summary>
+    private static string Why(BucketAudit b) =>
+        string.Join("; ", (b.Exposure?.Findings ?? []).Select(f => $"{f.Principal} {string.Join("+", f.Actions)}{(f.NeutralisedBy is null ? string.Empty : " (stopped)")}"));
+
+    private static string Url(BucketAudit b, string? endpoint) =>
+        endpoint is not null ? $"{endpoint.TrimEnd('/')}/{b.Bucket.Name}/" : $"https://{b.Bucket.Name}.s3.{b.Bucket.Region ?? "us-east-1"}.amazonaws.com/";
+
+    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+
+    private static string JsonLine(BucketAudit b, string url)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("bucket", b.Bucket.Name);
+            w.WriteString("region", b.Bucket.Region);
+            if (b.Error is null)
+            {
+                w.WriteBoolean("public", b.Exposure?.IsPublic == true);
+                w.WriteBoolean("publicInEffect", b.PublicInEffect);
+            }
+            else
+            {
+                w.WriteNull("public");
+                w.WriteNull("publicInEffect");
+            }
+
+            w.WriteString("outcome", b.Verdict?.Outcome.ToString());
+            w.WriteBoolean("locked", b.Locked);
+            w.WriteStartArray("findings");
+            foreach (var f in b.Exposure?.Findings ?? [])
+            {
+                FindingJson.Write(w, f);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("exemption", b.Verdict?.Exemption?.ToString());
+            w.WriteString("url", b.PublicInEffect && !b.Locked ? url : null);
+            w.WriteString("error", b.Error ?? b.Result?.Error);
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A progress line on standard error, so standard output stays clean for --json and --csv.</summary>
+    private sealed class Progress(TextWriter errors) : IProgress<BucketAudit>
+    {
+        private int count;
+
+        public void Report(BucketAudit value)
+        {
+            var n = Interlocked.Increment(ref count);
+            lock (errors)
+            {
+                errors.Write($"\raudited {n} bucket(s)...");
+            }
+        }
+
+        public void Done()
+        {
+            lock (errors)
+            {
+                errors.WriteLine();
+            }
+
+            count = 0;
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using BucketGuard.Core.Events;
+
+namespace BucketGuard.Core.Remediation;
+
+public sealed record BucketRef(string Name, string? Region);
+
+/// <summary>Lists every bucket of the account (paginated).</summary>
+public interface IBucketLister
+{
+    IAsyncEnumerable<BucketRef> ListAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One bucket's result in a sweep or audit; Error is set (and nothing else) when the bucket could not be handled.</summary>
+public sealed record BucketAudit(BucketRef Bucket, Verdict? Verdict, ActionResult? Result, string? Error)
+{
+    public Exposure? Exposure => Verdict?.Exposure;
+
+    public bool PublicInEffect => Verdict?.Outcome is Outcome.Block or Outcome.WouldBlock or Outcome.Exempted
+        || (Verdict?.Exposure?.IsPublicInEffect ?? false);
+
+    public bool Locked => Verdict?.Outcome == Outcome.Block && Result?.Succeeded == true;
+
+    /// <summary>Public and not covered by a valid exemption (what `audit` fails on).</summary>
+    public bool Unexempted => PublicInEffect && Verdict?.Outcome != Outcome.Exempted && !Locked;
+}
+
+public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? ContinueAfter)
+{
+    public bool Completed => ContinueAfter is null;
+
+    public int Seen => Buckets.Length;
+
+    public int Public => Buckets.Count(b => b.PublicInEffect);
+
+    public int Locked => Buckets.Count(b => b.Locked);
+
+    public int Exempted => Buckets.Count(b => b.Verdict?.Outcome == Outcome.Exempted);
+
+    public int Expiring => Buckets.Count(b => b.Verdict?.ExemptionExpiring == true);
+
+    public int Errors => Buckets.Count(b => b.Error is not null || b.Result is { Succeeded: false });
+}
+
+/// <summary>Every bucket, not only the ones that changed: each goes through the same decision as an event
+/// (state -> exposure -> exemption -> verdict -> act -> notify), with bounded parallelism, and one bucket's failure
+/// (AccessDenied, deleted meanwhile) never stops the others. When time runs short it stops starting new buckets and
+/// says where to continue.</summary>
+public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock)
+{
+    /// <param name="act">Apply Block Public Access (in mode enforce) and notify; false only reports (audit).</param>
+    /// <param name="startAfter">Resume after this bucket name (from a previous report's ContinueAfter).</param>
+    /// <param name="timeIsShort">Polled before each bucket; true stops the sweep cleanly.</param>
+    public async Task<SweepReport> RunAsync(string? account, bool act, int concurrency, IProgress<BucketAudit>? progress = null,
+        string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
+    {
+        var buckets = new List<BucketRef>();
+        await foreach (var bucket in lister.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (startAfter is null || string.CompareOrdinal(bucket.Name, startAfter) > 0)
+            {
+                buckets.Add(bucket);
+            }
+        }
+
+        buckets.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var results = new ConcurrentDictionary<int, BucketAudit>();
+        var stopped = false;
+        var effective = act ? policy : policy with { Mode = Mode.Notify };
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, buckets.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                if (Volatile.Read(ref stopped) || (timeIsShort?.Invoke() ?? false))
+                {
+                    Volatile.Write(ref stopped, true);
+                    return;
+                }
+
+                var audit = await AuditAsync(buckets[i], account, act, effective, today, ct).ConfigureAwait(false);
+                results[i] = audit;
+                progress?.Report(audit);
+            }).ConfigureAwait(false);
+
+        // Resume point: the last bucket before the first one not done (parallel work may have finished later ones too).
+        var firstMissing = Enumerable.Range(0, buckets.Count).FirstOrDefault(i => !results.ContainsKey(i), -1);
+        var continueAfter = firstMissing < 0 ? null : firstMissing == 0 ? startAfter ?? string.Empty : buckets[firstMissing - 1].Name;
+        var done = results.Where(r => firstMissing < 0 || r.Key < firstMissing).OrderBy(r => r.Key).Select(r => r.Value).ToImmutableArray();
+        var report = new SweepReport(done, continueAfter);
+        if (act && notifier is not null)
+        {
+            await notifier.PublishAsync(Summary(report, account), cancellationToken).ConfigureAwait(false);
+        }
+
+        return report;
+    }
+
+    private async Task<BucketAudit> AuditAsync(BucketRef bucket, string? account, bool act, RemediationPolicy effective, DateOnly today, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var change = BucketChange.ForSweep(bucket.Name, account, bucket.Region, clock.GetUtcNow());
+            var state = await reader.ReadAsync(bucket.Name, account, cancellationToken).ConfigureAwait(false);
+            var verdict = Remediation.Decide(change, state, effective, today);
+            ActionResult? result = null;
+            if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
+            {
+                result = await writer.ApplyAsync(bucket.Name, apply, cancellationToken).ConfigureAwait(false);
+            }
+
+            // A daily sweep tells people about what it did or what needs them; known exemptions are not re-announced daily.
+            var notify = act && notifier is not null && (verdict.Outcome is Outcome.Block or Outcome.WouldBlock || verdict.ExemptionExpiring);
+            if (notify && Notifications.For(change, verdict, state, result, effective) is { } notification)
+            {
+                await notifier!.PublishAsync(notification, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new BucketAudit(bucket, verdict, result, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new BucketAudit(bucket, null, null, $"{ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    /// <summary>The sweep's one summary for the security team.</summary>
+    public static Notification Summary(SweepReport report, string? account)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"BucketGuard swept {report.Seen} bucket(s) in account {account ?? "(unknown)"}{(report.Completed ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
+        text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Errors: {report.Errors}.");
+        foreach (var failed in report.Buckets.Where(b => b.Error is not null || b.Result is { Succeeded: false }))
+        {
+            text.AppendLine($"  error: {failed.Bucket.Name}: {failed.Error ?? failed.Result!.Error}");
+        }
+
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("version", 1);
+            w.WriteString("event", "sweep-summary");
+            w.WriteString("account", account);
+            w.WriteNumber("seen", report.Seen);
+            w.WriteNumber("public", report.Public);
+            w.WriteNumber("locked", report.Locked);
+            w.WriteNumber("exempted", report.Exempted);
+            w.WriteNumber("expiring", report.Expiring);
+            w.WriteNumber("errors", report.Errors);
+            w.WriteBoolean("completed", report.Completed);
+            w.WriteString("continueAfter", report.ContinueAfter);
+            w.WriteEndObject();
+        }
+
+        var severity = report.Errors > 0 || report.Locked > 0 ? "high" : "info";
+        var attributes = ImmutableDictionary<string, string>.Empty.Add("event", "sweep-summary").Add("severity", severity);
+        if (account is not null)
+        {
+            attributes = attributes.Add("account", account);
+        }
+
+        var subject = $"BucketGuard sweep: {report.Seen} buckets, {report.Public} public, {report.Locked} locked, {report.Errors} errors";
+        return new Notification(
+            subject.Length <= Notifications.MaxSubjectLength ? subject : subject[..Notifications.MaxSubjectLength],
+            text.ToString(),
+            Encoding.UTF8.GetString(buffer.ToArray()),
+            attributes);
+    }
+}
