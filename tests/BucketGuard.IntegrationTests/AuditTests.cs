@@ -1,0 +1,163 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Amazon.S3;
+using Amazon.S3.Model;
+using BucketGuard.Aws;
+using BucketGuard.Aws.SimpleNotificationService.Model;
+using BucketGuard.Cli;
+using BucketGuard.Core.Remediation;
+using BucketGuard.LocalLambda;
+
+namespace BucketGuard.IntegrationTests;
+
+/// <summary>`audit`, `audit --fix` and the scheduled sweep over a mix of buckets in Ceph RGW: private, public ACL,
+/// public policy, validly exempted, and public under an expired exemption.</summary>
+[Collection(LocalAwsCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class AuditTests(LocalAws aws) : IAsyncLifetime
+{
+    private readonly string prefix = LocalAws.UniqueName("bg-audit")[..21] + "-";
+    private string Name(string suffix) => prefix + suffix;
+
+    public async Task InitializeAsync()
+    {
+        foreach (var suffix in new[] { "a-private", "b-acl", "c-policy", "d-exempt", "e-expired" })
+        {
+            await aws.S3.PutBucketAsync(Name(suffix));
+            await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = Name(suffix), Key = "index.html", ContentBody = "hello" });
+        }
+
+        foreach (var suffix in new[] { "b-acl", "d-exempt", "e-expired" })
+        {
+            await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = Name(suffix), ACL = S3CannedACL.PublicRead });
+        }
+
+        await aws.S3.PutBucketPolicyAsync(new PutBucketPolicyRequest
+        {
+            BucketName = Name("c-policy"),
+            Policy = $$"""{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{{Name("c-policy")}}/*"}]}""",
+        });
+        await Tag("d-exempt", DateTime.UtcNow.AddDays(20));
+        await Tag("e-expired", DateTime.UtcNow.AddDays(-3));
+    }
+
+    private Task Tag(string suffix, DateTime until) => aws.S3.PutBucketTaggingAsync(new PutBucketTaggingRequest
+    {
+        BucketName = Name(suffix),
+        TagSet =
+        [
+            new() { Key = "bucketguard:exempt-until", Value = until.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) },
+            new() { Key = "bucketguard:exempt-scope", Value = "read-list" },
+            new() { Key = "bucketguard:exempt-reason", Value = "Public website" },
+            new() { Key = "bucketguard:owner", Value = "web@example.com" },
+        ],
+    });
+
+    public async Task DisposeAsync()
+    {
+        foreach (var suffix in new[] { "a-private", "b-acl", "c-policy", "d-exempt", "e-expired" })
+        {
+            await aws.S3.DeletePublicAccessBlockAsync(new DeletePublicAccessBlockRequest { BucketName = Name(suffix) });
+            await aws.S3.DeleteObjectAsync(Name(suffix), "index.html");
+            await aws.S3.DeleteBucketAsync(Name(suffix));
+        }
+    }
+
+    private static string? NoTopic(string name) => name == "BUCKETGUARD_TOPIC_ARN" ? null : Environment.GetEnvironmentVariable(name);
+
+    private async Task<(int Exit, Dictionary<string, JsonNode> Lines)> AuditAsync(bool fix)
+    {
+        var output = new StringWriter();
+        var exit = await AuditCommand.RunAsync(new AuditCommand.Options(Json: true, Csv: false, Fix: fix, Yes: true, Concurrency: 8, Account: null),
+            NoTopic, TextReader.Null, output, new StringWriter(), CancellationToken.None);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!)
+            .Where(l => l["bucket"]!.GetValue<string>().StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(l => l["bucket"]!.GetValue<string>()[prefix.Length..]);
+        return (exit, lines);
+    }
+
+    [Fact]
+    public async Task The_audit_finds_exactly_the_public_buckets_with_their_reasons_and_urls()
+    {
+        var (exit, lines) = await AuditAsync(fix: false);
+
+        Assert.Equal(1, exit);
+        Assert.Equal(["a-private", "b-acl", "c-policy", "d-exempt", "e-expired"], lines.Keys.Order());
+        Assert.False(lines["a-private"]["publicInEffect"]!.GetValue<bool>());
+        Assert.Equal("AllUsers", lines["b-acl"]["findings"]![0]!["principal"]!.GetValue<string>());
+        Assert.Equal("*", lines["c-policy"]["findings"]![0]!["principal"]!.GetValue<string>());
+        Assert.Equal("Exempted", lines["d-exempt"]["outcome"]!.GetValue<string>());
+        Assert.Equal("WouldBlock", lines["e-expired"]["outcome"]!.GetValue<string>());
+        Assert.Contains("expired on", lines["e-expired"]["exemption"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal($"{aws.S3Endpoint}{Name("b-acl")}/", lines["b-acl"]["url"]!.GetValue<string>());
+        Assert.Null(lines["a-private"]["url"]);
+    }
+
+    [Fact]
+    public async Task Audit_fix_locks_exactly_the_public_buckets_without_a_valid_exemption()
+    {
+        var (_, lines) = await AuditAsync(fix: true);
+
+        Assert.Equal(["b-acl", "c-policy", "e-expired"], lines.Where(l => l.Value["locked"]!.GetValue<bool>()).Select(l => l.Key).Order());
+        var reader = new S3BucketStateReader(aws.S3, readPolicyStatus: false, new SignedHttp(new HttpClient(), new Amazon.Runtime.BasicAWSCredentials(
+            Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"))), (AmazonS3Config)aws.S3.Config);
+        foreach (var (suffix, locked) in new[] { ("a-private", false), ("b-acl", true), ("c-policy", true), ("d-exempt", false), ("e-expired", true) })
+        {
+            Assert.Equal(locked, (await reader.ReadBlockAsync(Name(suffix), CancellationToken.None))?.IsAll == true);
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await aws.Anonymous.GetAsync(aws.ObjectUrl(Name("b-acl")))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await aws.Anonymous.GetAsync(aws.ObjectUrl(Name("d-exempt")))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_bucket_that_cannot_be_read_is_reported_while_the_rest_complete()
+    {
+        var real = S3BucketStateReader.FromEnvironment(aws.S3, RemediationPolicy.Default with { TrustS3PolicyStatus = false });
+        var failing = new FailingFor(Name("c-policy"), real);
+        var sweeper = new Sweeper(new S3BucketLister(aws.S3), failing, new S3PublicAccessBlockWriter(aws.S3, real), null, RemediationPolicy.Default, TimeProvider.System);
+
+        var report = await sweeper.RunAsync(null, act: false, concurrency: 4);
+
+        var mine = report.Buckets.Where(b => b.Bucket.Name.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, mine.Count);
+        Assert.Contains("SlowDown", mine.Single(b => b.Bucket.Name == Name("c-policy")).Error, StringComparison.Ordinal);
+        Assert.All(mine.Where(b => b.Bucket.Name != Name("c-policy")), b => Assert.NotNull(b.Verdict));
+    }
+
+    /// <summary>A real reader that fails for one bucket, as S3 does when a read still throttles after the SDK's retries.</summary>
+    private sealed class FailingFor(string bucket, IBucketStateReader real) : IBucketStateReader
+    {
+        public Task<BucketState> ReadAsync(string name, string? account, CancellationToken cancellationToken) =>
+            name == bucket ? throw new AmazonS3Exception("SlowDown: Please reduce your request rate.") : real.ReadAsync(name, account, cancellationToken);
+    }
+
+    [Fact]
+    public async Task The_scheduled_sweep_through_the_bootstrap_acts_on_the_expired_exemption_and_sends_a_summary()
+    {
+        var topic = (await aws.Sns.CreateTopicAsync(new CreateTopicRequest { Name = LocalAws.UniqueName("bg-sweep") })).TopicArn!;
+        var (queueUrl, queueArn) = await aws.Sqs.CreateQueueAsync(LocalAws.UniqueName("bg-sweep-q"));
+        await aws.Sns.SubscribeAsync(new SubscribeRequest { TopicArn = topic, Protocol = "sqs", Endpoint = queueArn });
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal))
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty);
+        environment["BUCKETGUARD_TOPIC_ARN"] = topic;
+        environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off";
+        await using var sweep = await LambdaEmulator.StartAsync(new FunctionOptions("bucketguard-sweep", Path.Combine(AppContext.BaseDirectory, "bootstrap"), "sweep", 120, 512, "us-east-1", "111122223333", environment));
+
+        var (status, body, error) = await sweep.InvokeAsync("""{"detail-type":"Scheduled Event","source":"aws.events","account":"111122223333","detail":{}}""");
+
+        Assert.True(status == 200 && error is null, body + string.Join('\n', sweep.Logs));
+        var response = JsonNode.Parse(body)!;
+        Assert.True(response["locked"]!.GetValue<int>() >= 3);
+        Assert.Null(response["continueAfter"]);
+        var messages = await aws.Sqs.ReceiveAsync(queueUrl, TimeSpan.FromSeconds(15), atLeast: 4);
+        var envelopes = messages.Select(m => JsonNode.Parse(m["Body"]!.GetValue<string>())!).ToList();
+        Assert.Contains(envelopes, e => e["MessageAttributes"]!["event"]!["Value"]!.GetValue<string>() == "sweep-summary");
+        var expired = Assert.Single(envelopes, e => e["MessageAttributes"]!["bucket"]?["Value"]?.GetValue<string>() == Name("e-expired"));
+        Assert.Equal("remediated", expired["MessageAttributes"]!["event"]!["Value"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await aws.Anonymous.GetAsync(aws.ObjectUrl(Name("d-exempt")))).StatusCode);
+        await aws.Sqs.DeleteQueueAsync(queueUrl);
+        await aws.Sns.DeleteTopicAsync(new DeleteTopicRequest { TopicArn = topic });
+    }
+}
