@@ -7,7 +7,8 @@ namespace BucketGuard.Aws;
 /// differs between real AWS and the local services except what those settings say.</summary>
 public static class AwsClients
 {
-    public static AmazonS3Client CreateS3()
+    /// <param name="configure">Extra settings (tools and benchmarks: an HTTP client factory that counts requests).</param>
+    public static AmazonS3Client CreateS3(Action<AmazonS3Config>? configure = null)
     {
         var config = new AmazonS3Config();
         if (AwsEndpoints.Configured("S3") is { } endpoint)
@@ -18,6 +19,7 @@ public static class AwsClients
             config.ForcePathStyle = true;
         }
 
+        configure?.Invoke(config);
         return new AmazonS3Client(config);
     }
 }

@@ -22,7 +22,7 @@ public static class Composition
             return Parsed<RemediationPipeline>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        var (reader, writer, _) = S3Ports(policy.Value!);
+        var (reader, writer, _) = S3Ports(policy.Value!, lazy: false);
         var notifier = new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
         return Parsed<RemediationPipeline>.Success(new RemediationPipeline(reader, writer, notifier, policy.Value!, TimeProvider.System));
     }
@@ -42,15 +42,16 @@ public static class Composition
             return Parsed<Sweeper>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        var (reader, writer, lister) = S3Ports(policy.Value!);
+        var (reader, writer, lister) = S3Ports(policy.Value!, lazy: true);
         var notifier = string.IsNullOrEmpty(topic) ? null : new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
         return Parsed<Sweeper>.Success(new Sweeper(lister, reader, writer, notifier, policy.Value!, TimeProvider.System));
     }
 
-    private static (S3BucketStateReader Reader, S3PublicAccessBlockWriter Writer, S3BucketLister Lister) S3Ports(RemediationPolicy policy)
+    /// <param name="lazy">The sweep reads only what each decision needs; an event reads everything at once.</param>
+    private static (S3BucketStateReader Reader, S3PublicAccessBlockWriter Writer, S3BucketLister Lister) S3Ports(RemediationPolicy policy, bool lazy)
     {
         var s3 = AwsClients.CreateS3();
-        var reader = S3BucketStateReader.FromEnvironment(s3, policy);
+        var reader = S3BucketStateReader.FromEnvironment(s3, policy, lazy);
         return (reader, new S3PublicAccessBlockWriter(s3, reader), new S3BucketLister(s3));
     }
 }

@@ -12,16 +12,22 @@ namespace BucketGuard.Aws;
 /// <summary>Re-reads a bucket's ACL, policy, Block Public Access, ownership controls and tags from S3, in parallel.
 /// NoSuchBucket makes a "gone" state; AccessDenied on one read is recorded as a problem and the rest still count;
 /// anything else (throttling and 5xx after the SDK's retries) is thrown so the invocation is retried.</summary>
-public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null) : IBucketStateReader
+/// <param name="lazy">Read Block Public Access, ownership and tags only when the ACL or policy grants something public:
+/// the decision needs them only then. The sweep uses it to make no more S3 calls than its decisions need; the event
+/// path reads everything at once, for the shortest time to a block.</param>
+public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false) : IBucketStateReader
 {
-    public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy)
+    // Set once an endpoint has answered GetPublicAccessBlock in XML the SDK cannot read: it is then asked directly.
+    private volatile bool blockNeedsRawRead;
+
+    public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy, bool lazy = false)
     {
         var signed = new SignedHttp(new HttpClient(), DefaultAWSCredentialsIdentityResolver.GetCredentials());
         var config = (AmazonS3Config)s3.Config;
 
         // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS only.
         var account = AwsEndpoints.Configured("S3") is null ? new AccountPublicAccessBlockReader(signed, config) : null;
-        return new(s3, policy.TrustS3PolicyStatus, signed, config, account);
+        return new(s3, policy.TrustS3PolicyStatus, signed, config, account, lazy);
     }
 
     public async Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
@@ -30,13 +36,26 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             ? accountReader.ReadAsync(account, cancellationToken)
             : Task.FromResult<PublicAccessBlock?>(null);
         var problems = new List<string>();
-        var acl = Try<GetBucketAclResponse>(problems, "GetBucketAcl", async () => await s3.GetBucketAclAsync(new GetBucketAclRequest { BucketName = bucket }, cancellationToken));
+        var acl = Try<GetBucketAclResponse>(problems, "GetBucketAcl", async () => await s3.GetBucketAclAsync(new GetBucketAclRequest { BucketName = bucket }, cancellationToken), null);
         var policy = Try<GetBucketPolicyResponse>(problems, "GetBucketPolicy", async () => await s3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy");
-        var block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
-        var ownership = Try<GetBucketOwnershipControlsResponse>(problems, "GetBucketOwnershipControls", async () => await s3.GetBucketOwnershipControlsAsync(new GetBucketOwnershipControlsRequest { BucketName = bucket }, cancellationToken), "OwnershipControlsNotFoundError");
-        var tags = Try<GetBucketTaggingResponse>(problems, "GetBucketTagging", async () => await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken), "NoSuchTagSet");
+        Task<PublicAccessBlock?> block;
+        Task<GetBucketOwnershipControlsResponse?> ownership;
+        Task<GetBucketTaggingResponse?> tags;
         try
         {
+            if (lazy)
+            {
+                await Task.WhenAll(acl, policy).ConfigureAwait(false);
+                if (!MayBePublic(await acl.ConfigureAwait(false), await policy.ConfigureAwait(false)))
+                {
+                    return new BucketState(bucket, true, ToAcl(await acl.ConfigureAwait(false)), PolicyText(await policy.ConfigureAwait(false), problems), null,
+                        await accountBlock.ConfigureAwait(false), null, [], null, [.. problems]);
+                }
+            }
+
+            block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
+            ownership = Try<GetBucketOwnershipControlsResponse>(problems, "GetBucketOwnershipControls", async () => await s3.GetBucketOwnershipControlsAsync(new GetBucketOwnershipControlsRequest { BucketName = bucket }, cancellationToken), "OwnershipControlsNotFoundError");
+            tags = Try<GetBucketTaggingResponse>(problems, "GetBucketTagging", async () => await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken), "NoSuchTagSet");
             await Task.WhenAll(acl, policy, block, ownership, tags).ConfigureAwait(false);
         }
         catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null)
@@ -44,8 +63,6 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             return BucketState.Gone(bucket);
         }
 
-        // AWSSDK.S3 answers a 404 on GetBucketPolicy with a response, not an exception: its "policy" is then the
-        // XML error document. No policy is no policy; any other non-200 is a read we could not make.
         var policyResponse = await policy.ConfigureAwait(false);
         var policyText = policyResponse?.HttpStatusCode switch
         {
@@ -65,7 +82,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         return new BucketState(
             bucket,
             true,
-            aclResponse is null ? null : S3Mapping.ToAccessControlList(aclResponse),
+            ToAcl(aclResponse),
             string.IsNullOrEmpty(policyText) ? null : policyText,
             await block.ConfigureAwait(false),
             await accountBlock.ConfigureAwait(false),
@@ -74,6 +91,30 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             s3SaysPublic,
             [.. problems]);
     }
+
+    private static BucketGuard.Core.Acls.AccessControlList? ToAcl(GetBucketAclResponse? response) =>
+        response is null ? null : S3Mapping.ToAccessControlList(response);
+
+    /// <summary>AWSSDK.S3 answers a 404 on GetBucketPolicy with a response, not an exception: its "policy" is then the
+    /// XML error document. No policy is no policy; any other non-200 is a read we could not make.</summary>
+    private static string? PolicyText(GetBucketPolicyResponse? response, List<string> problems)
+    {
+        var text = response?.HttpStatusCode switch
+        {
+            null or HttpStatusCode.NotFound => null,
+            HttpStatusCode.OK => response.Policy,
+            var status => Problem(problems, $"GetBucketPolicy: HTTP {(int)status}"),
+        };
+        return string.IsNullOrEmpty(text) ? null : text;
+    }
+
+    /// <summary>Whether the ACL or policy could make the bucket public; a read that failed counts as "maybe".</summary>
+    private static bool MayBePublic(GetBucketAclResponse? acl, GetBucketPolicyResponse? policy) =>
+        acl is null
+        || BucketGuard.Core.Acls.AclEvaluator.Evaluate(S3Mapping.ToAccessControlList(acl)).IsPublic
+        || (policy?.HttpStatusCode == HttpStatusCode.OK && !string.IsNullOrEmpty(policy.Policy)
+            && BucketGuard.Core.Policies.PolicyEvaluator.Evaluate(policy.Policy) is var verdict && (!verdict.Ok || verdict.Value!.IsPublic))
+        || (policy is not null && policy.HttpStatusCode is not (HttpStatusCode.OK or HttpStatusCode.NotFound));
 
     private static string? Problem(List<string> problems, string problem)
     {
@@ -88,10 +129,13 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
     /// <summary>The bucket's Block Public Access, or null when none is configured.</summary>
     public async Task<PublicAccessBlock?> ReadBlockAsync(string bucket, CancellationToken cancellationToken)
     {
-        var response = await s3.GetPublicAccessBlockAsync(new GetPublicAccessBlockRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
-        if (response.PublicAccessBlockConfiguration is { } c)
+        if (!blockNeedsRawRead)
         {
-            return new PublicAccessBlock(c.BlockPublicAcls ?? false, c.IgnorePublicAcls ?? false, c.BlockPublicPolicy ?? false, c.RestrictPublicBuckets ?? false);
+            var response = await s3.GetPublicAccessBlockAsync(new GetPublicAccessBlockRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            if (response.PublicAccessBlockConfiguration is { } c)
+            {
+                return new PublicAccessBlock(c.BlockPublicAcls ?? false, c.IgnorePublicAcls ?? false, c.BlockPublicPolicy ?? false, c.RestrictPublicBuckets ?? false);
+            }
         }
 
         // A 200 the SDK could not parse: S3-compatible endpoints (Ceph RGW) name the root element differently.
@@ -108,6 +152,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             return null;
         }
 
+        blockNeedsRawRead = true;
         return FlagsFromXml(raw.Body);
     }
 

@@ -18,7 +18,7 @@ public static class AuditCommand
         var csv = new Option<bool>("--csv") { Description = "Comma-separated values with a header row" };
         var fix = new Option<bool>("--fix") { Description = "Apply the functions' remediation (Block Public Access) to public buckets without a valid exemption" };
         var yes = new Option<bool>("--yes") { Description = "Do not ask before --fix" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Buckets read at once", DefaultValueFactory = _ => 16 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Buckets read at once", DefaultValueFactory = _ => 64 };
         var account = new Option<string?>("--account") { Description = "Account id, for the account-level Block Public Access and the report" };
         var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, fix, yes, concurrency, account };
         command.SetAction((parse, cancellationToken) => RunAsync(

@@ -15,7 +15,7 @@ try
             throw new InvalidOperationException(sweeper.Error);
         }
 
-        var concurrency = int.TryParse(Environment.GetEnvironmentVariable("BUCKETGUARD_SWEEP_CONCURRENCY"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 16;
+        var concurrency = int.TryParse(Environment.GetEnvironmentVariable("BUCKETGUARD_SWEEP_CONCURRENCY"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 64;
         var sweep = new SweepHandler(sweeper.Value!, concurrency, TimeProvider.System);
         using var sweepBootstrap = LambdaBootstrapBuilder.Create(sweep.HandleAsync).Build();
         await sweepBootstrap.RunAsync();

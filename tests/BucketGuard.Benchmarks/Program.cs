@@ -5,7 +5,15 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using BucketGuard.Benchmarks;
 
-// `dotnet run -c Release --project tests/BucketGuard.Benchmarks [-- --quick]`
+// `dotnet run -c Release --project tests/BucketGuard.Benchmarks [-- --quick]`: the evaluator against parsing.
+// `... -- --audit [N]`: an audit of N (default 1000) buckets in the local Ceph RGW, sequential against parallel.
+if (args.Contains("--audit"))
+{
+    var at = Array.IndexOf(args, "--audit");
+    var count = at + 1 < args.Length && int.TryParse(args[at + 1], out var n) ? n : 1000;
+    return await AuditBenchmark.RunAsync(count, Console.Out);
+}
+
 // In-process toolchain: BenchmarkDotNet 0.14 predates net10.0 and cannot generate a net10 host project.
 var quick = args.Contains("--quick");
 var job = (quick ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
