@@ -22,7 +22,8 @@ public static class Handlers
 /// <summary>One invocation: read the event, run the pipeline within the time left, log the decision and the metrics,
 /// answer with the outcome. An exception (S3 or SNS unreachable after retries) fails the invocation so that Lambda
 /// retries it and finally dead-letters it: nothing ends silently.</summary>
-public sealed class EventHandler(string name, RemediationPipeline pipeline, TimeProvider clock)
+/// <param name="quiet">BUCKETGUARD_LOG_LEVEL=warn: decision lines only for outcomes that need attention (metrics always).</param>
+public sealed class EventHandler(string name, RemediationPipeline pipeline, TimeProvider clock, bool quiet = false)
 {
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(1);
 
@@ -42,7 +43,12 @@ public sealed class EventHandler(string name, RemediationPipeline pipeline, Time
             context.Logger.LogLine($$"""{"level":"warn","message":"misrouted","handler":"{{name}}","eventName":"{{change.EventName}}","requestId":"{{context.AwsRequestId}}"}""");
         }
 
-        context.Logger.LogLine(DecisionRecord.LogLine(name, context.AwsRequestId, handled));
+        var line = DecisionRecord.LogLine(name, context.AwsRequestId, handled);
+        if (!quiet || !line.StartsWith("{\"level\":\"info\"", StringComparison.Ordinal))
+        {
+            context.Logger.LogLine(line);
+        }
+
         context.Logger.LogLine(DecisionRecord.Metrics(name, handled, clock.GetUtcNow()));
         return new MemoryStream(Encoding.UTF8.GetBytes(DecisionRecord.Response(handled)));
     }

@@ -33,7 +33,13 @@ try
         throw new InvalidOperationException(pipeline.Error);
     }
 
-    var events = new BucketGuard.Functions.EventHandler(handler, pipeline.Value!, TimeProvider.System);
+    var quiet = Environment.GetEnvironmentVariable("BUCKETGUARD_LOG_LEVEL")?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "info" or "debug" => false,
+        "warn" => true,
+        var other => throw new InvalidOperationException($"BUCKETGUARD_LOG_LEVEL \"{other}\" is not debug, info or warn"),
+    };
+    var events = new BucketGuard.Functions.EventHandler(handler, pipeline.Value!, TimeProvider.System, quiet);
     using var bootstrap = LambdaBootstrapBuilder.Create(events.HandleAsync).Build();
     await bootstrap.RunAsync();
     return 0;

@@ -13,13 +13,13 @@ namespace BucketGuard.Tests;
 
 public class FunctionTests
 {
-    private static async Task<(JsonNode Response, string Log)> InvokeAsync(string handler, string sample)
+    private static async Task<(JsonNode Response, string Log)> InvokeAsync(string handler, string sample, bool quiet = false)
     {
         var pipeline = new FakeAws(new BucketState("bucketguard-demo-reports", true, CannedAcl.Expand("public-read").Value, null, null, null, null, [], null, [])).Pipeline();
         var context = new TestLambdaContext { AwsRequestId = "req-42" };
         var json = File.ReadAllText(Path.Combine(Corpus.RepositoryRoot, "events", sample));
 
-        var output = await new BucketGuard.Functions.EventHandler(handler, pipeline, TimeProvider.System).HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(json)), context);
+        var output = await new BucketGuard.Functions.EventHandler(handler, pipeline, TimeProvider.System, quiet).HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(json)), context);
 
         return (JsonNode.Parse(output)!, ((TestLambdaLogger)context.Logger).Buffer.ToString());
     }
@@ -37,6 +37,15 @@ public class FunctionTests
         Assert.Equal("bucketguard-demo-reports", lines[0]["bucket"]!.GetValue<string>());
         Assert.Equal(1, lines[1]["Remediated"]!.GetValue<int>());
         Assert.Equal("acl", lines[1]["Handler"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task At_log_level_warn_routine_decisions_are_not_logged_but_metrics_are()
+    {
+        var (_, log) = await InvokeAsync("acl", "putbucketacl-public-read.json", quiet: true);
+
+        Assert.DoesNotContain("\"message\":\"decision\"", log, StringComparison.Ordinal);
+        Assert.Contains("\"CloudWatchMetrics\"", log, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
         await aws.Sns.DeleteTopicAsync(new DeleteTopicRequest { TopicArn = topic });
     }
 
-    private async Task<LambdaEmulator> StartFunctionAsync(string handler, string mode = "enforce")
+    private async Task<LambdaEmulator> StartFunctionAsync(string handler, string mode = "enforce", string? bootstrap = null)
     {
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal))
@@ -57,7 +57,7 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
         environment["BUCKETGUARD_TOPIC_ARN"] = topic;
         environment["BUCKETGUARD_MODE"] = mode;
         environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off"; // Ceph's GetBucketPolicyStatus is not AWS's rule
-        var function = new FunctionOptions("bucketguard-" + handler, Path.Combine(AppContext.BaseDirectory, "bootstrap"), handler, 30, 512,
+        var function = new FunctionOptions("bucketguard-" + handler, bootstrap ?? Path.Combine(AppContext.BaseDirectory, "bootstrap"), handler, 30, 512,
             Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1", "111122223333", environment);
         return lambda = await LambdaEmulator.StartAsync(function);
     }
@@ -118,6 +118,32 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
         Assert.True(replay["outcome"]!.GetValue<string>() == "AlreadyBlocked", replay.ToJsonString());
         Assert.Contains("nothing changed", replay["why"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Empty(await NotificationsAsync(1, TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public async Task The_packaged_bootstrap_unzipped_handles_an_event_end_to_end()
+    {
+        var outDir = Directory.CreateTempSubdirectory("bg-package-").FullName;
+        var package = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(LocalAws.RepositoryRoot, "infra", "package"), "--out", outDir])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        var errors = package.StandardError.ReadToEndAsync();
+        await package.WaitForExitAsync();
+        Assert.True(package.ExitCode == 0, await errors);
+        var unzipped = Directory.CreateDirectory(Path.Combine(outDir, "unzipped")).FullName;
+        var unzip = System.Diagnostics.Process.Start("unzip", ["-q", Path.Combine(outDir, "bootstrap-x86_64.zip"), "-d", unzipped])!;
+        await unzip.WaitForExitAsync();
+        await MakePublicReadAsync();
+        var function = await StartFunctionAsync("acl", bootstrap: Path.Combine(unzipped, "bootstrap"));
+
+        var response = await InvokeAsync(function, EventFor("putbucketacl-public-read.json"));
+
+        Assert.Equal("Block", response["outcome"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, await AnonymousGetAsync());
+        Assert.Equal("remediated", Attribute(Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10))).Attributes, "event"));
+        Directory.Delete(outDir, recursive: true);
     }
 
     [Fact]

@@ -1,0 +1,190 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using BucketGuard.Functions;
+
+namespace BucketGuard.Tests;
+
+/// <summary>serverless.template, read as data: references resolve, handlers exist, EventBridge patterns route each
+/// sample event to exactly its handler, IAM stays within the allowed actions, and failures have somewhere to go.</summary>
+public partial class TemplateTests
+{
+    private static readonly JsonObject Template = JsonNode.Parse(File.ReadAllText(Path.Combine(Corpus.RepositoryRoot, "serverless.template")))!.AsObject();
+
+    private static JsonObject Resources => Template["Resources"]!.AsObject();
+
+    private static IEnumerable<(string Name, JsonObject Function)> Functions =>
+        Resources.Where(r => r.Value!["Type"]!.GetValue<string>() == "AWS::Serverless::Function").Select(r => (r.Key, r.Value!.AsObject()));
+
+    private static readonly HashSet<string> Pseudo = ["AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix", "AWS::StackId", "AWS::NoValue"];
+
+    [GeneratedRegex(@"\$\{([^}!]+)\}")]
+    private static partial Regex SubVariable();
+
+    private static IEnumerable<JsonNode> All(JsonNode? node)
+    {
+        if (node is null)
+        {
+            yield break;
+        }
+
+        yield return node;
+        var children = node switch
+        {
+            JsonObject o => o.Select(p => p.Value),
+            JsonArray a => a.AsEnumerable(),
+            _ => [],
+        };
+        foreach (var child in children)
+        {
+            foreach (var n in All(child))
+            {
+                yield return n;
+            }
+        }
+    }
+
+    [Fact]
+    public void The_template_is_a_sam_template_with_parameters_for_every_setting()
+    {
+        Assert.Equal("AWS::Serverless-2016-10-31", Template["Transform"]!.GetValue<string>());
+        var parameters = Template["Parameters"]!.AsObject().Select(p => p.Key).ToList();
+        foreach (var name in new[] { "Mode", "NotificationEmail", "TagPrefix", "MaxExemptionDays", "SweepSchedule", "BlockFlags", "LogLevel", "Architecture" })
+        {
+            Assert.Contains(name, parameters);
+        }
+    }
+
+    [Fact]
+    public void Every_ref_getatt_and_sub_target_exists()
+    {
+        var known = new HashSet<string>(Resources.Select(r => r.Key).Concat(Template["Parameters"]!.AsObject().Select(p => p.Key)).Concat(Pseudo));
+        var targets = new List<string>();
+        foreach (var node in All(Template).OfType<JsonObject>())
+        {
+            if (node["Ref"] is JsonValue r)
+            {
+                targets.Add(r.GetValue<string>());
+            }
+
+            if (node["Fn::GetAtt"] is JsonArray g)
+            {
+                targets.Add(g[0]!.GetValue<string>());
+            }
+
+            if (node["Fn::Sub"] is JsonValue s)
+            {
+                targets.AddRange(SubVariable().Matches(s.GetValue<string>()).Select(m => m.Groups[1].Value.Split('.')[0]));
+            }
+        }
+
+        Assert.NotEmpty(targets);
+        Assert.All(targets, t => Assert.True(known.Contains(t), $"{t} is referenced but not defined"));
+    }
+
+    [Fact]
+    public void Every_handler_named_in_the_template_exists_in_the_bootstrap()
+    {
+        var handlers = Handlers.EventNames.Keys.Append("sweep").ToHashSet();
+
+        Assert.All(Functions, f => Assert.Contains(f.Function["Properties"]!["Handler"]!.GetValue<string>(), handlers));
+        Assert.Equal(handlers.Order(), Functions.Select(f => f.Function["Properties"]!["Handler"]!.GetValue<string>()).Order());
+    }
+
+    /// <summary>The EventBridge pattern features the template uses: nested objects, and lists of exact values.</summary>
+    private static bool Matches(JsonNode pattern, JsonNode? @event)
+    {
+        foreach (var (key, expected) in pattern.AsObject())
+        {
+            var actual = @event?[key];
+            if (expected is JsonArray values)
+            {
+                if (actual is not JsonValue v || !values.Any(x => x!.GetValue<string>() == v.ToString()))
+                {
+                    return false;
+                }
+            }
+            else if (!Matches(expected!, actual))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [Fact]
+    public void Every_sample_event_is_matched_by_exactly_the_rule_of_its_handler()
+    {
+        var rules = Functions.SelectMany(f => f.Function["Properties"]!["Events"]!.AsObject()
+            .Where(e => e.Value!["Type"]!.GetValue<string>() == "EventBridgeRule")
+            .Select(e => (Handler: f.Function["Properties"]!["Handler"]!.GetValue<string>(), Pattern: e.Value!["Properties"]!["Pattern"]!))).ToList();
+        var samples = Directory.EnumerateFiles(Path.Combine(Corpus.RepositoryRoot, "events"), "*.json").ToList();
+        Assert.NotEmpty(samples);
+
+        foreach (var sample in samples)
+        {
+            var @event = JsonNode.Parse(File.ReadAllText(sample))!;
+            var eventName = @event["detail"]!["eventName"]!.GetValue<string>();
+            var expected = Handlers.EventNames.Single(h => h.Value.Contains(eventName)).Key;
+
+            var matched = rules.Where(r => Matches(r.Pattern, @event)).Select(r => r.Handler).ToList();
+
+            Assert.True(matched.Count == 1 && matched[0] == expected, $"{Path.GetFileName(sample)} ({eventName}) matched [{string.Join(", ", matched)}], expected {expected}");
+        }
+
+        var getObject = JsonNode.Parse("""{"source":"aws.s3","detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}}""");
+        Assert.DoesNotContain(rules, r => Matches(r.Pattern, getObject));
+    }
+
+    private static readonly HashSet<string> AllowedActions =
+    [
+        "s3:GetBucketAcl", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
+        "s3:GetBucketTagging", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
+        "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents",
+    ];
+
+    private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock"];
+
+    [Fact]
+    public void Every_iam_statement_of_the_functions_is_within_the_allowed_actions_and_scoped()
+    {
+        var roles = Resources.Where(r => r.Value!["Type"]!.GetValue<string>() == "AWS::IAM::Role").ToList();
+        Assert.Equal(2, roles.Count);
+        foreach (var (name, role) in roles)
+        {
+            foreach (var statement in role!["Properties"]!["Policies"]!.AsArray().SelectMany(p => p!["PolicyDocument"]!["Statement"]!.AsArray()))
+            {
+                var actions = statement!["Action"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+                Assert.All(actions, a => Assert.True(AllowedActions.Contains(a), $"{name}: {a} is not allowed"));
+                if (statement["Resource"] is JsonValue star && star.GetValue<string>() == "*")
+                {
+                    Assert.All(actions, a => Assert.True(NoResourceScope.Contains(a), $"{name}: {a} has Resource * but has a resource scope"));
+                }
+            }
+        }
+
+        var sweepOnly = roles.Single(r => r.Key == "EventFunctionsRole").Value!.ToJsonString();
+        Assert.DoesNotContain("s3:ListAllMyBuckets", sweepOnly, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Failures_have_somewhere_to_go_and_notifications_are_encrypted()
+    {
+        foreach (var (name, function) in Functions)
+        {
+            var properties = function["Properties"]!;
+            Assert.Equal("SQS", properties["EventInvokeConfig"]!["DestinationConfig"]!["OnFailure"]!["Type"]!.GetValue<string>());
+            foreach (var (_, @event) in properties["Events"]!.AsObject())
+            {
+                Assert.NotNull(@event!["Properties"]!["DeadLetterConfig"]);
+                Assert.NotNull(@event["Properties"]!["RetryPolicy"]);
+            }
+
+            Assert.True(Resources.ContainsKey(name + "ErrorsAlarm"), $"{name} has no errors alarm");
+        }
+
+        Assert.Equal("NotificationKey", Resources["NotificationTopic"]!["Properties"]!["KmsMasterKeyId"]!["Ref"]!.GetValue<string>());
+        Assert.Equal("NotificationTopic", Resources["DeadLetterAlarm"]!["Properties"]!["AlarmActions"]![0]!["Ref"]!.GetValue<string>());
+        Assert.Equal("provided.al2023", Template["Globals"]!["Function"]!["Runtime"]!.GetValue<string>());
+    }
+}
