@@ -7,6 +7,15 @@ using BucketGuard.Benchmarks;
 
 // `dotnet run -c Release --project tests/BucketGuard.Benchmarks [-- --quick]`: the evaluator against parsing.
 // `... -- --audit [N]`: an audit of N (default 1000) buckets in the local Ceph RGW, sequential against parallel.
+// `... -- --cold-start [N]`: the packaged bootstrap (out/lambda-x86_64, from infra/package) against the
+// framework-dependent JIT build, N cold starts each through the local Runtime API.
+if (args.Contains("--cold-start"))
+{
+    var at = Array.IndexOf(args, "--cold-start");
+    var runs = at + 1 < args.Length && int.TryParse(args[at + 1], out var r) ? r : 20;
+    return await ColdStartBenchmark.RunAsync(runs, Console.Out);
+}
+
 if (args.Contains("--audit"))
 {
     var at = Array.IndexOf(args, "--audit");
