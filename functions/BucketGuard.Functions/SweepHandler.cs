@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Amazon.Lambda.Core;
 using BucketGuard.Core.Json;
 using BucketGuard.Core.Remediation;
@@ -34,20 +33,7 @@ public sealed class SweepHandler(Sweeper sweeper, int concurrency, TimeProvider 
         var line = $$"""{"level":"info","message":"sweep","requestId":"{{context.AwsRequestId}}","seen":{{report.Seen}},"public":{{report.Public}},"locked":{{report.Locked}},"exempted":{{report.Exempted}},"errors":{{report.Errors}},"completed":{{(report.Completed ? "true" : "false")}}}""";
         context.Logger.LogLine(line);
         context.Logger.LogLine($$"""{"_aws":{"Timestamp":{{clock.GetUtcNow().ToUnixTimeMilliseconds()}},"CloudWatchMetrics":[{"Namespace":"BucketGuard","Dimensions":[["Handler"]],"Metrics":[{"Name":"SweptBuckets","Unit":"Count"},{"Name":"Remediated","Unit":"Count"},{"Name":"Failed","Unit":"Count"}]}]},"Handler":"sweep","SweptBuckets":{{report.Seen}},"Remediated":{{report.Locked}},"Failed":{{report.Errors}}}""");
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("seen", report.Seen);
-            w.WriteNumber("public", report.Public);
-            w.WriteNumber("locked", report.Locked);
-            w.WriteNumber("exempted", report.Exempted);
-            w.WriteNumber("errors", report.Errors);
-            w.WriteString("continueAfter", report.ContinueAfter);
-            w.WriteEndObject();
-        }
-
-        buffer.Position = 0;
-        return buffer;
+        // The answer is the summary's document (seen, public, locked, exempted, expiring, errors, continueAfter).
+        return new MemoryStream(Encoding.UTF8.GetBytes(Sweeper.Summary(report, account).Document));
     }
 }
