@@ -350,6 +350,7 @@ public static class PolicyEvaluator
         }
 
         var actions = new string[s.Actions.Count];
+        // NotAction in an Allow grants every S3 action except those listed: nothing short of all levels is safe to assume.
         var level = notAction ? S3Actions.All : AccessLevel.None;
         for (var i = 0; i < actions.Length; i++)
         {

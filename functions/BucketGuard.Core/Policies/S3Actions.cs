@@ -61,23 +61,6 @@ public static class S3Actions
     /// <summary>The levels an action or action pattern (with * and ?) can reach. Action names are case-insensitive.</summary>
     public static AccessLevel LevelOf(string action) => Cache.GetOrAdd(action, Compute);
 
-    public static AccessLevel LevelOf(IEnumerable<string> actions, bool notAction)
-    {
-        // NotAction in an Allow grants every S3 action except those listed: nothing short of all levels is safe to assume.
-        if (notAction)
-        {
-            return All;
-        }
-
-        var level = AccessLevel.None;
-        foreach (var action in actions)
-        {
-            level |= LevelOf(action);
-        }
-
-        return level;
-    }
-
     private static AccessLevel Compute(string action)
     {
         if (action == "*")

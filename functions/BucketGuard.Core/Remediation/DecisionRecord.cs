@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -107,6 +106,4 @@ public static class DecisionRecord
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
-
-    public static string Milliseconds(TimeSpan span) => span.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture);
 }
