@@ -44,15 +44,14 @@ public sealed record RemediationPolicy(
     public static Parsed<RemediationPolicy> FromEnvironment(Func<string, string?> environment)
     {
         var policy = Default;
-        switch (environment("BUCKETGUARD_MODE")?.Trim().ToLowerInvariant())
+        string? error;
+        switch (TwoWay(environment, "BUCKETGUARD_MODE", "enforce", "notify", out error))
         {
-            case null or "" or "enforce":
-                break;
-            case "notify":
+            case true:
                 policy = policy with { Mode = Mode.Notify };
                 break;
-            case var other:
-                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_MODE \"{other}\" is neither enforce nor notify");
+            case null:
+                return Parsed<RemediationPolicy>.Failure(error!);
         }
 
         if (environment("BUCKETGUARD_BLOCK_FLAGS") is { Length: > 0 } flagList && !string.Equals(flagList.Trim(), "all", StringComparison.OrdinalIgnoreCase))
@@ -89,15 +88,13 @@ public sealed record RemediationPolicy(
             policy = policy with { TagPrefix = prefix };
         }
 
-        switch (environment("BUCKETGUARD_S3_POLICY_STATUS")?.Trim().ToLowerInvariant())
+        switch (TwoWay(environment, "BUCKETGUARD_S3_POLICY_STATUS", "on", "off", out error))
         {
-            case null or "" or "on":
-                break;
-            case "off":
+            case true:
                 policy = policy with { TrustS3PolicyStatus = false };
                 break;
-            case var other:
-                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_S3_POLICY_STATUS \"{other}\" is neither on nor off");
+            case null:
+                return Parsed<RemediationPolicy>.Failure(error!);
         }
 
         foreach (var (name, apply) in new (string, Func<RemediationPolicy, int, RemediationPolicy>)[]
@@ -117,15 +114,13 @@ public sealed record RemediationPolicy(
             }
         }
 
-        switch (environment("BUCKETGUARD_EXEMPT_WRITE")?.Trim().ToLowerInvariant())
+        switch (TwoWay(environment, "BUCKETGUARD_EXEMPT_WRITE", "deny", "allow", out error))
         {
-            case null or "" or "deny":
-                break;
-            case "allow":
+            case true:
                 policy = policy with { ExemptWrite = true };
                 break;
-            case var other:
-                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_EXEMPT_WRITE \"{other}\" is neither allow nor deny");
+            case null:
+                return Parsed<RemediationPolicy>.Failure(error!);
         }
 
         if (environment("BUCKETGUARD_ROLE_ARNS") is { Length: > 0 } roles)
@@ -134,5 +129,25 @@ public sealed record RemediationPolicy(
         }
 
         return Parsed<RemediationPolicy>.Success(policy);
+    }
+
+    /// <summary>A setting with two values: false when unset or <paramref name="usual"/>, true when <paramref name="other"/>,
+    /// null (with the error) for anything else.</summary>
+    private static bool? TwoWay(Func<string, string?> environment, string name, string usual, string other, out string? error)
+    {
+        error = null;
+        var value = environment(name)?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(value) || value == usual)
+        {
+            return false;
+        }
+
+        if (value == other)
+        {
+            return true;
+        }
+
+        error = $"{name} \"{value}\" is neither {usual} nor {other}";
+        return null;
     }
 }
