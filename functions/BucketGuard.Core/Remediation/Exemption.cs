@@ -132,15 +132,11 @@ public sealed record Exemption(
             return false;
         }
 
-        if ((finding.Access & (AccessLevel.Write | AccessLevel.PermissionsManagement)) != 0 && !policy.ExemptWrite)
+        var write = finding.Access & (AccessLevel.Write | AccessLevel.PermissionsManagement);
+        if (write != AccessLevel.None)
         {
-            why = $"{finding.Location} grants public {AccessLevels.Describe(finding.Access & (AccessLevel.Write | AccessLevel.PermissionsManagement))}, which no exemption covers";
-            return false;
-        }
-
-        if (policy.ExemptWrite && (finding.Access & (AccessLevel.Write | AccessLevel.PermissionsManagement)) != 0)
-        {
-            return true;
+            why = policy.ExemptWrite ? null : $"{finding.Location} grants public {AccessLevels.Describe(write)}, which no exemption covers";
+            return policy.ExemptWrite;
         }
 
         var allowed = Scope == ExemptionScope.ReadList ? [.. ObjectReadActions, .. ListActions] : ObjectReadActions;
