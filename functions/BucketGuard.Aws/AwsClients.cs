@@ -1,4 +1,8 @@
+using Amazon;
+using Amazon.Runtime;
+using Amazon.RuntimeDependencies;
 using Amazon.S3;
+using Amazon.SecurityToken;
 
 namespace BucketGuard.Aws;
 
@@ -7,8 +11,12 @@ namespace BucketGuard.Aws;
 /// differs between real AWS and the local services except what those settings say.</summary>
 public static class AwsClients
 {
+    /// <summary>How an assumed role's session is named in the member account's CloudTrail.</summary>
+    public const string SessionName = "bucketguard";
+
+    /// <param name="credentials">An identity other than the SDK's chain (a member role's); null for the chain.</param>
     /// <param name="configure">Extra settings (tools and benchmarks: an HTTP client factory that counts requests).</param>
-    public static AmazonS3Client CreateS3(Action<AmazonS3Config>? configure = null)
+    public static AmazonS3Client CreateS3(AWSCredentials? credentials = null, Action<AmazonS3Config>? configure = null)
     {
         var config = new AmazonS3Config();
         if (AwsEndpoints.Configured("S3") is { } endpoint)
@@ -20,6 +28,34 @@ public static class AwsClients
         }
 
         configure?.Invoke(config);
-        return new AmazonS3Client(config);
+        return credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+    }
+
+    /// <summary>Credentials of a role, from the SDK's own AssumeRoleAWSCredentials: it calls STS AssumeRole with the
+    /// function's credentials and refreshes before expiry. Call <see cref="UseSecurityTokenService"/> first.</summary>
+    public static AssumeRoleAWSCredentials AssumeRole(string roleArn) =>
+        new(Amazon.Runtime.Credentials.DefaultAWSCredentialsIdentityResolver.GetCredentials(), roleArn, SessionName);
+
+    /// <summary>Gives the SDK its STS client explicitly. AssumeRoleAWSCredentials otherwise loads AWSSDK.SecurityToken by
+    /// reflection, which trimming removes; the registry is the SDK's documented way round that. The client it makes
+    /// signs with the SDK's chain (the function's role), the same identity as the source credentials above.</summary>
+    /// <param name="configure">Extra settings (tests: an HTTP client factory that answers for STS).</param>
+    public static void UseSecurityTokenService(Action<AmazonSecurityTokenServiceConfig>? configure = null) =>
+        GlobalRuntimeDependencyRegistry.Instance.RegisterSecurityTokenServiceClient(context => CreateSts(context.SecurityTokenServiceClientContextData?.Region, configure));
+
+    public static AmazonSecurityTokenServiceClient CreateSts(RegionEndpoint? region, Action<AmazonSecurityTokenServiceConfig>? configure = null)
+    {
+        var config = new AmazonSecurityTokenServiceConfig();
+        if (AwsEndpoints.Configured("STS") is { } endpoint)
+        {
+            config.ServiceURL = endpoint.ToString();
+        }
+        else if (region is not null)
+        {
+            config.RegionEndpoint = region;
+        }
+
+        configure?.Invoke(config);
+        return new AmazonSecurityTokenServiceClient(config);
     }
 }

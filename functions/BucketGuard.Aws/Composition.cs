@@ -22,9 +22,9 @@ public static class Composition
             return Parsed<RemediationPipeline>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        var (reader, writer, _) = S3Ports(policy.Value!, lazy: false);
+        var s3 = S3Ports(policy.Value!, lazy: false);
         var notifier = new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
-        return Parsed<RemediationPipeline>.Success(new RemediationPipeline(reader, writer, notifier, policy.Value!, TimeProvider.System));
+        return Parsed<RemediationPipeline>.Success(new RemediationPipeline(s3, s3, notifier, policy.Value!, TimeProvider.System));
     }
 
     /// <summary>The sweep over every bucket. Without a topic it only reports (the `audit` command without --fix).</summary>
@@ -42,16 +42,25 @@ public static class Composition
             return Parsed<Sweeper>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        var (reader, writer, lister) = S3Ports(policy.Value!, lazy: true);
+        var s3 = S3Ports(policy.Value!, lazy: true);
         var notifier = string.IsNullOrEmpty(topic) ? null : new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
-        return Parsed<Sweeper>.Success(new Sweeper(lister, reader, writer, notifier, policy.Value!, TimeProvider.System));
+        return Parsed<Sweeper>.Success(new Sweeper(s3, s3, s3, notifier, policy.Value!, TimeProvider.System));
     }
 
     /// <param name="lazy">The sweep reads only what each decision needs; an event reads everything at once.</param>
-    private static (S3BucketStateReader Reader, S3PublicAccessBlockWriter Writer, S3BucketLister Lister) S3Ports(RemediationPolicy policy, bool lazy)
+    private static AccountRoutedS3 S3Ports(RemediationPolicy policy, bool lazy)
     {
-        var s3 = AwsClients.CreateS3();
-        var reader = S3BucketStateReader.FromEnvironment(s3, policy, lazy);
-        return (reader, new S3PublicAccessBlockWriter(s3, reader), new S3BucketLister(s3));
+        if (policy.MemberRole.ArnTemplate is not null)
+        {
+            AwsClients.UseSecurityTokenService();
+        }
+
+        return new AccountRoutedS3(policy.MemberRole, roleArn =>
+        {
+            var credentials = roleArn is null ? null : AwsClients.AssumeRole(roleArn);
+            var s3 = AwsClients.CreateS3(credentials);
+            var reader = S3BucketStateReader.FromEnvironment(s3, policy, lazy, credentials);
+            return new S3Ports(reader, new S3PublicAccessBlockWriter(s3, reader), new S3BucketLister(s3));
+        });
     }
 }

@@ -9,7 +9,7 @@ namespace BucketGuard.Aws;
 /// says it. An S3-compatible endpoint that ignores pagination answers with one page and no token.</summary>
 public sealed class S3BucketLister(IAmazonS3 s3, int pageSize = 1000) : IBucketLister
 {
-    public async IAsyncEnumerable<BucketRef> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<BucketRef> ListAsync(string? account, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? token = null;
         do

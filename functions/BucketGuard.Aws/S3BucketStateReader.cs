@@ -20,9 +20,10 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
     // Set once an endpoint has answered GetPublicAccessBlock in XML the SDK cannot read: it is then asked directly.
     private volatile bool blockNeedsRawRead;
 
-    public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy, bool lazy = false)
+    /// <param name="credentials">The identity the S3 client acts as, for the requests signed here; null for the SDK's chain.</param>
+    public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy, bool lazy = false, AWSCredentials? credentials = null)
     {
-        var signed = new SignedHttp(new HttpClient(), DefaultAWSCredentialsIdentityResolver.GetCredentials());
+        var signed = new SignedHttp(new HttpClient(), credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials());
         var config = (AmazonS3Config)s3.Config;
 
         // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS only.
@@ -192,7 +193,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
 /// <summary>Puts the merged Block Public Access flags and re-reads what is in force.</summary>
 public sealed class S3PublicAccessBlockWriter(IAmazonS3 s3, S3BucketStateReader reader) : IPublicAccessBlockWriter
 {
-    public async Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken)
+    public async Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken)
     {
         try
         {

@@ -28,7 +28,7 @@ public static class AuditBenchmark
         }
 
         var requests = new Counter();
-        using var s3 = AwsClients.CreateS3(c => c.HttpClientFactory = new CountingFactory(requests));
+        using var s3 = AwsClients.CreateS3(configure: c => c.HttpClientFactory = new CountingFactory(requests));
         var prefix = "bg-bench-" + Guid.NewGuid().ToString("n")[..6] + "-";
         var names = Enumerable.Range(0, count).Select(i => prefix + i.ToString("D5", CultureInfo.InvariantCulture)).ToList();
         var clock = Stopwatch.StartNew();
@@ -124,9 +124,9 @@ public static class AuditBenchmark
 
     private sealed class PrefixLister(IBucketLister inner, string prefix) : IBucketLister
     {
-        public async IAsyncEnumerable<BucketRef> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<BucketRef> ListAsync(string? account, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            await foreach (var bucket in inner.ListAsync(cancellationToken))
+            await foreach (var bucket in inner.ListAsync(account, cancellationToken))
             {
                 if (bucket.Name.StartsWith(prefix, StringComparison.Ordinal))
                 {

@@ -30,7 +30,7 @@ public sealed class FakeAws(BucketState state) : IBucketStateReader, IPublicAcce
         return Task.FromResult(State);
     }
 
-    public Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken)
+    public Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken)
     {
         if (FailWith is not null)
         {

@@ -19,7 +19,7 @@ public class SweeperTests
 
         public List<Notification> Sent { get; } = [];
 
-        public async IAsyncEnumerable<BucketRef> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<BucketRef> ListAsync(string? account, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             foreach (var name in Buckets.Keys.Reverse())
             {
@@ -31,7 +31,7 @@ public class SweeperTests
         public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken) =>
             Broken.Contains(bucket) ? throw new InvalidOperationException("SlowDown after retries") : Task.FromResult(Buckets[bucket]);
 
-        public Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken)
+        public Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken)
         {
             lock (Locked)
             {

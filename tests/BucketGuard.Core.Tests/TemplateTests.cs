@@ -54,13 +54,16 @@ public partial class TemplateTests
         }
     }
 
-    [Fact]
-    public void Every_ref_getatt_and_sub_target_exists()
+    /// <summary>Every name a template refers to (Ref, Fn::GetAtt, Fn::Sub variables, conditions) that it does not define.</summary>
+    private static List<string> Undefined(JsonObject template)
     {
-        var known = new HashSet<string>(Resources.Select(r => r.Key).Concat(Template["Parameters"]!.AsObject().Select(p => p.Key)).Concat(Pseudo));
-        var targets = new List<string>();
-        foreach (var node in All(Template).OfType<JsonObject>())
+        var resources = template["Resources"]!.AsObject();
+        var known = new HashSet<string>(resources.Select(r => r.Key).Concat(template["Parameters"]!.AsObject().Select(p => p.Key)).Concat(Pseudo));
+        var conditions = template["Conditions"]?.AsObject().Select(c => c.Key).ToHashSet() ?? [];
+        var missing = new List<string>();
+        foreach (var node in All(template).OfType<JsonObject>())
         {
+            var targets = new List<string>();
             if (node["Ref"] is JsonValue r)
             {
                 targets.Add(r.GetValue<string>());
@@ -75,10 +78,28 @@ public partial class TemplateTests
             {
                 targets.AddRange(SubVariable().Matches(s.GetValue<string>()).Select(m => m.Groups[1].Value.Split('.')[0]));
             }
+
+            missing.AddRange(targets.Where(t => !known.Contains(t)));
+            if (node["Condition"] is JsonValue c && !conditions.Contains(c.GetValue<string>()))
+            {
+                missing.Add("condition " + c.GetValue<string>());
+            }
+
+            if (node["Fn::If"] is JsonArray i && !conditions.Contains(i[0]!.GetValue<string>()))
+            {
+                missing.Add("condition " + i[0]!.GetValue<string>());
+            }
         }
 
-        Assert.NotEmpty(targets);
-        Assert.All(targets, t => Assert.True(known.Contains(t), $"{t} is referenced but not defined"));
+        return missing;
+    }
+
+    [Fact]
+    public void Every_ref_getatt_sub_and_condition_target_exists()
+    {
+        Assert.Empty(Undefined(Template));
+        Assert.Contains("condition Nowhere", Undefined(JsonNode.Parse("""{"Parameters":{},"Resources":{"A":{"Type":"T","Condition":"Nowhere","Properties":{"B":{"Ref":"Missing"}}}}}""")!.AsObject()));
+        Assert.Contains("Missing", Undefined(JsonNode.Parse("""{"Parameters":{},"Resources":{"A":{"Type":"T","Properties":{"B":{"Fn::Sub":"x-${Missing.Arn}"}}}}}""")!.AsObject()));
     }
 
     [Fact]
@@ -140,10 +161,29 @@ public partial class TemplateTests
     [
         "s3:GetBucketAcl", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
         "s3:GetBucketTagging", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
-        "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents",
+        "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole",
     ];
 
     private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock"];
+
+    /// <summary>A policy's statements, each branch of a conditional statement (Fn::If) included, AWS::NoValue left out.</summary>
+    private static IEnumerable<JsonNode> Statements(JsonNode policyDocument)
+    {
+        foreach (var statement in policyDocument["Statement"]!.AsArray())
+        {
+            if (statement!["Fn::If"] is JsonArray branches)
+            {
+                foreach (var branch in branches.Skip(1).Where(b => b!["Ref"]?.GetValue<string>() != "AWS::NoValue"))
+                {
+                    yield return branch!;
+                }
+            }
+            else
+            {
+                yield return statement;
+            }
+        }
+    }
 
     [Fact]
     public void Every_iam_statement_of_the_functions_is_within_the_allowed_actions_and_scoped()
@@ -152,7 +192,7 @@ public partial class TemplateTests
         Assert.Equal(2, roles.Count);
         foreach (var (name, role) in roles)
         {
-            foreach (var statement in role!["Properties"]!["Policies"]!.AsArray().SelectMany(p => p!["PolicyDocument"]!["Statement"]!.AsArray()))
+            foreach (var statement in role!["Properties"]!["Policies"]!.AsArray().SelectMany(p => Statements(p!["PolicyDocument"]!)))
             {
                 var actions = statement!["Action"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
                 Assert.All(actions, a => Assert.True(AllowedActions.Contains(a), $"{name}: {a} is not allowed"));

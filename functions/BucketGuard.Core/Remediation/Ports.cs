@@ -11,7 +11,7 @@ public interface IBucketStateReader
 /// <summary>Puts Block Public Access on a bucket and re-reads what is in force.</summary>
 public interface IPublicAccessBlockWriter
 {
-    Task<ActionResult> ApplyAsync(string bucket, PublicAccessBlock flags, CancellationToken cancellationToken);
+    Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken);
 }
 
 /// <summary>Publishes a notification; throws when it cannot, so that the event is retried rather than lost.</summary>

@@ -127,7 +127,8 @@ public static class Remediation
     }
 
     private static bool IsOwnCall(BucketChange change, RemediationPolicy policy) =>
-        policy.OwnPrincipals.Any(own =>
+        policy.MemberRole.Issued(change.Actor.SessionIssuerArn, change.Account)
+        || policy.OwnPrincipals.Any(own =>
             string.Equals(own, change.Actor.Arn, StringComparison.Ordinal) || string.Equals(own, change.Actor.SessionIssuerArn, StringComparison.Ordinal));
 
     /// <summary>What the bucket exposes, judged by AWS's rule on its ACL and policy, with its Block Public Access

@@ -41,7 +41,7 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         TimeSpan? eventToBlock = null;
         if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
         {
-            result = await writer.ApplyAsync(change.Bucket!, apply, cancellationToken).ConfigureAwait(false);
+            result = await writer.ApplyAsync(change.Bucket!, change.Account, apply, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded && change.EventTime is { } eventTime)
             {
                 eventToBlock = clock.GetUtcNow() - eventTime;

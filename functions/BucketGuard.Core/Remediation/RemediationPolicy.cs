@@ -36,10 +36,13 @@ public sealed record RemediationPolicy(
     /// Off by default: a world-writable bucket is never acceptable by a tag alone.</summary>
     public bool ExemptWrite { get; init; }
 
+    /// <summary>The role assumed in other accounts of an organisation roll-out; its calls there are BucketGuard's own too.</summary>
+    public MemberRole MemberRole { get; init; } = MemberRole.None;
+
     public string OwnerTag => TagPrefix + "owner";
 
     /// <summary>Reads BUCKETGUARD_MODE (enforce|notify), BUCKETGUARD_BLOCK_FLAGS (all, or a comma list of flag
-    /// names), BUCKETGUARD_TAG_PREFIX, BUCKETGUARD_S3_POLICY_STATUS (on|off) and BUCKETGUARD_ROLE_ARNS. A value
+    /// names), BUCKETGUARD_TAG_PREFIX, BUCKETGUARD_S3_POLICY_STATUS (on|off), BUCKETGUARD_ROLE_ARNS and the member role (see MemberRole). A value
     /// that cannot be understood is an error, not a silent default: the function must not guess how to act.</summary>
     public static Parsed<RemediationPolicy> FromEnvironment(Func<string, string?> environment)
     {
@@ -128,6 +131,13 @@ public sealed record RemediationPolicy(
             policy = policy with { OwnPrincipals = [.. roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] };
         }
 
+        var member = MemberRole.FromEnvironment(environment);
+        if (!member.Ok)
+        {
+            return Parsed<RemediationPolicy>.Failure(member.Error!);
+        }
+
+        policy = policy with { MemberRole = member.Value! };
         return Parsed<RemediationPolicy>.Success(policy);
     }
 

@@ -11,7 +11,7 @@ public sealed record BucketRef(string Name, string? Region);
 /// <summary>Lists every bucket of the account (paginated).</summary>
 public interface IBucketLister
 {
-    IAsyncEnumerable<BucketRef> ListAsync(CancellationToken cancellationToken);
+    IAsyncEnumerable<BucketRef> ListAsync(string? account, CancellationToken cancellationToken);
 }
 
 /// <summary>One bucket's result in a sweep or audit; Error is set (and nothing else) when the bucket could not be handled.</summary>
@@ -58,7 +58,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
     {
         var buckets = new List<BucketRef>();
-        await foreach (var bucket in lister.ListAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var bucket in lister.ListAsync(account, cancellationToken).ConfigureAwait(false))
         {
             if (startAfter is null || string.CompareOrdinal(bucket.Name, startAfter) > 0)
             {
@@ -110,7 +110,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
             ActionResult? result = null;
             if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
             {
-                result = await writer.ApplyAsync(bucket.Name, apply, cancellationToken).ConfigureAwait(false);
+                result = await writer.ApplyAsync(bucket.Name, account, apply, cancellationToken).ConfigureAwait(false);
             }
 
             // A daily sweep tells people about what it did or what needs them; known exemptions are not re-announced daily.

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Amazon.Runtime;
+using Amazon.SecurityToken;
+using BucketGuard.Core;
+using BucketGuard.Core.Remediation;
+
+namespace BucketGuard.Aws;
+
+/// <summary>The S3 ports bound to one identity: the function's own, or a member role's.</summary>
+public sealed record S3Ports(S3BucketStateReader Reader, S3PublicAccessBlockWriter Writer, S3BucketLister Lister);
+
+/// <summary>Reads, locks and lists buckets in the account each call names, as <see cref="MemberRole.For"/> decides: with the
+/// function's own credentials at home (and always, in a single-account deployment), through the member role elsewhere.
+/// One set of ports per identity, made on first use and kept, so the SDK refreshes the role's credentials before they expire.
+/// A role that cannot be assumed (not deployed there, trust not matching) is a problem stated in the notification, not a retry:
+/// retrying cannot fix it. Throttling and STS outages are thrown, so the event is retried.</summary>
+/// <param name="portsFor">Makes the ports for a role ARN to assume, or for the function's own credentials (null).</param>
+public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> portsFor) : IBucketStateReader, IPublicAccessBlockWriter, IBucketLister
+{
+    private readonly ConcurrentDictionary<string, Lazy<S3Ports>> ports = new(StringComparer.Ordinal);
+
+    public async Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
+    {
+        var access = member.For(account);
+        if (access.Refusal is { } refusal)
+        {
+            return Unreadable(bucket, refusal);
+        }
+
+        try
+        {
+            return await PortsFor(access).Reader.ReadAsync(bucket, account, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RoleRefused(ex, access) is { } why)
+        {
+            return Unreadable(bucket, why);
+        }
+    }
+
+    public async Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken)
+    {
+        var access = member.For(account);
+        if (access.Refusal is { } refusal)
+        {
+            return new ActionResult(null, refusal);
+        }
+
+        try
+        {
+            return await PortsFor(access).Writer.ApplyAsync(bucket, account, flags, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RoleRefused(ex, access) is { } why)
+        {
+            return new ActionResult(null, why);
+        }
+    }
+
+    /// <summary>A sweep of an account BucketGuard cannot enter fails with the reason, so the sweep's caller reports it.</summary>
+    public async IAsyncEnumerable<BucketRef> ListAsync(string? account, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var access = member.For(account);
+        if (access.Refusal is { } refusal)
+        {
+            throw new InvalidOperationException(refusal);
+        }
+
+        await using var buckets = PortsFor(access).Lister.ListAsync(account, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await buckets.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (Exception ex) when (RoleRefused(ex, access) is { } why)
+            {
+                throw new InvalidOperationException(why, ex);
+            }
+
+            yield return buckets.Current;
+        }
+    }
+
+    private S3Ports PortsFor(AccountAccess access) =>
+        ports.GetOrAdd(access.RoleArn ?? string.Empty, key => new Lazy<S3Ports>(() => portsFor(key.Length == 0 ? null : key))).Value;
+
+    private static BucketState Unreadable(string bucket, string why) => new(bucket, true, null, null, null, null, null, [], null, [why]);
+
+    /// <summary>Why the member role could not be assumed, when STS refused it for good (not throttling or an outage).</summary>
+    private static string? RoleRefused(Exception ex, AccountAccess access)
+    {
+        if (access.RoleArn is null)
+        {
+            return null;
+        }
+
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is AmazonSecurityTokenServiceException sts
+                && (sts.StatusCode == HttpStatusCode.Forbidden || sts.ErrorCode is "AccessDenied" or "RegionDisabledException" or "MalformedPolicyDocument" or "InvalidClientTokenId"))
+            {
+                return $"BucketGuard could not assume {access.RoleArn}: {sts.ErrorCode ?? sts.StatusCode.ToString()}"
+                    + (string.IsNullOrEmpty(sts.Message) ? string.Empty : $" ({sts.Message})")
+                    + "; deploy infra/org/member.template in that account with this stack's function role ARNs";
+            }
+        }
+
+        return null;
+    }
+}
