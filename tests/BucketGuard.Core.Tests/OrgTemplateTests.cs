@@ -138,6 +138,18 @@ public partial class TemplateTests
     }
 
     [Fact]
+    public void The_scheduled_sweep_is_asked_for_its_own_account_then_the_member_accounts_the_template_names()
+    {
+        var input = Resources["SweepFunction"]!["Properties"]!["Events"]!["Schedule"]!["Properties"]!["Input"]!["Fn::Sub"]!.GetValue<string>()
+            .Replace("${AWS::AccountId}", "111122223333", StringComparison.Ordinal).Replace("${MemberAccountIds}", "222233334444,333344445555", StringComparison.Ordinal);
+
+        var request = SweepRequest.Parse(input);
+
+        Assert.Equal("111122223333,222233334444,333344445555", string.Join(",", request.Accounts));
+        Assert.Equal("111122223333", string.Join(",", SweepRequest.Parse(input.Replace("222233334444,333344445555", string.Empty, StringComparison.Ordinal)).Accounts));
+    }
+
+    [Fact]
     public void Single_account_deployment_stays_the_default_and_creates_nothing_for_an_organisation()
     {
         Assert.Equal(string.Empty, Template["Parameters"]!["OrganizationId"]!["Default"]!.GetValue<string>());

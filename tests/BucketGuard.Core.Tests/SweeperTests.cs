@@ -169,6 +169,120 @@ public class SweeperTests
         Assert.InRange(gate.MaxInFlight, 1, 4);
     }
 
+    /// <summary>Accounts of an organisation, each its own FakeAccount; an account not in it cannot be entered (no member role).</summary>
+    private sealed class FakeOrganization : IBucketLister, IBucketStateReader, IPublicAccessBlockWriter, INotifier
+    {
+        public Dictionary<string, FakeAccount> Accounts { get; } = new(StringComparer.Ordinal);
+
+        public List<Notification> Sent { get; } = [];
+
+        private FakeAccount In(string? account) =>
+            Accounts.TryGetValue(account ?? string.Empty, out var found) ? found : throw new InvalidOperationException($"BucketGuard could not assume the member role in {account}");
+
+        public IAsyncEnumerable<BucketRef> ListAsync(string? account, CancellationToken cancellationToken) => In(account).ListAsync(account, cancellationToken);
+
+        public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken) => In(account).ReadAsync(bucket, account, cancellationToken);
+
+        public Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken) => In(account).ApplyAsync(bucket, account, flags, cancellationToken);
+
+        public Task<string?> PublishAsync(Notification notification, CancellationToken cancellationToken)
+        {
+            Sent.Add(notification);
+            return Task.FromResult<string?>("m");
+        }
+
+        public Sweeper Sweeper() => new(this, this, this, this, RemediationPolicy.Default, new Clock());
+    }
+
+    private static FakeOrganization Organization()
+    {
+        var organization = new FakeOrganization();
+        organization.Accounts["111122223333"] = Mixed();
+        var member = new FakeAccount();
+        member.Buckets["m-public"] = State("m-public", "public-read");
+        member.Buckets["m-private"] = State("m-private");
+        organization.Accounts["222233334444"] = member;
+        return organization;
+    }
+
+    [Fact]
+    public async Task The_scheduled_sweep_covers_its_own_account_then_each_member_once_with_a_summary_each()
+    {
+        var organization = Organization();
+        var request = SweepRequest.Parse("""{"account":"111122223333","memberAccounts":"222233334444,111122223333,222233334444"}""");
+
+        var report = await organization.Sweeper().RunAsync(request, concurrency: 2);
+
+        Assert.True(report.Completed);
+        Assert.Equal(["111122223333", "222233334444"], report.Accounts.Select(a => a.Account));
+        Assert.Equal(["b-public-acl", "c-public-policy", "e-expired"], organization.Accounts["111122223333"].Locked.Order());
+        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
+        var summaries = organization.Sent.Where(n => n.Attributes["event"] == "sweep-summary").Select(n => n.Attributes["account"]).ToList();
+        Assert.Equal(["111122223333", "222233334444"], summaries);
+        var answer = System.Text.Json.Nodes.JsonNode.Parse(report.Document(request))!;
+        Assert.Equal(7, answer["seen"]!.GetValue<int>());
+        Assert.Equal(4, answer["locked"]!.GetValue<int>());
+        Assert.True(answer["completed"]!.GetValue<bool>());
+        Assert.Equal(2, answer["accounts"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task A_member_account_that_cannot_be_entered_is_reported_and_the_other_accounts_are_still_swept()
+    {
+        var organization = Organization();
+
+        var report = await organization.Sweeper().RunAsync(SweepRequest.Parse("""{"account":"111122223333","memberAccounts":["999988887777","222233334444"]}"""), concurrency: 2);
+
+        Assert.True(report.Completed);
+        var refused = report.Accounts.Single(a => a.Account == "999988887777").Report;
+        Assert.Contains("could not assume the member role in 999988887777", refused.ListError, StringComparison.Ordinal);
+        Assert.Equal(1, refused.Errors);
+        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
+        var summary = organization.Sent.Single(n => n.Attributes.GetValueOrDefault("account") == "999988887777");
+        Assert.Equal("high", summary.Attributes["severity"]);
+        Assert.Contains("could not be listed", summary.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task When_time_runs_short_between_accounts_the_answer_resumes_at_the_next_account_and_invoking_with_it_finishes()
+    {
+        var organization = Organization();
+        organization.Accounts["333344445555"] = new FakeAccount();
+        organization.Accounts["333344445555"].Buckets["z-public"] = State("z-public", "public-read");
+        var request = SweepRequest.Parse("""{"account":"111122223333","memberAccounts":"222233334444,333344445555"}""");
+        var polls = 0;
+
+        // Five buckets in the first account, then time is short: the next account has not started.
+        var partial = await organization.Sweeper().RunAsync(request, concurrency: 1, timeIsShort: () => polls++ >= 5);
+
+        Assert.False(partial.Completed);
+        Assert.Equal(["111122223333"], partial.Accounts.Select(a => a.Account));
+        Assert.True(partial.Accounts[0].Report.Completed);
+        Assert.Equal("222233334444", partial.Resume!.Account);
+        Assert.Null(partial.Resume.ContinueAfter);
+        Assert.Equal(["333344445555"], partial.Resume.MemberAccounts.ToArray());
+        var resumed = await organization.Sweeper().RunAsync(SweepRequest.Parse(partial.Document(request)), concurrency: 1);
+        Assert.True(resumed.Completed);
+        Assert.Equal(["222233334444", "333344445555"], resumed.Accounts.Select(a => a.Account));
+        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
+        Assert.Equal(["z-public"], organization.Accounts["333344445555"].Locked);
+    }
+
+    [Theory]
+    [InlineData("""{"detail-type":"Scheduled Event","source":"aws.events","account":"111122223333","detail":{}}""", "111122223333", null, "")]
+    [InlineData("""{"account":"111122223333","continueAfter":"b","memberAccounts":" 222233334444 , 333344445555 "}""", "111122223333", "b", "222233334444,333344445555")]
+    [InlineData("""{"memberAccounts":["222233334444"]}""", null, null, "222233334444")]
+    [InlineData("not json", null, null, "")]
+    [InlineData("[1,2]", null, null, "")]
+    public void A_sweep_request_is_read_from_a_scheduled_event_a_resume_answer_or_nothing(string input, string? account, string? continueAfter, string members)
+    {
+        var request = SweepRequest.Parse(input);
+
+        Assert.Equal(account, request.Account);
+        Assert.Equal(continueAfter, request.ContinueAfter);
+        Assert.Equal(members, string.Join(',', request.MemberAccounts));
+    }
+
     private sealed class GatedReader(FakeAccount account) : IBucketStateReader
     {
         private int inFlight;

@@ -28,7 +28,8 @@ public sealed record BucketAudit(BucketRef Bucket, Verdict? Verdict, ActionResul
     public bool Unexempted => PublicInEffect && Verdict?.Outcome != Outcome.Exempted && !Locked;
 }
 
-public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? ContinueAfter)
+/// <param name="ListError">Why the account's buckets could not be listed (its member role refused, S3 failing after retries).</param>
+public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? ContinueAfter, string? ListError = null)
 {
     public bool Completed => ContinueAfter is null;
 
@@ -42,7 +43,7 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
 
     public int Expiring => Buckets.Count(b => b.Verdict?.ExemptionExpiring == true);
 
-    public int Errors => Buckets.Count(b => b.Error is not null || b.Result is { Succeeded: false });
+    public int Errors => Buckets.Count(b => b.Error is not null || b.Result is { Succeeded: false }) + (ListError is null ? 0 : 1);
 }
 
 /// <summary>Every bucket, not only the ones that changed: each goes through the same decision as an event
@@ -58,12 +59,27 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
     {
         var buckets = new List<BucketRef>();
-        await foreach (var bucket in lister.ListAsync(account, cancellationToken).ConfigureAwait(false))
+        try
         {
-            if (startAfter is null || string.CompareOrdinal(bucket.Name, startAfter) > 0)
+            await foreach (var bucket in lister.ListAsync(account, cancellationToken).ConfigureAwait(false))
             {
-                buckets.Add(bucket);
+                if (startAfter is null || string.CompareOrdinal(bucket.Name, startAfter) > 0)
+                {
+                    buckets.Add(bucket);
+                }
             }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An account that cannot be listed is reported in the summary; the next sweep tries again, and the other
+            // accounts of an organisation's sweep still run.
+            var failed = new SweepReport([], null, $"the buckets of account {account ?? "(unknown)"} could not be listed: {ex.Message}");
+            if (act && notifier is not null)
+            {
+                await notifier.PublishAsync(Summary(failed, account), cancellationToken).ConfigureAwait(false);
+            }
+
+            return failed;
         }
 
         buckets.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -100,6 +116,32 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         return report;
     }
 
+    /// <summary>The scheduled sweep: each account of the request in turn (the function's own, then an organisation's
+    /// members), acting and notifying. When time runs short it answers with the request that resumes the rest.</summary>
+    public async Task<MultiAccountSweepReport> RunAsync(SweepRequest request, int concurrency, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
+    {
+        var accounts = request.Accounts;
+        var done = ImmutableArray.CreateBuilder<AccountSweep>();
+        for (var i = 0; i < accounts.Length; i++)
+        {
+            var report = await RunAsync(accounts[i], act: true, concurrency, startAfter: i == 0 ? request.ContinueAfter : null,
+                timeIsShort: timeIsShort, cancellationToken: cancellationToken).ConfigureAwait(false);
+            done.Add(new AccountSweep(accounts[i], report));
+            var rest = accounts[(i + 1)..].Select(a => a!).ToImmutableArray();
+            if (!report.Completed)
+            {
+                return new MultiAccountSweepReport(done.ToImmutable(), new SweepRequest(accounts[i], report.ContinueAfter, rest));
+            }
+
+            if (!rest.IsEmpty && (timeIsShort?.Invoke() ?? false))
+            {
+                return new MultiAccountSweepReport(done.ToImmutable(), new SweepRequest(rest[0], null, rest[1..]));
+            }
+        }
+
+        return new MultiAccountSweepReport(done.ToImmutable(), null);
+    }
+
     private async Task<BucketAudit> AuditAsync(BucketRef bucket, string? account, bool act, RemediationPolicy effective, DateOnly today, CancellationToken cancellationToken)
     {
         try
@@ -134,6 +176,11 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         var text = new StringBuilder();
         text.AppendLine($"BucketGuard swept {report.Seen} bucket(s) in account {account ?? "(unknown)"}{(report.Completed ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
         text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Errors: {report.Errors}.");
+        if (report.ListError is not null)
+        {
+            text.AppendLine($"  error: {report.ListError}");
+        }
+
         foreach (var failed in report.Buckets.Where(b => b.Error is not null || b.Result is { Succeeded: false }))
         {
             text.AppendLine($"  error: {failed.Bucket.Name}: {failed.Error ?? failed.Result!.Error}");
@@ -154,6 +201,11 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
             w.WriteNumber("errors", report.Errors);
             w.WriteBoolean("completed", report.Completed);
             w.WriteString("continueAfter", report.ContinueAfter);
+            if (report.ListError is not null)
+            {
+                w.WriteString("listError", report.ListError);
+            }
+
             w.WriteEndObject();
         }
 
