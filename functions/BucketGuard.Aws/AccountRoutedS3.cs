@@ -100,8 +100,9 @@ public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> po
 
         for (Exception? e = ex; e is not null; e = e.InnerException)
         {
-            if (e is AmazonSecurityTokenServiceException sts
-                && (sts.StatusCode == HttpStatusCode.Forbidden || sts.ErrorCode is "AccessDenied" or "RegionDisabledException" or "MalformedPolicyDocument" or "InvalidClientTokenId"))
+            // A client error is STS's final word (no such role, not trusted, region disabled); throttling is not.
+            if (e is AmazonSecurityTokenServiceException sts && (int)sts.StatusCode is >= 400 and < 500
+                && sts.StatusCode != HttpStatusCode.TooManyRequests && sts.ErrorCode is not ("Throttling" or "ThrottlingException" or "RequestLimitExceeded"))
             {
                 return $"BucketGuard could not assume {access.RoleArn}: {sts.ErrorCode ?? sts.StatusCode.ToString()}"
                     + (string.IsNullOrEmpty(sts.Message) ? string.Empty : $" ({sts.Message})")

@@ -51,6 +51,14 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
             request.Headers[name] = value;
         }
 
+        // Temporary credentials (a Lambda function's own, an assumed member role's) carry a session token. The SDK's
+        // pipeline adds its header before signing; AWS4Signer alone does not, so it is added here, and signed.
+        var identity = await credentials.GetCredentialsAsync().ConfigureAwait(false);
+        if (identity.UseToken)
+        {
+            request.Headers["X-Amz-Security-Token"] = identity.Token;
+        }
+
         signer.Sign(request, config, null, credentials);
 
         using var message = new HttpRequestMessage(method, AmazonServiceClient.ComposeUrl(request)) { Content = new ByteArrayContent(request.Content) };

@@ -41,6 +41,9 @@ ms mon client mode = crc
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:${BG_S3_PORT}
 rgw data = $dir/rgw
+# STS for the organisation tests: member "accounts" are RGW tenants with a BucketGuardMember role each.
+rgw sts key = bucketguardstsk16
+rgw s3 auth use sts = true
 CONF
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:${BG_MON_PORT}]" "$dir/monmap" >/dev/null
   ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" >/dev/null

@@ -66,7 +66,7 @@ public static class AuditBenchmark
         return (clock.Elapsed.TotalSeconds, requests.Value - before, report);
     }
 
-    private static async Task CreateAsync(IAmazonS3 s3, string name, CancellationToken ct)
+    internal static async Task CreateAsync(IAmazonS3 s3, string name, CancellationToken ct)
     {
         await s3.PutBucketAsync(name, ct);
         var kind = int.Parse(name[^5..], CultureInfo.InvariantCulture) % 4;

@@ -9,11 +9,20 @@ using BucketGuard.Benchmarks;
 // `... -- --audit [N]`: an audit of N (default 1000) buckets in the local Ceph RGW, sequential against parallel.
 // `... -- --cold-start [N]`: the packaged bootstrap (out/lambda-x86_64, from infra/package) against the
 // framework-dependent JIT build, N cold starts each through the local Runtime API.
+// `... -- --footprint [N]`: the packaged bootstrap's peak memory and durations (an event; a sweep of N buckets), for
+// the template's MemorySize and Timeout.
 if (args.Contains("--cold-start"))
 {
     var at = Array.IndexOf(args, "--cold-start");
     var runs = at + 1 < args.Length && int.TryParse(args[at + 1], out var r) ? r : 20;
     return await ColdStartBenchmark.RunAsync(runs, Console.Out);
+}
+
+if (args.Contains("--footprint"))
+{
+    var at = Array.IndexOf(args, "--footprint");
+    var count = at + 1 < args.Length && int.TryParse(args[at + 1], out var n) ? n : 1000;
+    return await FootprintBenchmark.RunAsync(count, Console.Out);
 }
 
 if (args.Contains("--audit"))

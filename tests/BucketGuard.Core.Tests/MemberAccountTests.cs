@@ -117,6 +117,9 @@ public class MemberAccountTests
 
         public string StsError { get; set; } = "AccessDenied";
 
+        /// <summary>An error body other than STS's own ErrorResponse (an S3-compatible endpoint answering for STS).</summary>
+        public string? StsErrorBody { get; set; }
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var authorization = request.Headers.TryGetValues("Authorization", out var values) ? values.Single() : string.Empty;
@@ -130,6 +133,11 @@ public class MemberAccountTests
 
         private HttpResponseMessage Sts(string body)
         {
+            if (StsErrorBody is not null)
+            {
+                return Xml(StsStatus, StsErrorBody);
+            }
+
             if (StsStatus != HttpStatusCode.OK)
             {
                 return Xml(StsStatus, $"""<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{StsError}</Code><Message>{(StsError == "AccessDenied" ? "not authorized to perform sts:AssumeRole" : "Rate exceeded")}</Message></Error><RequestId>r1</RequestId></ErrorResponse>""");
@@ -266,6 +274,16 @@ public class MemberAccountTests
 
         var verdict = Remediation.Decide(BucketChange.ForSweep("member-bucket", Member, null, DateTimeOffset.UtcNow), state, RemediationPolicy.Default with { MemberRole = Org }, DateOnly.FromDateTime(DateTime.UtcNow));
         Assert.Equal(Outcome.Incomplete, verdict.Outcome);
+    }
+
+    [Fact]
+    public async Task A_refusal_in_another_error_format_is_still_a_refusal()
+    {
+        var http = new FakeAwsHttp { StsStatus = HttpStatusCode.Forbidden, StsErrorBody = "<Error><Code>SignatureDoesNotMatch</Code><Message></Message></Error>" };
+
+        var state = await Routed(http).ReadAsync("member-bucket", Member, CancellationToken.None);
+
+        Assert.Contains("could not assume arn:aws:iam::222233334444:role/BucketGuardMember: SignatureDoesNotMatch", Assert.Single(state.Problems), StringComparison.Ordinal);
     }
 
     [Fact]

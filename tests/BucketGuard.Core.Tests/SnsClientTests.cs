@@ -45,6 +45,22 @@ public class SnsClientTests
     };
 
     [Fact]
+    public async Task With_temporary_credentials_as_lambda_gives_the_session_token_is_sent_and_signed()
+    {
+        var recorder = new Recorder((HttpStatusCode.OK, Published));
+        var client = new AmazonSimpleNotificationServiceClient(new SessionAWSCredentials("ASIAEXAMPLE", SecretKey, "the-session-token"),
+            new SnsClientConfig { RegionName = "eu-west-1", Endpoint = new Uri("https://sns.eu-west-1.amazonaws.com/") }, recorder);
+
+        await client.PublishAsync(Request());
+
+        var request = Assert.Single(recorder.Sent).Request;
+        Assert.Equal("the-session-token", request.Headers.GetValues("X-Amz-Security-Token").Single());
+        var authorization = request.Headers.GetValues("Authorization").Single();
+        Assert.Contains("Credential=ASIAEXAMPLE/", authorization, StringComparison.Ordinal);
+        Assert.Contains("x-amz-security-token", authorization.Split("SignedHeaders=")[1].Split(',')[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Publish_sends_the_query_api_form_with_structure_and_attributes()
     {
         var recorder = new Recorder((HttpStatusCode.OK, Published));

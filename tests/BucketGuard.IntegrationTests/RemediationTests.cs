@@ -49,7 +49,7 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
         await aws.Sns.DeleteTopicAsync(new DeleteTopicRequest { TopicArn = topic });
     }
 
-    private async Task<LambdaEmulator> StartFunctionAsync(string handler, string mode = "enforce", string? bootstrap = null)
+    private async Task<LambdaEmulator> StartFunctionAsync(string handler, string mode = "enforce", string? bootstrap = null, IReadOnlyDictionary<string, string>? extra = null)
     {
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal))
@@ -57,6 +57,11 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
         environment["BUCKETGUARD_TOPIC_ARN"] = topic;
         environment["BUCKETGUARD_MODE"] = mode;
         environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off"; // Ceph's GetBucketPolicyStatus is not AWS's rule
+        foreach (var (name, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
         var function = new FunctionOptions("bucketguard-" + handler, bootstrap ?? Path.Combine(AppContext.BaseDirectory, "bootstrap"), handler, 30, 512,
             Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1", "111122223333", environment);
         return lambda = await LambdaEmulator.StartAsync(function);
@@ -136,14 +141,70 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
         var unzip = System.Diagnostics.Process.Start("unzip", ["-q", Path.Combine(outDir, "bootstrap-x86_64.zip"), "-d", unzipped])!;
         await unzip.WaitForExitAsync();
         await MakePublicReadAsync();
-        var function = await StartFunctionAsync("acl", bootstrap: Path.Combine(unzipped, "bootstrap"));
+        // Deployed for an organisation: its own account with its own credentials, other accounts through the member
+        // role (RGW's STS). Account 333344445555 has no such role, as if the member stack were not deployed there.
+        var organisation = new Dictionary<string, string>
+        {
+            ["BUCKETGUARD_MEMBER_ROLE_ARN"] = "arn:aws:iam::{account}:role/BucketGuardMember",
+            ["BUCKETGUARD_HOME_ACCOUNT"] = "111122223333",
+        };
+        var function = await StartFunctionAsync("acl", bootstrap: Path.Combine(unzipped, "bootstrap"), extra: organisation);
 
         var response = await InvokeAsync(function, EventFor("putbucketacl-public-read.json"));
 
         Assert.Equal("Block", response["outcome"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.Forbidden, await AnonymousGetAsync());
         Assert.Equal("remediated", Attribute(Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10))).Attributes, "event"));
+
+        var member = await InvokeAsync(function, EventFor("putbucketacl-public-read.json").Replace("111122223333", "333344445555", StringComparison.Ordinal));
+
+        Assert.Equal("Incomplete", member["outcome"]!.GetValue<string>());
+        Assert.Contains("could not assume arn:aws:iam::333344445555:role/BucketGuardMember", member.ToJsonString(), StringComparison.Ordinal);
+        var refused = Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10)));
+        Assert.Equal("333344445555", Attribute(refused.Attributes, "account"));
+        Assert.Contains("infra/org/member.template", refused.Document.ToJsonString(), StringComparison.Ordinal);
         Directory.Delete(outDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_bucket_made_public_in_a_member_account_is_locked_through_the_member_role_and_reported_centrally()
+    {
+        var member = Environment.GetEnvironmentVariable("BG_MEMBER_ACCOUNT")!;
+        using var owner = new AmazonS3Client(
+            new Amazon.Runtime.BasicAWSCredentials(Environment.GetEnvironmentVariable("BG_MEMBER_ACCESS_KEY"), Environment.GetEnvironmentVariable("BG_MEMBER_SECRET_KEY")),
+            (AmazonS3Config)aws.S3.Config);
+        var memberBucket = LocalAws.UniqueName("bg-member");
+        await owner.PutBucketAsync(memberBucket);
+        await owner.PutBucketAclAsync(new PutBucketAclRequest { BucketName = memberBucket, ACL = S3CannedACL.PublicRead });
+        var url = new Uri(aws.S3Endpoint, $"{member}:{memberBucket}/"); // RGW addresses another tenant's bucket as TENANT:BUCKET
+        Assert.Equal(HttpStatusCode.OK, (await aws.Anonymous.GetAsync(url)).StatusCode);
+        try
+        {
+            var function = await StartFunctionAsync("acl", extra: new Dictionary<string, string>
+            {
+                ["BUCKETGUARD_MEMBER_ROLE_ARN"] = "arn:aws:iam::{account}:role/BucketGuardMember",
+                ["BUCKETGUARD_HOME_ACCOUNT"] = "111122223333",
+            });
+            var @event = EventFor("putbucketacl-public-read.json").Replace(bucket, memberBucket, StringComparison.Ordinal).Replace("111122223333", member, StringComparison.Ordinal);
+
+            var response = await InvokeAsync(function, @event);
+
+            Assert.Equal("Block", response["outcome"]!.GetValue<string>());
+            Assert.Equal("BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets", response["inForce"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.Forbidden, (await aws.Anonymous.GetAsync(url)).StatusCode);
+            var notification = Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10)));
+            Assert.Equal(member, Attribute(notification.Attributes, "account"));
+            Assert.Equal("remediated", Attribute(notification.Attributes, "event"));
+
+            // The central credentials alone cannot see the member's bucket: the lock was the member role's doing.
+            var direct = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => aws.S3.GetBucketAclAsync(new GetBucketAclRequest { BucketName = memberBucket }));
+            Assert.Equal(HttpStatusCode.NotFound, direct.StatusCode);
+        }
+        finally
+        {
+            await owner.DeletePublicAccessBlockAsync(new DeletePublicAccessBlockRequest { BucketName = memberBucket });
+            await owner.DeleteBucketAsync(memberBucket);
+        }
     }
 
     [Fact]
