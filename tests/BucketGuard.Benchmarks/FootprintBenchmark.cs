@@ -18,7 +18,7 @@ public static class FootprintBenchmark
 {
     public static async Task<int> RunAsync(int buckets, TextWriter output)
     {
-        var root = Root();
+        var root = ColdStartBenchmark.FindRoot();
         var bootstrap = Path.Combine(root, "out", "lambda-x86_64", "bootstrap");
         if (AwsEndpoints.Configured("S3") is null || !File.Exists(bootstrap))
         {
@@ -110,18 +110,5 @@ public static class FootprintBenchmark
         var pid = lambda.RuntimeProcessId ?? throw new InvalidOperationException("the runtime is not running");
         var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
-    }
-
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "BucketGuard.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("BucketGuard.slnx not found");
     }
 }
