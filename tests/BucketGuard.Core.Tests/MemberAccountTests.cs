@@ -207,6 +207,8 @@ public class MemberAccountTests
             c.HttpClientFactory = new Factory(http);
             c.DefaultAWSCredentials = own;
             c.MaxErrorRetry = 0;
+            c.ServiceURL = "https://sts.eu-west-1.amazonaws.com/"; // whatever AWS_ENDPOINT_URL_STS the machine has
+            c.AuthenticationRegion = "eu-west-1";
         });
         return new AccountRoutedS3(Org, roleArn =>
         {
