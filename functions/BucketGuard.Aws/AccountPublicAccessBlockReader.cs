@@ -13,7 +13,7 @@ public sealed class AccountPublicAccessBlockReader(SignedHttp signed, AmazonS3Co
 {
     public async Task<PublicAccessBlock?> ReadAsync(string account, CancellationToken cancellationToken)
     {
-        if (account.Length != 12 || !account.All(char.IsAsciiDigit))
+        if (!AccountId.IsValid(account))
         {
             return null;
         }

@@ -619,7 +619,7 @@ public static class PolicyEvaluator
         return parts.Length == 6
             && parts[0] == "arn"
             && parts[2] == "s3"
-            && parts[4].Length == 12 && parts[4].All(char.IsAsciiDigit)
+            && AccountId.IsValid(parts[4])
             && string.Join(':', parts[..5]).AsSpan().IndexOfAny('*', '?') < 0
             && parts[5].StartsWith("accesspoint/", StringComparison.Ordinal);
     }

@@ -29,7 +29,7 @@ public sealed record MemberRole(string? ArnTemplate, string? HomeAccount)
             return AccountAccess.Own;
         }
 
-        return IsAccountId(account)
+        return AccountId.IsValid(account)
             ? AccountAccess.Assume(ArnFor(account))
             : AccountAccess.Refused($"\"{account}\" is not an AWS account ID, so BucketGuard has no role to assume there");
     }
@@ -37,7 +37,7 @@ public sealed record MemberRole(string? ArnTemplate, string? HomeAccount)
     /// <summary>Whether a session issuer is the member role of the account the call was made in: BucketGuard's own
     /// call there (the role trusts nothing else).</summary>
     public bool Issued(string? sessionIssuerArn, string? account) =>
-        ArnTemplate is not null && account is not null && sessionIssuerArn is not null && IsAccountId(account)
+        ArnTemplate is not null && sessionIssuerArn is not null && AccountId.IsValid(account)
         && string.Equals(sessionIssuerArn, ArnFor(account), StringComparison.Ordinal);
 
     /// <summary>Reads BUCKETGUARD_MEMBER_ROLE_ARN (a role ARN with {account} for the account ID; unset or empty for a
@@ -57,7 +57,7 @@ public sealed record MemberRole(string? ArnTemplate, string? HomeAccount)
             return Parsed<MemberRole>.Failure($"BUCKETGUARD_MEMBER_ROLE_ARN \"{template}\" is not a role ARN of the form arn:aws:iam::{AccountPlaceholder}:role/NAME");
         }
 
-        if (environment("BUCKETGUARD_HOME_ACCOUNT")?.Trim() is not { } home || !IsAccountId(home))
+        if (environment("BUCKETGUARD_HOME_ACCOUNT")?.Trim() is not { } home || !AccountId.IsValid(home))
         {
             return Parsed<MemberRole>.Failure("BUCKETGUARD_HOME_ACCOUNT must be the functions' own 12-digit account ID when BUCKETGUARD_MEMBER_ROLE_ARN is set");
         }
@@ -66,6 +66,4 @@ public sealed record MemberRole(string? ArnTemplate, string? HomeAccount)
     }
 
     private string ArnFor(string account) => ArnTemplate!.Replace(AccountPlaceholder, account, StringComparison.Ordinal);
-
-    private static bool IsAccountId(string value) => value.Length == 12 && value.All(char.IsAsciiDigit);
 }
