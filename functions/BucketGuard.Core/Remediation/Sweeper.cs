@@ -59,6 +59,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
     {
         var buckets = new List<BucketRef>();
+        string? listError = null;
         try
         {
             await foreach (var bucket in lister.ListAsync(account, cancellationToken).ConfigureAwait(false))
@@ -73,13 +74,8 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         {
             // An account that cannot be listed is reported in the summary; the next sweep tries again, and the other
             // accounts of an organisation's sweep still run.
-            var failed = new SweepReport([], null, $"the buckets of account {account ?? "(unknown)"} could not be listed: {ex.Message}");
-            if (act && notifier is not null)
-            {
-                await notifier.PublishAsync(Summary(failed, account), cancellationToken).ConfigureAwait(false);
-            }
-
-            return failed;
+            listError = $"the buckets of account {account ?? "(unknown)"} could not be listed: {ex.Message}";
+            buckets.Clear();
         }
 
         buckets.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -107,7 +103,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         var firstMissing = Enumerable.Range(0, buckets.Count).FirstOrDefault(i => !results.ContainsKey(i), -1);
         var continueAfter = firstMissing < 0 ? null : firstMissing == 0 ? startAfter ?? string.Empty : buckets[firstMissing - 1].Name;
         var done = results.Where(r => firstMissing < 0 || r.Key < firstMissing).OrderBy(r => r.Key).Select(r => r.Value).ToImmutableArray();
-        var report = new SweepReport(done, continueAfter);
+        var report = new SweepReport(done, continueAfter, listError);
         if (act && notifier is not null)
         {
             await notifier.PublishAsync(Summary(report, account), cancellationToken).ConfigureAwait(false);
