@@ -30,9 +30,7 @@ public static class FootprintBenchmark
         using var sns = new AmazonSimpleNotificationServiceClient();
         var id = Guid.NewGuid().ToString("n")[..6];
         var topic = (await sns.CreateTopicAsync(new CreateTopicRequest { Name = "bg-footprint-" + id })).TopicArn!;
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal))
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty);
+        var environment = FunctionOptions.Inherited("AWS_");
         environment["BUCKETGUARD_TOPIC_ARN"] = topic;
         environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off";
         var names = Enumerable.Range(0, buckets).Select(i => $"bg-fp-{id}-{i:D5}").ToList();

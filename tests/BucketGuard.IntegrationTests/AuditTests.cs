@@ -138,9 +138,7 @@ public sealed class AuditTests(LocalAws aws) : IAsyncLifetime
         var topic = (await aws.Sns.CreateTopicAsync(new CreateTopicRequest { Name = LocalAws.UniqueName("bg-sweep") })).TopicArn!;
         var (queueUrl, queueArn) = await aws.Sqs.CreateQueueAsync(LocalAws.UniqueName("bg-sweep-q"));
         await aws.Sns.SubscribeAsync(new SubscribeRequest { TopicArn = topic, Protocol = "sqs", Endpoint = queueArn });
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal))
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty);
+        var environment = FunctionOptions.Inherited("AWS_");
         environment["BUCKETGUARD_TOPIC_ARN"] = topic;
         environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off";
         await using var sweep = await LambdaEmulator.StartAsync(new FunctionOptions("bucketguard-sweep", Path.Combine(AppContext.BaseDirectory, "bootstrap"), "sweep", 120, 512, "us-east-1", "111122223333", environment));

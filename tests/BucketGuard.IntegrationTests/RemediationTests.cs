@@ -51,9 +51,7 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
 
     private async Task<LambdaEmulator> StartFunctionAsync(string handler, string mode = "enforce", string? bootstrap = null, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal))
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty);
+        var environment = FunctionOptions.Inherited("AWS_");
         environment["BUCKETGUARD_TOPIC_ARN"] = topic;
         environment["BUCKETGUARD_MODE"] = mode;
         environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off"; // Ceph's GetBucketPolicyStatus is not AWS's rule

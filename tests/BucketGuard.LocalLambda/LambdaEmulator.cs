@@ -22,6 +22,13 @@ public sealed record FunctionOptions(
     IReadOnlyDictionary<string, string>? Environment = null)
 {
     public string Arn => $"arn:aws:lambda:{Region}:{AccountId}:function:{Name}";
+
+    /// <summary>This process's environment variables whose names start with one of the prefixes ("AWS_": endpoints,
+    /// credentials, region), for a function that must reach the same services as its caller.</summary>
+    public static Dictionary<string, string> Inherited(params string[] prefixes) =>
+        System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => prefixes.Any(p => ((string)e.Key).StartsWith(p, StringComparison.Ordinal)))
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty);
 }
 
 /// <summary>What an invocation ended with: the payload, or a function error (as Lambda's X-Amz-Function-Error).</summary>

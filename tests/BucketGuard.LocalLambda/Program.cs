@@ -15,9 +15,7 @@ if (bootstrap.Length == 0 || !File.Exists(bootstrap))
     return 2;
 }
 
-var passthrough = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-    .Where(e => ((string)e.Key).StartsWith("AWS_", StringComparison.Ordinal) || ((string)e.Key).StartsWith("BUCKETGUARD_", StringComparison.Ordinal))
-    .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty);
+var passthrough = FunctionOptions.Inherited("AWS_", "BUCKETGUARD_");
 var function = new FunctionOptions(
     Arg("--function", "bucketguard"),
     bootstrap,
