@@ -190,29 +190,64 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
     }
 }
 
-/// <summary>Puts the merged Block Public Access flags and re-reads what is in force.</summary>
+/// <summary>Puts the merged Block Public Access flags and re-reads what is in force. PutPublicAccessBlock replaces the
+/// whole configuration, so the flags on at the moment of the put are read immediately before it and merged in: a flag
+/// the owner turned on since the decision's read stays on (the window that remains, one round trip, is closed by the
+/// decision on the owner's own PutBucketPublicAccessBlock event, which puts back what a racing put switched off).
+/// A 403 or 400 is tried once more before it is final: IAM and S3 answer both transiently (a role policy still
+/// propagating, a conflicting operation in progress).</summary>
 public sealed class S3PublicAccessBlockWriter(IAmazonS3 s3, S3BucketStateReader reader) : IPublicAccessBlockWriter
 {
     public async Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await s3.PutPublicAccessBlockAsync(new PutPublicAccessBlockRequest
+            try
             {
-                BucketName = bucket,
-                PublicAccessBlockConfiguration = new PublicAccessBlockConfiguration
+                var merged = flags;
+                try
                 {
-                    BlockPublicAcls = flags.BlockPublicAcls,
-                    IgnorePublicAcls = flags.IgnorePublicAcls,
-                    BlockPublicPolicy = flags.BlockPublicPolicy,
-                    RestrictPublicBuckets = flags.RestrictPublicBuckets,
-                },
-            }, cancellationToken).ConfigureAwait(false);
-            return new ActionResult(await reader.ReadBlockAsync(bucket, cancellationToken).ConfigureAwait(false) ?? PublicAccessBlock.None, null);
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
-        {
-            return new ActionResult(null, $"PutPublicAccessBlock: {ex.ErrorCode ?? ex.StatusCode.ToString()}{(string.IsNullOrEmpty(ex.Message) ? string.Empty : " (" + ex.Message + ")")}");
+                    merged = flags.Merge(await reader.ReadBlockAsync(bucket, cancellationToken).ConfigureAwait(false) ?? PublicAccessBlock.None);
+                }
+                catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden && ex.ErrorCode != "NoSuchPublicAccessBlockConfiguration")
+                {
+                    // Unreadable now: the decision already chose flags that cannot weaken an unknown configuration.
+                }
+                catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchPublicAccessBlockConfiguration")
+                {
+                }
+
+                await s3.PutPublicAccessBlockAsync(new PutPublicAccessBlockRequest
+                {
+                    BucketName = bucket,
+                    PublicAccessBlockConfiguration = new PublicAccessBlockConfiguration
+                    {
+                        BlockPublicAcls = merged.BlockPublicAcls,
+                        IgnorePublicAcls = merged.IgnorePublicAcls,
+                        BlockPublicPolicy = merged.BlockPublicPolicy,
+                        RestrictPublicBuckets = merged.RestrictPublicBuckets,
+                    },
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception ex) when (attempt == 1 && ex.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.BadRequest && ex.ErrorCode != "NoSuchBucket")
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.BadRequest)
+            {
+                return new ActionResult(null, $"PutPublicAccessBlock: {ex.ErrorCode ?? ex.StatusCode.ToString()}{(string.IsNullOrEmpty(ex.Message) ? string.Empty : " (" + ex.Message + ")")}");
+            }
+
+            try
+            {
+                return new ActionResult(await reader.ReadBlockAsync(bucket, cancellationToken).ConfigureAwait(false) ?? PublicAccessBlock.None, null);
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden)
+            {
+                // The put succeeded; only the confirmation was refused. Said as such, never as a failed lock.
+                return new ActionResult(null, null);
+            }
         }
     }
 }

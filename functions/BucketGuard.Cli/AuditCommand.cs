@@ -9,7 +9,8 @@ namespace BucketGuard.Cli;
 
 /// <summary>`bucketguard audit [--json|--csv] [--fix [--yes]] [--concurrency N]`: every bucket of the configured account,
 /// judged exactly as the functions judge them. Exit code 0 when no bucket is public beyond its exemption, 1 when one
-/// is, 2 when the audit could not run or some bucket could not be read.</summary>
+/// is, 2 when the audit could not run or some bucket could not be read (2 wins over 1, as in `check`: a bucket that
+/// could not be read may be public too).</summary>
 public static class AuditCommand
 {
     public static Command Create(TextReader input, TextWriter output, TextWriter errors)
@@ -62,7 +63,7 @@ public static class AuditCommand
         }
 
         Write(report, options, output, environment);
-        return report.Buckets.Any(b => b.Unexempted) ? 1 : report.Errors > 0 ? 2 : 0;
+        return report.Errors > 0 ? 2 : report.Buckets.Any(b => b.Unexempted) ? 1 : 0;
     }
 
     private static void Write(SweepReport report, Options options, TextWriter output, Func<string, string?> environment)
@@ -82,9 +83,9 @@ public static class AuditCommand
         {
             b.Bucket.Name,
             b.Bucket.Region ?? string.Empty,
-            b.Error is not null ? "error" : b.Exposure?.IsPublic == true ? "yes" : "no",
-            b.Error is not null ? string.Empty : b.PublicInEffect ? (b.Locked ? "locked now" : "yes") : "no",
-            b.Error ?? Why(b),
+            b.Error is not null ? "error" : b.Unknown ? "unknown" : b.Exposure?.IsPublic == true ? "yes" : "no",
+            b.Error is not null ? string.Empty : b.Unknown ? "unknown" : b.PublicInEffect ? (b.Locked ? "locked now" : "yes") : "no",
+            b.Problem is { } problem && !b.PublicInEffect ? problem : Why(b),
             b.Verdict?.Exemption?.State switch { ExemptionState.Valid => $"until {b.Verdict.Exemption.Until:yyyy-MM-dd} ({b.Verdict.Exemption.ScopeName})", ExemptionState.Invalid => "invalid", _ => string.Empty },
             b.PublicInEffect && !b.Locked ? Url(b, endpoint) : string.Empty,
         }).ToList();
@@ -107,7 +108,7 @@ public static class AuditCommand
             output.WriteLine(string.Join("  ", row.Select((c, i) => (c.Length > widths[i] ? c[..(widths[i] - 1)] + "…" : c).PadRight(widths[i]))).TrimEnd());
         }
 
-        output.WriteLine($"{report.Seen} bucket(s): {report.Public} public ({report.Buckets.Count(b => b.Unexempted)} without a valid exemption), {report.Locked} locked now, {report.Exempted} exempted, {report.Errors} error(s)");
+        output.WriteLine($"{report.Seen} bucket(s): {report.Public} public ({report.Buckets.Count(b => b.Unexempted)} without a valid exemption), {report.Locked} locked now, {report.Exempted} exempted, {report.Unreadable} could not be read, {report.Errors} error(s)");
     }
 
     /// <summary>The findings in short words: "AllUsers READ; statement 1 * s3:GetObject".</summary>
@@ -127,7 +128,7 @@ public static class AuditCommand
             w.WriteStartObject();
             w.WriteString("bucket", b.Bucket.Name);
             w.WriteString("region", b.Bucket.Region);
-            if (b.Error is null)
+            if (!b.Unknown)
             {
                 w.WriteBoolean("public", b.Exposure?.IsPublic == true);
                 w.WriteBoolean("publicInEffect", b.PublicInEffect);
@@ -149,7 +150,7 @@ public static class AuditCommand
             w.WriteEndArray();
             w.WriteString("exemption", b.Verdict?.Exemption?.ToString());
             w.WriteString("url", b.PublicInEffect && !b.Locked ? url : null);
-            w.WriteString("error", b.Error ?? b.Result?.Error);
+            w.WriteString("error", b.Problem);
             w.WriteEndObject();
         }
 

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text;
 using Amazon.Lambda.Core;
+using BucketGuard.Core;
 using BucketGuard.Core.Remediation;
 
 namespace BucketGuard.Functions;
@@ -40,7 +41,7 @@ public sealed class EventHandler(string name, RemediationPipeline pipeline, Time
         var handled = await pipeline.HandleAsync(json, deadline.Token).ConfigureAwait(false);
         if (handled.Change is { } change && Handlers.EventNames.TryGetValue(name, out var names) && change.EventName.Length > 0 && !names.Contains(change.EventName))
         {
-            context.Logger.LogLine($$"""{"level":"warn","message":"misrouted","handler":"{{name}}","eventName":"{{change.EventName}}","requestId":"{{context.AwsRequestId}}"}""");
+            context.Logger.LogLine(JsonLine.Log("warn", "misrouted", ("handler", name), ("eventName", change.EventName), ("requestId", context.AwsRequestId)));
         }
 
         var line = DecisionRecord.LogLine(name, context.AwsRequestId, handled);

@@ -23,10 +23,10 @@ public sealed class SweepHandler(Sweeper sweeper, int concurrency, TimeProvider 
         var report = await sweeper.RunAsync(request, concurrency, timeIsShort: () => context.RemainingTime < Reserve).ConfigureAwait(false);
         foreach (var (account, swept) in report.Accounts)
         {
-            context.Logger.LogLine($$"""{"level":"info","message":"sweep","requestId":"{{context.AwsRequestId}}","account":"{{account}}","seen":{{swept.Seen}},"public":{{swept.Public}},"locked":{{swept.Locked}},"exempted":{{swept.Exempted}},"errors":{{swept.Errors}},"completed":{{(swept.Completed ? "true" : "false")}}}""");
+            context.Logger.LogLine(DecisionRecord.SweepLine(context.AwsRequestId, account, swept));
         }
 
-        context.Logger.LogLine($$"""{"_aws":{"Timestamp":{{clock.GetUtcNow().ToUnixTimeMilliseconds()}},"CloudWatchMetrics":[{"Namespace":"BucketGuard","Dimensions":[["Handler"]],"Metrics":[{"Name":"SweptBuckets","Unit":"Count"},{"Name":"Remediated","Unit":"Count"},{"Name":"Failed","Unit":"Count"}]}]},"Handler":"sweep","SweptBuckets":{{report.Seen}},"Remediated":{{report.Locked}},"Failed":{{report.Errors}}}""");
+        context.Logger.LogLine(DecisionRecord.SweepMetrics(report, clock.GetUtcNow()));
         return new MemoryStream(Encoding.UTF8.GetBytes(report.Document(request)));
     }
 }

@@ -17,7 +17,7 @@ public sealed class FakeAws(BucketState state) : IBucketStateReader, IPublicAcce
     public string? FailWith { get; init; }
 
     /// <summary>When true, publishing throws, as an unreachable SNS does after retries.</summary>
-    public bool SnsDown { get; init; }
+    public bool SnsDown { get; set; }
 
     public int Reads { get; private set; }
 
@@ -38,7 +38,7 @@ public sealed class FakeAws(BucketState state) : IBucketStateReader, IPublicAcce
         }
 
         Applied.Add(flags);
-        State = State with { BucketBlock = flags };
+        State = State with { BucketBlock = flags, Problems = [.. State.Problems.Where(p => !p.StartsWith("GetPublicAccessBlock:", StringComparison.Ordinal))] };
         return Task.FromResult(new ActionResult(flags, null));
     }
 

@@ -66,6 +66,10 @@ public sealed record BucketChange(
     string? RequestProblem,
     string? NotBucketChangeReason)
 {
+    /// <summary>Why the event cannot be acted on although it parsed: a bucket name or account ID that S3 and AWS
+    /// never issue. The pipeline reports such an event as malformed and makes no S3 call.</summary>
+    public string? Invalid { get; init; }
+
     /// <summary>The call was refused (errorCode set), so it changed nothing.</summary>
     public bool Failed => !string.IsNullOrEmpty(ErrorCode);
 

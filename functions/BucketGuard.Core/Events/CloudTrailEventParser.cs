@@ -106,6 +106,22 @@ public static class CloudTrailEventParser
             bucket = null;
         }
 
+        // Names and accounts are checked before anything is looked up or shown: a value no S3 bucket or AWS account
+        // can have makes the event malformed (the pipeline reports it as such), not a bucket that is "gone" or an
+        // account to assume a role in. The rest is still parsed, so `check` can explain what the event asked for.
+        string? invalid = null;
+        if (kind != ChangeKind.NotBucketChange)
+        {
+            if (!string.IsNullOrEmpty(bucket) && !BucketName.IsValid(bucket))
+            {
+                invalid = $"{eventName}: bucketName is not a valid S3 bucket name ({BucketName.Rule}): \"{Untrusted.Clean(bucket, 80)}\"";
+            }
+            else if (account is not null && !AccountId.IsValid(account))
+            {
+                invalid = $"{eventName}: the account \"{Untrusted.Clean(account, 40)}\" is not a 12-digit AWS account ID";
+            }
+        }
+
         string? problem = null;
         AccessControlList? acl = null;
         string? policy = null;
@@ -155,7 +171,10 @@ public static class CloudTrailEventParser
             ownership,
             tags,
             problem,
-            notBucketReason));
+            notBucketReason)
+        {
+            Invalid = invalid,
+        });
     }
 
     private static BucketChange NotBucketChange(JsonElement root, string reason) => new(

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Globalization;
 using System.Text.Json;
 
@@ -52,13 +53,29 @@ public static class JsonRead
     /// records some headers as ["value"]); null for anything else.</summary>
     public static string? Text(this JsonElement element) => element.ValueKind switch
     {
-        JsonValueKind.String => element.GetString(),
+        JsonValueKind.String => StringOf(element),
         JsonValueKind.Number => element.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         JsonValueKind.Array when element.GetArrayLength() > 0 => element[0].Text(),
         _ => null,
     };
+
+    /// <summary>A JSON string's value. A string that escapes half a surrogate pair ("\uD800", valid JSON but not valid
+    /// UTF-16) makes GetString throw: its raw text is decoded by hand instead, the lone half kept as is (Untrusted.Clean
+    /// shows it as an escape), so a hostile field cannot make the event unreadable.</summary>
+    private static string? StringOf(JsonElement element)
+    {
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            var raw = element.GetRawText();
+            return Regex.Unescape(raw[1..^1]);
+        }
+    }
 
     public static string? TextOf(this JsonElement element, string name) =>
         element.TryGet(name, out var value) ? value.Text() : null;

@@ -27,5 +27,8 @@ public sealed record BucketState(
 
     public BucketProtection Protection => new(BucketBlock, AccountBlock, ObjectOwnership);
 
+    /// <summary>Whether the named read ("GetBucketAcl") failed, so what it would have shown is unknown.</summary>
+    public bool Unread(string call) => Problems.Any(p => p.StartsWith(call + ":", StringComparison.Ordinal));
+
     public string? Tag(string key) => Tags.FirstOrDefault(t => string.Equals(t.Key, key, StringComparison.OrdinalIgnoreCase))?.Value;
 }

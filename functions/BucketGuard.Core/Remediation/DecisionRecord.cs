@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace BucketGuard.Core.Remediation;
@@ -41,47 +40,74 @@ public static class DecisionRecord
     {
         var remediated = handled.Verdict.Outcome == Outcome.Block && handled.Result?.Succeeded == true;
         var failed = handled.Result is { Succeeded: false } || handled.Verdict.Outcome == Outcome.Incomplete;
-        return Json(w =>
+        List<(string, string, double)> metrics =
+        [
+            ("Events", "Count", 1),
+            ("Skipped", "Count", handled.Verdict.Outcome == Outcome.Skipped ? 1 : 0),
+            ("Remediated", "Count", remediated ? 1 : 0),
+            ("Failed", "Count", failed ? 1 : 0),
+        ];
+        if (handled.EventToBlock is { } latency)
         {
-            w.WriteStartObject("_aws");
-            w.WriteNumber("Timestamp", now.ToUnixTimeMilliseconds());
-            w.WriteStartArray("CloudWatchMetrics");
-            w.WriteStartObject();
-            w.WriteString("Namespace", "BucketGuard");
-            w.WriteStartArray("Dimensions");
-            w.WriteStartArray();
-            w.WriteStringValue("Handler");
-            w.WriteEndArray();
-            w.WriteEndArray();
-            w.WriteStartArray("Metrics");
-            foreach (var (name, unit) in (ReadOnlySpan<(string, string)>)[("Events", "Count"), ("Skipped", "Count"), ("Remediated", "Count"), ("Failed", "Count"), ("EventToBlock", "Milliseconds")])
-            {
-                if (name == "EventToBlock" && handled.EventToBlock is null)
-                {
-                    continue;
-                }
+            metrics.Add(("EventToBlock", "Milliseconds", Math.Round(latency.TotalMilliseconds, 0)));
+        }
 
-                w.WriteStartObject();
-                w.WriteString("Name", name);
-                w.WriteString("Unit", unit);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteString("Handler", handler);
-            w.WriteNumber("Events", 1);
-            w.WriteNumber("Skipped", handled.Verdict.Outcome == Outcome.Skipped ? 1 : 0);
-            w.WriteNumber("Remediated", remediated ? 1 : 0);
-            w.WriteNumber("Failed", failed ? 1 : 0);
-            if (handled.EventToBlock is { } latency)
-            {
-                w.WriteNumber("EventToBlock", Math.Round(latency.TotalMilliseconds, 0));
-            }
-        });
+        return Emf(handler, now, metrics);
     }
+
+    /// <summary>The sweep's counts, in the same embedded-metric shape as an event's.</summary>
+    public static string SweepMetrics(MultiAccountSweepReport report, DateTimeOffset now) =>
+        Emf("sweep", now, [("SweptBuckets", "Count", report.Seen), ("Remediated", "Count", report.Locked), ("Failed", "Count", report.Errors)]);
+
+    /// <summary>The sweep's log line for one account.</summary>
+    public static string SweepLine(string requestId, string? account, SweepReport swept) => JsonLine.Write(w =>
+    {
+        w.WriteString("level", swept.Errors > 0 ? "warn" : "info");
+        w.WriteString("message", "sweep");
+        w.WriteString("requestId", requestId);
+        w.WriteString("account", account);
+        w.WriteNumber("seen", swept.Seen);
+        w.WriteNumber("public", swept.Public);
+        w.WriteNumber("locked", swept.Locked);
+        w.WriteNumber("exempted", swept.Exempted);
+        w.WriteNumber("unreadable", swept.Unreadable);
+        w.WriteNumber("errors", swept.Errors);
+        w.WriteBoolean("completed", swept.Completed);
+    });
+
+    /// <summary>One CloudWatch embedded-metric-format line: namespace BucketGuard, dimension Handler (CloudWatch
+    /// "Specification: Embedded metric format"). The only writer of EMF in BucketGuard.</summary>
+    private static string Emf(string handler, DateTimeOffset now, IReadOnlyList<(string Name, string Unit, double Value)> metrics) => JsonLine.Write(w =>
+    {
+        w.WriteStartObject("_aws");
+        w.WriteNumber("Timestamp", now.ToUnixTimeMilliseconds());
+        w.WriteStartArray("CloudWatchMetrics");
+        w.WriteStartObject();
+        w.WriteString("Namespace", "BucketGuard");
+        w.WriteStartArray("Dimensions");
+        w.WriteStartArray();
+        w.WriteStringValue("Handler");
+        w.WriteEndArray();
+        w.WriteEndArray();
+        w.WriteStartArray("Metrics");
+        foreach (var (name, unit, _) in metrics)
+        {
+            w.WriteStartObject();
+            w.WriteString("Name", name);
+            w.WriteString("Unit", unit);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteString("Handler", handler);
+        foreach (var (name, _, value) in metrics)
+        {
+            w.WriteNumber(name, value);
+        }
+    });
 
     /// <summary>What the function returns to its invoker.</summary>
     public static string Response(HandledEvent handled) => Json(w =>
@@ -94,16 +120,5 @@ public static class DecisionRecord
         w.WriteString("error", handled.Result?.Error);
     });
 
-    private static string Json(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    private static string Json(Action<Utf8JsonWriter> body) => JsonLine.Write(body);
 }

@@ -11,28 +11,20 @@ namespace BucketGuard.Core.Remediation;
 /// bucket, account, owner).</summary>
 public sealed record Notification(string Subject, string Text, string Document, ImmutableDictionary<string, string> Attributes)
 {
-    /// <summary>The SNS Message for MessageStructure=json: text for e-mail, the document for every other protocol.</summary>
-    public string StructuredMessage
+    /// <summary>The SNS Message for MessageStructure=json: text for e-mail, the document under "default", which SNS
+    /// delivers to every protocol without a key of its own (SNS API reference, Publish, MessageStructure). One copy of
+    /// the document, not one per protocol: the whole message must fit SNS's 256 KiB.</summary>
+    public string StructuredMessage => JsonLine.Write(w =>
     {
-        get
-        {
-            var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteString("default", Document);
-                w.WriteString("email", Text);
-                foreach (var protocol in (ReadOnlySpan<string>)["email-json", "sqs", "lambda", "http", "https", "firehose"])
-                {
-                    w.WriteString(protocol, Document);
-                }
+        w.WriteString("default", Document);
+        w.WriteString("email", Text);
+    });
 
-                w.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-        }
-    }
+    /// <summary>What SNS counts against its message size limit: the message, and each attribute's name, type and
+    /// value (SNS API reference, MessageAttributeValue), in UTF-8 bytes.</summary>
+    public int SnsSize =>
+        Encoding.UTF8.GetByteCount(StructuredMessage) + Encoding.UTF8.GetByteCount(Subject)
+        + Attributes.Sum(a => Encoding.UTF8.GetByteCount(a.Key) + "String".Length + Encoding.UTF8.GetByteCount(a.Value));
 }
 
 /// <summary>Builds notifications from decisions. Pure: the clock is a parameter.</summary>
@@ -40,47 +32,92 @@ public static class Notifications
 {
     public const int MaxSubjectLength = 100;
 
-    /// <summary>The notification for a decision, or null for outcomes that are only logged (skipped, nothing to do, already blocked).</summary>
+    /// <summary>SNS's message size limit (256 KiB, 262,144 bytes, message and attributes together) less a margin for
+    /// the request's own encoding (SNS API reference, Publish).</summary>
+    public const int MaxSnsBytes = 256 * 1024 - 6 * 1024;
+
+    /// <summary>The longest a message attribute value is made (characters): filter policies match short values.</summary>
+    public const int MaxAttributeLength = 256;
+
+    /// <summary>The notification for a decision, or null for outcomes that are only logged (skipped, nothing to do, and
+    /// the sweep's already-blocked). Always within SNS's limits: when the findings would not fit, the first ones are
+    /// listed with "and N more"; the verdict, the action and the event are never dropped.</summary>
     public static Notification? For(BucketChange change, Verdict verdict, BucketState? state, ActionResult? result, RemediationPolicy policy)
     {
-        var eventType = EventType(verdict, result);
+        var eventType = EventType(change, verdict, result);
         if (eventType is null)
         {
             return null;
         }
 
+        var findings = verdict.Exposure?.Findings.Length ?? 0;
+        var notification = Build(change, verdict, state, result, policy, eventType, findings);
+        while (notification.SnsSize > MaxSnsBytes && findings > 0)
+        {
+            findings /= 2;
+            notification = Build(change, verdict, state, result, policy, eventType, findings);
+        }
+
+        return notification;
+    }
+
+    private static Notification Build(BucketChange change, Verdict verdict, BucketState? state, ActionResult? result, RemediationPolicy policy, string eventType, int maxFindings)
+    {
         var bucket = change.Bucket ?? state?.Bucket;
         var owner = verdict.Exemption?.Owner ?? state?.Tag(policy.OwnerTag);
         var severity = result is { Succeeded: false } ? Severity.Critical : verdict.Severity;
         var subject = Subject(eventType, bucket, change.Account, verdict);
-        var text = Text(change, verdict, state, result, policy, owner, eventType);
-        var document = Document(change, verdict, state, result, owner, eventType, severity);
+        var text = Text(change, verdict, state, result, policy, owner, eventType, maxFindings);
+        var document = Document(change, verdict, state, result, owner, eventType, severity, maxFindings);
         var attributes = ImmutableDictionary.CreateBuilder<string, string>();
-        attributes["event"] = eventType;
-        attributes["severity"] = severity.ToString().ToLowerInvariant();
-        if (bucket is not null)
-        {
-            attributes["bucket"] = bucket;
-        }
+        AddAttribute(attributes, "event", eventType);
+        AddAttribute(attributes, "severity", severity.ToString().ToLowerInvariant());
+        AddAttribute(attributes, "bucket", bucket);
+        AddAttribute(attributes, "account", change.Account);
+        AddAttribute(attributes, "owner", owner);
 
-        if (change.Account is not null)
-        {
-            attributes["account"] = change.Account;
-        }
-
-        if (owner is not null)
-        {
-            attributes["owner"] = owner;
-        }
-
+        // The same eventId on every notification of one event: a retried event that reports again can be dropped by subscribers.
+        AddAttribute(attributes, "eventId", change.EventId);
         return new Notification(subject, text, document, attributes.ToImmutable());
+    }
+
+    /// <summary>Adds a String attribute as SNS accepts it: a value that is not empty, only XML 1.0 characters, at most
+    /// <see cref="MaxAttributeLength"/> characters (SNS API reference, MessageAttributeValue). A value with nothing
+    /// left is left out: an empty owner tag must not make SNS refuse the whole message.</summary>
+    public static void AddAttribute(ImmutableDictionary<string, string>.Builder attributes, string name, string? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        var clean = new StringBuilder(Math.Min(value.Length, MaxAttributeLength));
+        for (var i = 0; i < value.Length && clean.Length < MaxAttributeLength; i++)
+        {
+            if (Untrusted.IsXmlChar(value, i) && !Untrusted.IsUnsafe(value[i]) || char.IsSurrogate(value[i]) && Untrusted.IsXmlChar(value, i))
+            {
+                clean.Append(value[i]);
+            }
+        }
+
+        // A cut between the halves of a surrogate pair would leave half a character.
+        if (clean.Length > 0 && char.IsHighSurrogate(clean[^1]))
+        {
+            clean.Length--;
+        }
+
+        var text = clean.ToString().Trim();
+        if (text.Length > 0)
+        {
+            attributes[name] = text;
+        }
     }
 
     /// <summary>For an event that could not be read at all: the security team must hear of it.</summary>
     public static Notification Malformed(string error, string input)
     {
         var excerpt = input.Length > 2000 ? input[..2000] + "…" : input;
-        var text = $"BucketGuard received an event it could not read, so it could not check the bucket it may concern.\n\nProblem: {error}\n\nEvent (first 2000 characters):\n{excerpt}\n";
+        var text = $"BucketGuard received an event it could not read, so it could not check the bucket it may concern.\n\nProblem: {Untrusted.Clean(error, Untrusted.LineLength)}\n\nEvent (first 2000 characters, control characters shown as \\uXXXX):\n{Untrusted.Clean(excerpt, 2100)}\n";
         var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
@@ -97,9 +134,15 @@ public static class Notifications
             ImmutableDictionary<string, string>.Empty.Add("event", "malformed-event").Add("severity", "high"));
     }
 
-    public static string? EventType(Verdict verdict, ActionResult? result) => verdict.Outcome switch
+    /// <summary>The notification's event type, or null when the outcome is only logged. An event whose bucket is found
+    /// already blocked is reported (already-blocked): it may be Lambda's retry of an event whose lock succeeded and
+    /// whose first report failed, and nothing on the bucket tells the two apart, so at least once means reporting it.</summary>
+    public static string? EventType(BucketChange change, Verdict verdict, ActionResult? result) => verdict.Outcome switch
     {
-        Outcome.Block => result is { Succeeded: true } ? "remediated" : "remediation-failed",
+        Outcome.Block when result is not { Succeeded: true } => "remediation-failed",
+        Outcome.Block when verdict.Restores is not null && verdict.Exposure?.IsPublicInEffect != true => "flags-restored",
+        Outcome.Block => "remediated",
+        Outcome.AlreadyBlocked => change.Kind == ChangeKind.Sweep ? null : "already-blocked",
         Outcome.WouldBlock => "would-remediate",
         Outcome.BucketGone => "bucket-gone",
         Outcome.AccountBlockChanged => "account-block-changed",
@@ -118,6 +161,8 @@ public static class Notifications
         {
             "remediated" => $"BucketGuard locked {name} (public {what})",
             "remediation-failed" => $"BucketGuard could NOT lock public bucket {name}",
+            "flags-restored" => $"BucketGuard put back Block Public Access flags on {name}",
+            "already-blocked" => $"BucketGuard: public grants on {name} are stopped by Block Public Access",
             "would-remediate" => $"BucketGuard would lock {name} (public {what})",
             "bucket-gone" => $"BucketGuard: bucket {name} was deleted before it was checked",
             "account-block-changed" => $"BucketGuard: account {account ?? "(unknown)"} Block Public Access changed",
@@ -130,38 +175,48 @@ public static class Notifications
         return clean.Length <= MaxSubjectLength ? clean : clean[..(MaxSubjectLength - 1)] + "~";
     }
 
-    private static string Text(BucketChange change, Verdict verdict, BucketState? state, ActionResult? result, RemediationPolicy policy, string? owner, string eventType)
+    /// <summary>The e-mail text. Every line goes through Untrusted.Clean: event, tag and policy values cannot start a
+    /// line or a section of their own, reorder text, or run on; only the line breaks written here remain.</summary>
+    private static string Text(BucketChange change, Verdict verdict, BucketState? state, ActionResult? result, RemediationPolicy policy, string? owner, string eventType, int maxFindings)
     {
-        var b = new StringBuilder();
+        var b = new SafeText();
         var bucket = change.Bucket ?? state?.Bucket ?? "(no bucket)";
         b.AppendLine(eventType switch
         {
             "remediated" => $"BucketGuard applied S3 Block Public Access to bucket {bucket}, because {verdict.Why}.",
             "remediation-failed" => $"BucketGuard tried to apply S3 Block Public Access to bucket {bucket}, because {verdict.Why}, and FAILED: {result?.Error}. The bucket may still be public.",
             "would-remediate" => $"BucketGuard would apply S3 Block Public Access to bucket {bucket}: {verdict.Why}.",
+            "flags-restored" => $"BucketGuard put Block Public Access flags back on bucket {bucket}: {verdict.Why}.",
+            "already-blocked" => $"BucketGuard: {change.EventName} changed bucket {bucket}; its public grants are stopped by Block Public Access ({verdict.Why}). "
+                + $"If BucketGuard locked it on an earlier attempt at this event (CloudTrail event {change.EventId ?? "(no id)"}) and that attempt's report failed, this is the report; subscribers may drop a second message with the same eventId.",
             _ => $"BucketGuard: {verdict.Why}.",
         });
-        b.AppendLine(CultureInfo.InvariantCulture, $"Account {change.Account ?? "(unknown)"}, region {change.Region ?? "(unknown)"}. Owner: {owner ?? $"not tagged (tag {policy.OwnerTag})"}.");
+        b.AppendLine($"Account {change.Account ?? "(unknown)"}, region {Field(change.Region) ?? "(unknown)"}. Owner: {Field(owner) ?? $"not tagged (tag {policy.OwnerTag})"}.");
         b.AppendLine();
         if (change.Kind == ChangeKind.Sweep)
         {
             b.AppendLine("How it was found");
-            b.AppendLine(CultureInfo.InvariantCulture, $"  by BucketGuard's sweep of every bucket at {change.EventTimeText}: no event was seen for the change that made it so (made public before BucketGuard ran, or while CloudTrail was off)");
+            b.AppendLine($"  by BucketGuard's sweep of every bucket at {change.EventTimeText}: no event was seen for the change that made it so (made public before BucketGuard ran, or while CloudTrail was off)");
         }
         else
         {
             b.AppendLine("Who did it");
-            b.AppendLine(CultureInfo.InvariantCulture, $"  {change.EventName} by {change.Actor.Arn ?? change.Actor.ToString()}");
-            b.AppendLine(CultureInfo.InvariantCulture, $"  access key {change.Actor.AccessKeyId ?? "(none)"}, from {change.SourceIp ?? "(unknown)"}, user agent {change.UserAgent ?? "(none)"}");
-            b.AppendLine(CultureInfo.InvariantCulture, $"  at {change.EventTimeText ?? "(unknown time)"}, CloudTrail event {change.EventId ?? "(no id)"}");
+            b.AppendLine($"  {Field(change.EventName)} by {Field(change.Actor.Arn ?? change.Actor.ToString())}");
+            b.AppendLine($"  access key {Field(change.Actor.AccessKeyId) ?? "(none)"}, from {Field(change.SourceIp) ?? "(unknown)"}, user agent {Field(change.UserAgent) ?? "(none)"}");
+            b.AppendLine($"  at {Field(change.EventTimeText) ?? "(unknown time)"}, CloudTrail event {Field(change.EventId) ?? "(no id)"}");
         }
         if (verdict.Exposure is { IsPublic: true } exposure)
         {
             b.AppendLine();
             b.AppendLine("What is exposed");
-            foreach (var f in exposure.Findings)
+            foreach (var f in exposure.Findings.Take(maxFindings))
             {
                 b.AppendLine("  - " + FindingJson.Describe(f));
+            }
+
+            if (exposure.Findings.Length > maxFindings)
+            {
+                b.AppendLine($"  and {exposure.Findings.Length - maxFindings} more finding(s), not listed to keep the message within SNS's size limit");
             }
         }
 
@@ -192,7 +247,7 @@ public static class Notifications
             b.AppendLine();
             b.AppendLine("How to make it public under the exemption");
             b.AppendLine("  BucketGuard never lifts a block by itself. After checking that only what the exemption covers is public,");
-            b.AppendLine(CultureInfo.InvariantCulture, $"  the owner can remove it: aws s3api delete-public-access-block --bucket {bucket}");
+            b.AppendLine($"  the owner can remove it: aws s3api delete-public-access-block --bucket {bucket}");
             b.AppendLine("  BucketGuard will accept that change while the exemption is valid and covers what is public.");
         }
 
@@ -206,12 +261,12 @@ public static class Notifications
                 : $"  Put Block Public Access: {apply} (before: {before}; flags already on are kept, none is turned off).");
             if (result?.InForce is { } inForce)
             {
-                b.AppendLine(CultureInfo.InvariantCulture, $"  In force now (re-read): {inForce}.");
+                b.AppendLine($"  In force now (re-read): {inForce}.");
             }
 
             b.AppendLine();
             b.AppendLine("How to undo");
-            b.AppendLine(CultureInfo.InvariantCulture, $"  If {bucket} must be public, review the findings above, then restore the previous setting:");
+            b.AppendLine($"  If {bucket} must be public, review the findings above, then restore the previous setting:");
             b.AppendLine(before.OnFlags().Any()
                 ? $"    aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration {Cli(before)}"
                 : $"    aws s3api delete-public-access-block --bucket {bucket}");
@@ -221,12 +276,24 @@ public static class Notifications
         return b.ToString();
     }
 
+    private static string? Field(string? value) => Untrusted.Clean(value);
+
+    /// <summary>Lines of text, each neutralised as it is added.</summary>
+    private sealed class SafeText
+    {
+        private readonly StringBuilder text = new();
+
+        public void AppendLine(string? line = null) => text.Append(Untrusted.Clean(line ?? string.Empty, Untrusted.LineLength)).Append('\n');
+
+        public override string ToString() => text.ToString();
+    }
+
     private static string Cli(PublicAccessBlock p) =>
         $"BlockPublicAcls={Lower(p.BlockPublicAcls)},IgnorePublicAcls={Lower(p.IgnorePublicAcls)},BlockPublicPolicy={Lower(p.BlockPublicPolicy)},RestrictPublicBuckets={Lower(p.RestrictPublicBuckets)}";
 
     private static string Lower(bool value) => value ? "true" : "false";
 
-    private static string Document(BucketChange change, Verdict verdict, BucketState? state, ActionResult? result, string? owner, string eventType, Severity severity)
+    private static string Document(BucketChange change, Verdict verdict, BucketState? state, ActionResult? result, string? owner, string eventType, Severity severity, int maxFindings)
     {
         var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -258,12 +325,13 @@ public static class Notifications
                 w.WriteBoolean("publicInEffect", exposure.IsPublicInEffect);
                 FindingJson.WriteStrings(w, "access", AccessLevels.Names(exposure.AccessInEffect));
                 w.WriteStartArray("findings");
-                foreach (var f in exposure.Findings)
+                foreach (var f in exposure.Findings.Take(maxFindings))
                 {
                     FindingJson.Write(w, f);
                 }
 
                 w.WriteEndArray();
+                w.WriteNumber("findingsNotListed", exposure.Findings.Length - Math.Min(maxFindings, exposure.Findings.Length));
                 w.WriteEndObject();
             }
 
@@ -274,6 +342,8 @@ public static class Notifications
             WriteBlock(w, "inForce", result?.InForce);
             w.WriteString("error", result?.Error);
             w.WriteEndObject();
+            w.WriteBoolean("restsOnEvent", verdict.RestsOnEvent);
+            WriteBlock(w, "restores", verdict.Restores);
             w.WriteString("disagreement", verdict.Disagreement);
             FindingJson.WriteStrings(w, "problems", verdict.Problems);
             if (verdict.Exemption is { } exemption)

@@ -72,6 +72,14 @@ public sealed record Verdict(
 
     /// <summary>An exempted bucket whose exemption ends within the warning days.</summary>
     public bool ExemptionExpiring { get; init; }
+
+    /// <summary>Flags a PutBucketPublicAccessBlock asked for that are off now while BucketGuard's own are on: its put
+    /// raced the owner's and replaced the configuration, so they are put back (merged into Apply).</summary>
+    public PublicAccessBlock? Restores { get; init; }
+
+    /// <summary>The bucket denied the reads that would show its exposure, and the event's own request is the evidence
+    /// the decision rests on.</summary>
+    public bool RestsOnEvent { get; init; }
 }
 
 /// <summary>What applying Block Public Access achieved: the flags in force when re-read, or the error.</summary>
@@ -99,6 +107,14 @@ public static class Remediation
         if (IsOwnCall(change, policy))
         {
             return new Verdict(Outcome.Skipped, $"{change.EventName} was BucketGuard's own remediation", Severity.Info);
+        }
+
+        if (!policy.OrganizationAccounts.IsEmpty && change.Account is { } account && account != policy.MemberRole.HomeAccount
+            && !policy.OrganizationAccounts.Contains(account, StringComparer.Ordinal))
+        {
+            // Member accounts forward their own events; one that names an account outside the organisation is noise or
+            // a forgery, and BucketGuard has no role there anyway. Logged and counted, not notified.
+            return new Verdict(Outcome.Skipped, $"account {account} is not one of the organisation's accounts (BUCKETGUARD_ORGANIZATION_ACCOUNTS), so the event is not BucketGuard's to act on", Severity.Info);
         }
 
         if (change.IsAccountLevel)
@@ -154,6 +170,11 @@ public static class Remediation
         return state.Protection.Apply(exposure);
     }
 
+    /// <summary>Decides on what S3 says is true now. Fail safe (README, "Fail safe"): a read that was denied or could
+    /// not be understood never makes a bucket "not public". When the event itself requested public access that the
+    /// denied reads would have shown, the lock rests on the event; otherwise BUCKETGUARD_UNREADABLE decides (report or
+    /// lock). When the bucket's own Block Public Access could not be read, all four flags are put, so that the put
+    /// (which replaces the whole configuration) can turn no flag off.</summary>
     public static Verdict Decide(BucketChange change, BucketState state, RemediationPolicy policy, DateOnly today)
     {
         if (!state.Exists)
@@ -174,14 +195,78 @@ public static class Remediation
             }
         }
 
+        var restsOnEvent = false;
+        if (!exposure.IsPublicInEffect && !s3Public && !problems.IsEmpty && RequestedWhereUnread(change, state) is { IsPublicInEffect: true } requested)
+        {
+            exposure = Exposure.Combine(exposure, requested);
+            restsOnEvent = true;
+        }
+
+        var blockUnknown = state.BucketBlock is null && state.Unread("GetPublicAccessBlock");
         var before = state.BucketBlock ?? PublicAccessBlock.None;
+        var lockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags);
+        var restores = RacedFlags(change, state, policy);
         var exemption = Exemption.From(state.Tags, policy, today);
-        var verdict = DecideOn(change, exposure, problems, s3Public, before, disagreement, policy, exemption, today, out var notExempt);
-        return verdict with { Problems = problems, Exemption = exemption, NotExempt = notExempt };
+        var context = new Decision(change, exposure, problems, s3Public, before, lockFlags, restores, restsOnEvent, disagreement, policy, exemption, today);
+        var verdict = DecideOn(context, out var notExempt);
+        return verdict with { Problems = problems, Exemption = exemption, NotExempt = notExempt, RestsOnEvent = restsOnEvent && verdict.Outcome is Outcome.Block or Outcome.WouldBlock };
     }
 
-    private static Verdict DecideOn(BucketChange change, Exposure exposure, ImmutableArray<string> problems, bool s3Public, PublicAccessBlock before, string? disagreement, RemediationPolicy policy, Exemption exemption, DateOnly today, out ImmutableArray<string> notExempt)
+    /// <summary>What the event itself asked for, for the parts of the bucket the reads could not show: the requested ACL
+    /// when GetBucketAcl failed, the requested policy when GetBucketPolicy failed or its answer could not be read.
+    /// Judged with the protection that could be read.</summary>
+    private static Exposure? RequestedWhereUnread(BucketChange change, BucketState state)
     {
+        var found = Exposure.NotPublic;
+        if (state.Acl is null && state.Unread("GetBucketAcl") && change.RequestedAcl is { } acl)
+        {
+            found = Exposure.Combine(found, AclEvaluator.Evaluate(acl));
+        }
+
+        if ((state.PolicyJson is null && state.Unread("GetBucketPolicy") || state.PolicyJson is { } json && !PolicyEvaluator.Evaluate(json).Ok)
+            && change.RequestedPolicy is { } requested && PolicyEvaluator.Evaluate(requested) is { Ok: true } verdict)
+        {
+            found = Exposure.Combine(found, verdict.Value!);
+        }
+
+        return found.IsPublic ? state.Protection.Apply(found) : null;
+    }
+
+    /// <summary>The flags a PutBucketPublicAccessBlock turned on that are off now, when every flag BucketGuard sets is on:
+    /// BucketGuard's own put (which replaces the whole configuration) then landed after the owner's and switched them
+    /// off. Null when nothing needs putting back.</summary>
+    private static PublicAccessBlock? RacedFlags(BucketChange change, BucketState state, RemediationPolicy policy)
+    {
+        if (change.Kind != ChangeKind.BucketPublicAccessBlockChanged || change.RequestedPublicAccessBlock is not { } requested || state.BucketBlock is not { } current)
+        {
+            return null;
+        }
+
+        var missing = new PublicAccessBlock(
+            requested.BlockPublicAcls && !current.BlockPublicAcls,
+            requested.IgnorePublicAcls && !current.IgnorePublicAcls,
+            requested.BlockPublicPolicy && !current.BlockPublicPolicy,
+            requested.RestrictPublicBuckets && !current.RestrictPublicBuckets);
+        return missing.OnFlags().Any() && current.Merge(policy.Flags) == current ? missing : null;
+    }
+
+    private sealed record Decision(
+        BucketChange Change,
+        Exposure Exposure,
+        ImmutableArray<string> Problems,
+        bool S3Public,
+        PublicAccessBlock Before,
+        PublicAccessBlock LockFlags,
+        PublicAccessBlock? Restores,
+        bool RestsOnEvent,
+        string? Disagreement,
+        RemediationPolicy Policy,
+        Exemption Exemption,
+        DateOnly Today);
+
+    private static Verdict DecideOn(Decision d, out ImmutableArray<string> notExempt)
+    {
+        var (change, exposure, problems, s3Public, before, _, restores, _, disagreement, policy, exemption, today) = d;
         notExempt = [];
         if (!exposure.IsPublicInEffect && !s3Public)
         {
@@ -190,9 +275,22 @@ public static class Remediation
                 return new Verdict(Outcome.ExemptionRecorded, $"the bucket now carries a valid exemption ({exemption}), but it is blocked ({string.Join(", ", exposure.Findings.Select(f => f.NeutralisedBy).Distinct())}) and BucketGuard never lifts a block", Severity.Low, exposure, before, null, disagreement);
             }
 
+            if (restores is not null)
+            {
+                var put = before.Merge(restores);
+                var why = $"{change.Actor} turned on {restores} in this change, and they are off now while BucketGuard's flags are on: BucketGuard's own put replaced the configuration after it, so they are put back";
+                return Act(policy, why, Severity.Medium, exposure, before, put, disagreement) with { Restores = restores };
+            }
+
             if (!problems.IsEmpty)
             {
-                return new Verdict(Outcome.Incomplete, $"what could be read is not public, but {string.Join("; ", problems)}", Severity.High, exposure, before, null, disagreement);
+                var unread = string.Join("; ", problems);
+                if (policy.Unreadable == Unreadable.Lock && d.LockFlags != before)
+                {
+                    return Act(policy, $"BucketGuard could not read what would show the bucket is private ({unread}), and BUCKETGUARD_UNREADABLE=lock treats such a bucket as public", Severity.High, exposure, before, d.LockFlags, disagreement);
+                }
+
+                return new Verdict(Outcome.Incomplete, $"the bucket may be public: what could be read is not, but {unread}; BucketGuard cannot show it is private (BUCKETGUARD_UNREADABLE=report: reported, not locked)", Severity.High, exposure, before, null, disagreement);
             }
 
             return exposure.IsPublic
@@ -200,7 +298,7 @@ public static class Remediation
                 : new Verdict(Outcome.NothingToDo, "the bucket is not public", Severity.Info, exposure, before, null, disagreement);
         }
 
-        var severity = SeverityOf(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
+        var severity = d.RestsOnEvent ? Severity.Critical : SeverityOf(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
         var uncovered = ImmutableArray.CreateBuilder<string>();
         if (exemption.State == ExemptionState.Invalid)
         {
@@ -235,17 +333,24 @@ public static class Remediation
         }
 
         notExempt = uncovered.ToImmutable();
-        var apply = before.Merge(policy.Flags);
+        var apply = restores is null ? d.LockFlags : d.LockFlags.Merge(restores);
         if (apply == before)
         {
             return new Verdict(Outcome.Incomplete, $"the bucket is public, but the flags BucketGuard may set ({policy.Flags}) are already on and do not stop it", severity, exposure, before, null, disagreement);
         }
 
         var publicWhat = AccessLevels.Describe(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
-        return policy.Mode == Mode.Notify
-            ? new Verdict(Outcome.WouldBlock, $"the bucket is public ({publicWhat}); mode notify, so Block Public Access was not applied", severity, exposure, before, apply, disagreement)
-            : new Verdict(Outcome.Block, $"the bucket is public ({publicWhat})", severity, exposure, before, apply, disagreement);
+        var publicWhy = d.RestsOnEvent
+            ? $"the bucket denies BucketGuard's reads ({string.Join("; ", problems)}), and the event itself requested public access ({publicWhat}): the lock rests on the event, and a bucket that hides from its security tooling is critical"
+            : $"the bucket is public ({publicWhat})";
+        return Act(policy, publicWhy, severity, exposure, before, apply, disagreement) with { Restores = restores };
     }
+
+    /// <summary>Block in mode enforce, WouldBlock in mode notify: the one place the mode is applied.</summary>
+    private static Verdict Act(RemediationPolicy policy, string why, Severity severity, Exposure exposure, PublicAccessBlock before, PublicAccessBlock apply, string? disagreement) =>
+        policy.Mode == Mode.Notify
+            ? new Verdict(Outcome.WouldBlock, $"{why}; mode notify, so Block Public Access was not applied", severity, exposure, before, apply, disagreement)
+            : new Verdict(Outcome.Block, why, severity, exposure, before, apply, disagreement);
 
     /// <summary>Critical for public write or permissions management, high for public read or list.</summary>
     public static Severity SeverityOf(AccessLevel level) =>

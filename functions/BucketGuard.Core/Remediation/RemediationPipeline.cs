@@ -21,11 +21,12 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
     public async Task<HandledEvent> HandleAsync(string eventJson, CancellationToken cancellationToken)
     {
         var parsed = CloudTrailEventParser.Parse(eventJson);
-        if (!parsed.Ok)
+        if (!parsed.Ok || parsed.Value!.Invalid is not null)
         {
-            var malformed = Notifications.Malformed(parsed.Error!, eventJson);
+            var error = parsed.Error ?? parsed.Value!.Invalid!;
+            var malformed = Notifications.Malformed(error, eventJson);
             var id = await notifier.PublishAsync(malformed, cancellationToken).ConfigureAwait(false);
-            return new HandledEvent(null, new Verdict(Outcome.Incomplete, parsed.Error!, Severity.High), null, malformed, id, null);
+            return new HandledEvent(null, new Verdict(Outcome.Incomplete, error, Severity.High), null, malformed, id, null);
         }
 
         var change = parsed.Value!;

@@ -11,6 +11,18 @@ public enum Mode
     Notify,
 }
 
+/// <summary>What BucketGuard does with a bucket whose exposure it cannot read (BUCKETGUARD_UNREADABLE).</summary>
+public enum Unreadable
+{
+    /// <summary>Report it as possibly public (evaluation-incomplete, severity high), never as private; do not lock
+    /// without evidence. The default: a bucket BucketGuard cannot read may carry an exemption it cannot read either,
+    /// and a lock on no evidence could break a sanctioned public site.</summary>
+    Report,
+
+    /// <summary>Lock it (all four flags when its own Block Public Access is unreadable too).</summary>
+    Lock,
+}
+
 /// <summary>How BucketGuard may act, from the function's environment.</summary>
 /// <param name="Flags">The Block Public Access flags to turn on (merged with those already on; never turns one off).</param>
 /// <param name="TrustS3PolicyStatus">Whether to also ask S3 (GetBucketPolicyStatus): true on AWS, false for
@@ -39,10 +51,18 @@ public sealed record RemediationPolicy(
     /// <summary>The role assumed in other accounts of an organisation roll-out; its calls there are BucketGuard's own too.</summary>
     public MemberRole MemberRole { get; init; } = MemberRole.None;
 
+    /// <summary>What to do when the reads that would show a bucket private are denied or unreadable, and the event
+    /// carries no evidence of public access (BUCKETGUARD_UNREADABLE=report|lock).</summary>
+    public Unreadable Unreadable { get; init; } = Unreadable.Report;
+
+    /// <summary>The organisation's accounts, when known (BUCKETGUARD_ORGANIZATION_ACCOUNTS): an event for any other
+    /// account is logged and skipped. Empty: every account is served.</summary>
+    public ImmutableArray<string> OrganizationAccounts { get; init; } = [];
+
     public string OwnerTag => TagPrefix + "owner";
 
     /// <summary>Reads BUCKETGUARD_MODE (enforce|notify), BUCKETGUARD_BLOCK_FLAGS (all, or a comma list of flag
-    /// names), BUCKETGUARD_TAG_PREFIX, BUCKETGUARD_S3_POLICY_STATUS (on|off), BUCKETGUARD_ROLE_ARNS and the member role (see MemberRole). A value
+    /// names), BUCKETGUARD_TAG_PREFIX, BUCKETGUARD_S3_POLICY_STATUS (on|off), BUCKETGUARD_ROLE_ARNS, BUCKETGUARD_UNREADABLE (report|lock), BUCKETGUARD_ORGANIZATION_ACCOUNTS and the member role (see MemberRole). A value
     /// that cannot be understood is an error, not a silent default: the function must not guess how to act.</summary>
     public static Parsed<RemediationPolicy> FromEnvironment(Func<string, string?> environment)
     {
@@ -124,6 +144,26 @@ public sealed record RemediationPolicy(
                 break;
             case null:
                 return Parsed<RemediationPolicy>.Failure(error!);
+        }
+
+        switch (TwoWay(environment, "BUCKETGUARD_UNREADABLE", "report", "lock", out error))
+        {
+            case true:
+                policy = policy with { Unreadable = Unreadable.Lock };
+                break;
+            case null:
+                return Parsed<RemediationPolicy>.Failure(error!);
+        }
+
+        if (environment("BUCKETGUARD_ORGANIZATION_ACCOUNTS") is { Length: > 0 } accountList)
+        {
+            var accounts = accountList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (accounts.FirstOrDefault(a => !AccountId.IsValid(a)) is { } bad)
+            {
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_ORGANIZATION_ACCOUNTS names \"{bad}\", which is not a 12-digit account ID");
+            }
+
+            policy = policy with { OrganizationAccounts = [.. accounts] };
         }
 
         if (environment("BUCKETGUARD_ROLE_ARNS") is { Length: > 0 } roles)

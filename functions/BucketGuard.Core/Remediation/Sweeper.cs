@@ -22,6 +22,12 @@ public sealed record BucketAudit(BucketRef Bucket, Verdict? Verdict, ActionResul
     public bool PublicInEffect => Verdict?.Outcome is Outcome.Block or Outcome.WouldBlock or Outcome.Exempted
         || (Verdict?.Exposure?.IsPublicInEffect ?? false);
 
+    /// <summary>BucketGuard could not tell whether the bucket is public (a read denied or unreadable): never "not public".</summary>
+    public bool Unknown => Error is not null || (Verdict?.Outcome == Outcome.Incomplete && !PublicInEffect);
+
+    /// <summary>What stopped the check, for reports: the error, the failed lock, or why the verdict is incomplete.</summary>
+    public string? Problem => Error ?? Result?.Error ?? (Verdict?.Outcome == Outcome.Incomplete ? Verdict.Why : null);
+
     public bool Locked => Verdict?.Outcome == Outcome.Block && Result?.Succeeded == true;
 
     /// <summary>Public and not covered by a valid exemption (what `audit` fails on).</summary>
@@ -43,7 +49,10 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
 
     public int Expiring => Buckets.Count(b => b.Verdict?.ExemptionExpiring == true);
 
-    public int Errors => Buckets.Count(b => b.Error is not null || b.Result is { Succeeded: false }) + (ListError is null ? 0 : 1);
+    /// <summary>Buckets whose exposure could not be read (a denied or unreadable read): counted among the errors.</summary>
+    public int Unreadable => Buckets.Count(b => b.Error is null && b.Verdict?.Outcome == Outcome.Incomplete);
+
+    public int Errors => Buckets.Count(b => b.Problem is not null) + (ListError is null ? 0 : 1);
 }
 
 /// <summary>Every bucket, not only the ones that changed: each goes through the same decision as an event
@@ -151,8 +160,9 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
                 result = await writer.ApplyAsync(bucket.Name, account, apply, cancellationToken).ConfigureAwait(false);
             }
 
-            // A daily sweep tells people about what it did or what needs them; known exemptions are not re-announced daily.
-            var notify = act && notifier is not null && (verdict.Outcome is Outcome.Block or Outcome.WouldBlock || verdict.ExemptionExpiring);
+            // A daily sweep tells people about what it did or what needs them (including a bucket it cannot read, which is
+            // never taken for private); known exemptions are not re-announced daily.
+            var notify = act && notifier is not null && (verdict.Outcome is Outcome.Block or Outcome.WouldBlock or Outcome.Incomplete || verdict.ExemptionExpiring);
             if (notify && Notifications.For(change, verdict, state, result, effective) is { } notification)
             {
                 await notifier!.PublishAsync(notification, cancellationToken).ConfigureAwait(false);
@@ -166,20 +176,29 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         }
     }
 
+    private const int MaxListedErrors = 200;
+
     /// <summary>The sweep's one summary for the security team.</summary>
     public static Notification Summary(SweepReport report, string? account)
     {
         var text = new StringBuilder();
         text.AppendLine($"BucketGuard swept {report.Seen} bucket(s) in account {account ?? "(unknown)"}{(report.Completed ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
-        text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Errors: {report.Errors}.");
+        text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Could not be read: {report.Unreadable}. Errors: {report.Errors}.");
         if (report.ListError is not null)
         {
-            text.AppendLine($"  error: {report.ListError}");
+            text.AppendLine($"  error: {Untrusted.Clean(report.ListError, Untrusted.LineLength)}");
         }
 
-        foreach (var failed in report.Buckets.Where(b => b.Error is not null || b.Result is { Succeeded: false }))
+        // Bounded, so that the summary of an account with thousands of failing buckets still fits one SNS message.
+        var failures = report.Buckets.Where(b => b.Problem is not null).ToList();
+        foreach (var failed in failures.Take(MaxListedErrors))
         {
-            text.AppendLine($"  error: {failed.Bucket.Name}: {failed.Error ?? failed.Result!.Error}");
+            text.AppendLine($"  error: {failed.Bucket.Name}: {Untrusted.Clean(failed.Problem, 512)}");
+        }
+
+        if (failures.Count > MaxListedErrors)
+        {
+            text.AppendLine($"  and {failures.Count - MaxListedErrors} more error(s): run `bucketguard audit` for the full list");
         }
 
         var buffer = new MemoryStream();
@@ -194,6 +213,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
             w.WriteNumber("locked", report.Locked);
             w.WriteNumber("exempted", report.Exempted);
             w.WriteNumber("expiring", report.Expiring);
+            w.WriteNumber("unreadable", report.Unreadable);
             w.WriteNumber("errors", report.Errors);
             w.WriteBoolean("completed", report.Completed);
             w.WriteString("continueAfter", report.ContinueAfter);
