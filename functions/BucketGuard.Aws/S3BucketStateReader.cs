@@ -26,8 +26,9 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         var signed = new SignedHttp(new HttpClient(), credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials());
         var config = (AmazonS3Config)s3.Config;
 
-        // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS only.
-        var account = AwsEndpoints.Configured("S3") is null ? new AccountPublicAccessBlockReader(signed, config) : null;
+        // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS, or where the S3 Control
+        // endpoint is configured (the local moto server).
+        var account = AccountPublicAccessBlockReader.FromEnvironment(signed, config);
         return new(s3, policy.TrustS3PolicyStatus, signed, config, account, lazy);
     }
 

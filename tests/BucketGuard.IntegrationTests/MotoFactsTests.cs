@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using BucketGuard.Aws;
+using BucketGuard.Core;
+using BucketGuard.Core.Remediation;
+
+namespace BucketGuard.IntegrationTests;
+
+/// <summary>Facts about the local moto server (S3 Control, KMS, Security Hub, EventBridge, Organizations) that
+/// BucketGuard depends on or will, each call signed by AWSSDK.Core's signer through SignedHttp, as the product signs.
+/// Where moto differs from AWS the test says so.</summary>
+[Collection(LocalAwsCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class MotoFactsTests(LocalAws aws)
+{
+    /// <summary>moto's one account: S3 Control answers AccessDenied for any other account ID.</summary>
+    private const string MotoAccount = "123456789012";
+
+    private static Uri Moto => AwsEndpoints.Configured("S3 Control")
+        ?? throw new InvalidOperationException("AWS_ENDPOINT_URL_S3_CONTROL is not set: infra/local/start did not start moto server (is moto[server] installed?)");
+
+    private static SignedHttp Signed() => new(new HttpClient(), new BasicAWSCredentials(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")));
+
+    /// <summary>A JSON-protocol call (KMS, Organizations, EventBridge, SQS) with its X-Amz-Target.</summary>
+    private static async Task<(HttpStatusCode Status, JsonNode? Body)> JsonAsync(string service, string target, JsonObject body, string version = "1.1")
+    {
+        var response = await Signed().SendAsync(HttpMethod.Post, new SigningConfig(service), service, Moto, "/", "us-east-1",
+            content: Encoding.UTF8.GetBytes(body.ToJsonString()), contentType: $"application/x-amz-json-{version}",
+            headers: new Dictionary<string, string> { ["X-Amz-Target"] = target });
+        return (response.Status, response.Body.Length == 0 ? null : JsonNode.Parse(response.Body));
+    }
+
+    private static async Task<JsonNode> OkAsync(string service, string target, JsonObject body, string version = "1.1")
+    {
+        var (status, answer) = await JsonAsync(service, target, body, version);
+        Assert.True(status == HttpStatusCode.OK, $"{target}: {(int)status} {answer?.ToJsonString()}");
+        return answer ?? new JsonObject();
+    }
+
+    [Fact]
+    public async Task The_account_level_block_put_in_s3_control_is_read_by_the_products_own_reader_and_decides_an_event()
+    {
+        var put = await Signed().SendAsync(HttpMethod.Put, (AmazonS3Config)aws.S3.Config, "s3", Moto, "/v20180820/configuration/publicAccessBlock", "us-east-1",
+            content: Encoding.UTF8.GetBytes("<PublicAccessBlockConfiguration xmlns=\"http://awss3control.amazonaws.com/doc/2018-08-20/\"><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>false</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>"),
+            contentType: "application/xml", // moto takes a body without one for the Query protocol and fails with 500
+            headers: new Dictionary<string, string> { ["x-amz-account-id"] = MotoAccount });
+        Assert.True(put.Status == HttpStatusCode.OK, put.Body);
+        var bucket = LocalAws.UniqueName("bg-acctblock");
+        await aws.S3.PutBucketAsync(bucket);
+        await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = bucket, ACL = S3CannedACL.PublicRead });
+        try
+        {
+            var reader = S3BucketStateReader.FromEnvironment(aws.S3, RemediationPolicy.Default with { TrustS3PolicyStatus = false });
+
+            var state = await reader.ReadAsync(bucket, MotoAccount, CancellationToken.None);
+            var other = await reader.ReadAsync(bucket, "111122223333", CancellationToken.None);
+
+            Assert.Equal(new PublicAccessBlock(true, true, false, false), state.AccountBlock);
+            Assert.Null(other.AccountBlock); // moto: AccessDenied for an account that is not its own; the reader gives null, never "no flags"
+            var change = BucketGuard.Core.Events.BucketChange.ForSweep(bucket, MotoAccount, "us-east-1", DateTimeOffset.UtcNow);
+            var verdict = Remediation.Decide(change, state, RemediationPolicy.Default, DateOnly.FromDateTime(DateTime.UtcNow));
+            Assert.Equal(Outcome.AlreadyBlocked, verdict.Outcome);
+            Assert.Contains("IgnorePublicAcls (account)", verdict.Why, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await aws.S3.DeleteBucketAsync(bucket);
+        }
+    }
+
+    [Fact]
+    public async Task A_kms_hmac_key_verifies_its_own_mac_and_refuses_a_changed_message_with_kms_invalid_mac_exception()
+    {
+        var key = (await OkAsync("kms", "TrentService.CreateKey", new JsonObject { ["KeyUsage"] = "GENERATE_VERIFY_MAC", ["KeySpec"] = "HMAC_256" }))["KeyMetadata"]!["KeyId"]!.GetValue<string>();
+        var message = Convert.ToBase64String(Encoding.UTF8.GetBytes("123456789012|reports|read|2026-12-31|Public website"));
+        var mac = (await OkAsync("kms", "TrentService.GenerateMac", new JsonObject { ["KeyId"] = key, ["Message"] = message, ["MacAlgorithm"] = "HMAC_SHA_256" }))["Mac"]!.GetValue<string>();
+
+        var valid = await OkAsync("kms", "TrentService.VerifyMac", new JsonObject { ["KeyId"] = key, ["Message"] = message, ["MacAlgorithm"] = "HMAC_SHA_256", ["Mac"] = mac });
+        var changed = Convert.ToBase64String(Encoding.UTF8.GetBytes("123456789012|reports|read|2027-12-31|Public website"));
+        var (status, error) = await JsonAsync("kms", "TrentService.VerifyMac", new JsonObject { ["KeyId"] = key, ["Message"] = changed, ["MacAlgorithm"] = "HMAC_SHA_256", ["Mac"] = mac });
+
+        Assert.True(valid["MacValid"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.BadRequest, status); // as on AWS: a MAC that does not verify is an error, not MacValid=false
+        Assert.Contains("KMSInvalidMacException", error?["__type"]?.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_security_hub_finding_imported_in_asff_is_read_back_by_its_id_though_moto_ignores_the_filter()
+    {
+        var id = "bucketguard/" + Guid.NewGuid().ToString("n");
+        var now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        var finding = new JsonObject
+        {
+            ["SchemaVersion"] = "2018-10-08",
+            ["Id"] = id,
+            ["ProductArn"] = $"arn:aws:securityhub:us-east-1:{MotoAccount}:product/{MotoAccount}/default",
+            ["GeneratorId"] = "bucketguard",
+            ["AwsAccountId"] = MotoAccount,
+            ["Types"] = new JsonArray("Effects/Data Exposure"),
+            ["CreatedAt"] = now,
+            ["UpdatedAt"] = now,
+            ["Severity"] = new JsonObject { ["Label"] = "HIGH" },
+            ["Title"] = "S3 bucket reports is public",
+            ["Description"] = "AllUsers may READ",
+            ["Resources"] = new JsonArray(new JsonObject { ["Type"] = "AwsS3Bucket", ["Id"] = "arn:aws:s3:::reports" }),
+        };
+
+        var imported = await Signed().SendAsync(HttpMethod.Post, new SigningConfig("securityhub"), "securityhub", Moto, "/findings/import", "us-east-1",
+            content: Encoding.UTF8.GetBytes(new JsonObject { ["Findings"] = new JsonArray(finding) }.ToJsonString()), contentType: "application/json");
+        var found = await Signed().SendAsync(HttpMethod.Post, new SigningConfig("securityhub"), "securityhub", Moto, "/findings", "us-east-1",
+            content: Encoding.UTF8.GetBytes(new JsonObject { ["Filters"] = new JsonObject { ["Id"] = new JsonArray(new JsonObject { ["Value"] = id, ["Comparison"] = "EQUALS" }) } }.ToJsonString()), contentType: "application/json");
+
+        Assert.True(imported.Status == HttpStatusCode.OK, imported.Body);
+        Assert.Equal(1, JsonNode.Parse(imported.Body)!["SuccessCount"]!.GetValue<int>());
+        // moto 5.2.1 ignores GetFindings' Filters and answers every finding it holds; AWS answers only this one.
+        var findings = JsonNode.Parse(found.Body)!["Findings"]!.AsArray();
+        var read = Assert.Single(findings, f => f!["Id"]!.GetValue<string>() == id)!;
+        Assert.Equal("HIGH", read["Severity"]!["Label"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Eventbridge_routes_a_sample_event_by_the_templates_acl_pattern_and_test_event_pattern_is_not_implemented()
+    {
+        // moto 5.2.1 answers TestEventPattern with an empty 200 (its handler is a stub): no "Result" to trust.
+        var (_, stub) = await JsonAsync("events", "AWSEvents.TestEventPattern", new JsonObject { ["EventPattern"] = "{}", ["Event"] = "{}" });
+        Assert.Null(stub?["Result"]);
+
+        // Its rule matching is real: a rule with the template's pattern and an SQS target (moto's own SQS).
+        var template = JsonNode.Parse(File.ReadAllText(Path.Combine(LocalAws.RepositoryRoot, "serverless.template")))!;
+        var pattern = template["Resources"]!["AclFunction"]!["Properties"]!["Events"]!["CloudTrail"]!["Properties"]!["Pattern"]!.ToJsonString();
+        var name = LocalAws.UniqueName("bg-rule");
+        var queueUrl = (await OkAsync("sqs", "AmazonSQS.CreateQueue", new JsonObject { ["QueueName"] = name }, "1.0"))["QueueUrl"]!.GetValue<string>();
+        var queueArn = (await OkAsync("sqs", "AmazonSQS.GetQueueAttributes", new JsonObject { ["QueueUrl"] = queueUrl, ["AttributeNames"] = new JsonArray("QueueArn") }, "1.0"))["Attributes"]!["QueueArn"]!.GetValue<string>();
+        await OkAsync("events", "AWSEvents.PutRule", new JsonObject { ["Name"] = name, ["EventPattern"] = pattern });
+        await OkAsync("events", "AWSEvents.PutTargets", new JsonObject { ["Rule"] = name, ["Targets"] = new JsonArray(new JsonObject { ["Id"] = "q", ["Arn"] = queueArn }) });
+        JsonObject Entry(string sample)
+        {
+            var e = JsonNode.Parse(File.ReadAllText(Path.Combine(LocalAws.RepositoryRoot, "events", sample)))!;
+            return new JsonObject { ["Source"] = e["source"]!.GetValue<string>(), ["DetailType"] = e["detail-type"]!.GetValue<string>(), ["Detail"] = e["detail"]!.ToJsonString() };
+        }
+
+        await OkAsync("events", "AWSEvents.PutEvents", new JsonObject { ["Entries"] = new JsonArray(Entry("putbucketacl-public-read.json"), Entry("putbucketpolicy-principal-star.json")) });
+        var received = await OkAsync("sqs", "AmazonSQS.ReceiveMessage", new JsonObject { ["QueueUrl"] = queueUrl, ["MaxNumberOfMessages"] = 10, ["WaitTimeSeconds"] = 2 }, "1.0");
+
+        var bodies = received["Messages"]!.AsArray().Select(m => JsonNode.Parse(m!["Body"]!.GetValue<string>())!).ToList();
+        Assert.Equal("PutBucketAcl", Assert.Single(bodies)["detail"]!["eventName"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Organizations_lists_the_management_account_and_a_created_member_as_active()
+    {
+        var (created, _) = await JsonAsync("organizations", "AWSOrganizationsV20161128.CreateOrganization", new JsonObject { ["FeatureSet"] = "ALL" });
+        Assert.True(created is HttpStatusCode.OK or HttpStatusCode.BadRequest); // 400 AlreadyInOrganizationException on a second run against the same server
+        var status = await OkAsync("organizations", "AWSOrganizationsV20161128.CreateAccount", new JsonObject { ["AccountName"] = "member", ["Email"] = $"{Guid.NewGuid():n}@example.com" });
+        var member = status["CreateAccountStatus"]!["AccountId"]!.GetValue<string>();
+
+        var listed = await OkAsync("organizations", "AWSOrganizationsV20161128.ListAccounts", new JsonObject());
+
+        var accounts = listed["Accounts"]!.AsArray().ToDictionary(a => a!["Id"]!.GetValue<string>(), a => a!["Status"]!.GetValue<string>());
+        Assert.True(AccountId.IsValid(member));
+        Assert.Equal("ACTIVE", accounts[member]);
+        Assert.Equal("ACTIVE", accounts[MotoAccount]); // the management account is moto's own
+    }
+
+    /// <summary>The signer's view of a service: its signing name and region. Test tooling only.</summary>
+    private sealed class SigningConfig : ClientConfig
+    {
+        private readonly string service;
+
+        public SigningConfig(string service)
+            : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
+        {
+            this.service = service;
+            AuthenticationServiceName = service;
+            RegionEndpoint = RegionEndpoint.USEast1;
+        }
+
+        public override string RegionEndpointServiceName => service;
+
+        public override string ServiceVersion => "1";
+
+        public override string UserAgent => "bucketguard-tests/1.0";
+
+        public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
+            new(Moto.ToString());
+    }
+}
