@@ -66,13 +66,7 @@ public static class DecisionRecord
         w.WriteString("message", "sweep");
         w.WriteString("requestId", requestId);
         w.WriteString("account", account);
-        w.WriteNumber("seen", swept.Seen);
-        w.WriteNumber("public", swept.Public);
-        w.WriteNumber("locked", swept.Locked);
-        w.WriteNumber("exempted", swept.Exempted);
-        w.WriteNumber("unreadable", swept.Unreadable);
-        w.WriteNumber("errors", swept.Errors);
-        w.WriteBoolean("completed", swept.Completed);
+        swept.WriteCounts(w);
     });
 
     /// <summary>One CloudWatch embedded-metric-format line: namespace BucketGuard, dimension Handler (CloudWatch

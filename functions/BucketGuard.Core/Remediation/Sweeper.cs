@@ -53,6 +53,19 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
     public int Unreadable => Buckets.Count(b => b.Error is null && b.Verdict?.Outcome == Outcome.Incomplete);
 
     public int Errors => Buckets.Count(b => b.Problem is not null) + (ListError is null ? 0 : 1);
+
+    /// <summary>The counts as JSON members, for the summary document and the sweep's log line alike.</summary>
+    public void WriteCounts(Utf8JsonWriter w)
+    {
+        w.WriteNumber("seen", Seen);
+        w.WriteNumber("public", Public);
+        w.WriteNumber("locked", Locked);
+        w.WriteNumber("exempted", Exempted);
+        w.WriteNumber("expiring", Expiring);
+        w.WriteNumber("unreadable", Unreadable);
+        w.WriteNumber("errors", Errors);
+        w.WriteBoolean("completed", Completed);
+    }
 }
 
 /// <summary>Every bucket, not only the ones that changed: each goes through the same decision as an event
@@ -208,14 +221,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
             w.WriteNumber("version", 1);
             w.WriteString("event", "sweep-summary");
             w.WriteString("account", account);
-            w.WriteNumber("seen", report.Seen);
-            w.WriteNumber("public", report.Public);
-            w.WriteNumber("locked", report.Locked);
-            w.WriteNumber("exempted", report.Exempted);
-            w.WriteNumber("expiring", report.Expiring);
-            w.WriteNumber("unreadable", report.Unreadable);
-            w.WriteNumber("errors", report.Errors);
-            w.WriteBoolean("completed", report.Completed);
+            report.WriteCounts(w);
             w.WriteString("continueAfter", report.ContinueAfter);
             if (report.ListError is not null)
             {
