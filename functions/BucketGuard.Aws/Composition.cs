@@ -27,7 +27,8 @@ public static class Composition
         return Parsed<RemediationPipeline>.Success(new RemediationPipeline(s3, s3, notifier, policy.Value!, TimeProvider.System));
     }
 
-    /// <summary>The sweep over every bucket. Without a topic it only reports (the `audit` command without --fix).</summary>
+    /// <summary>The sweep over every bucket. Without a topic it only reports (the `audit` command without --fix).
+    /// BUCKETGUARD_SWEEP_ORGANIZATION=on takes the member accounts from AWS Organizations when the request names none.</summary>
     public static Parsed<Sweeper> CreateSweeper(Func<string, string?> environment, bool requireTopic)
     {
         var policy = RemediationPolicy.FromEnvironment(environment);
@@ -42,9 +43,33 @@ public static class Composition
             return Parsed<Sweeper>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
+        if (SweepsOrganization(environment, out var error) is not { } sweepsOrganization)
+        {
+            return Parsed<Sweeper>.Failure(error!);
+        }
+
+        var organization = sweepsOrganization ? new OrganizationAccountLister(new Amazon.Organizations.AmazonOrganizationsClient()) : null;
+
         var s3 = S3Ports(policy.Value!, lazy: true);
         var notifier = string.IsNullOrEmpty(topic) ? null : new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
-        return Parsed<Sweeper>.Success(new Sweeper(s3, s3, s3, notifier, policy.Value!, TimeProvider.System));
+        return Parsed<Sweeper>.Success(new Sweeper(s3, s3, s3, notifier, policy.Value!, TimeProvider.System, organization));
+    }
+
+    /// <summary>BUCKETGUARD_SWEEP_ORGANIZATION: on (list the organisation's accounts) or off (the default); null with
+    /// the error for anything else.</summary>
+    public static bool? SweepsOrganization(Func<string, string?> environment, out string? error)
+    {
+        error = null;
+        switch (environment("BUCKETGUARD_SWEEP_ORGANIZATION")?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "off":
+                return false;
+            case "on":
+                return true;
+            case var other:
+                error = $"BUCKETGUARD_SWEEP_ORGANIZATION \"{other}\" is neither on nor off";
+                return null;
+        }
     }
 
     /// <param name="lazy">The sweep reads only what each decision needs; an event reads everything at once.</param>

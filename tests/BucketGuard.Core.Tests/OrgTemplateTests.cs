@@ -103,8 +103,7 @@ public partial class TemplateTests
         foreach (var role in new[] { "EventFunctionsRole", "SweepFunctionRole" })
         {
             var conditional = Resources[role]!["Properties"]!["Policies"]![0]!["PolicyDocument"]!["Statement"]!.AsArray()
-                .Single(s => s!["Fn::If"] is not null)!["Fn::If"]!.AsArray();
-            Assert.Equal("IsOrganization", conditional[0]!.GetValue<string>());
+                .Single(s => s!["Fn::If"]?[0]?.GetValue<string>() == "IsOrganization")!["Fn::If"]!.AsArray();
             Assert.Equal("AWS::NoValue", conditional[2]!["Ref"]!.GetValue<string>());
             var statement = conditional[1]!;
             Assert.Equal(["sts:AssumeRole"], statement["Action"]!.AsArray().Select(a => a!.GetValue<string>()));
@@ -115,6 +114,30 @@ public partial class TemplateTests
         Assert.Equal(
             Template["Parameters"]!["MemberRoleName"]!["Default"]!.GetValue<string>(),
             Member["Parameters"]!["MemberRoleName"]!["Default"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Only_the_sweep_may_list_the_organisations_accounts_and_only_when_the_template_enables_it()
+    {
+        var and = Template["Conditions"]!["SweepsOrganization"]!["Fn::And"]!.AsArray();
+        Assert.Equal("IsOrganization", and[0]!["Condition"]!.GetValue<string>());
+        Assert.Equal("""{"Fn::Equals":[{"Ref":"SweepOrganizationAccounts"},"true"]}""", and[1]!.ToJsonString());
+        string[] Conditional(string role) => [.. Resources[role]!["Properties"]!["Policies"]![0]!["PolicyDocument"]!["Statement"]!.AsArray()
+            .Where(s => s!["Fn::If"]?[0]?.GetValue<string>() == "SweepsOrganization")
+            .SelectMany(s => s!["Fn::If"]![1]!["Action"]!.AsArray().Select(a => a!.GetValue<string>()))];
+        Assert.Equal(["organizations:ListAccounts"], Conditional("SweepFunctionRole"));
+        Assert.Empty(Conditional("EventFunctionsRole"));
+
+        // The values the template can give the sweep are the ones its composition accepts.
+        var choice = Resources["SweepFunction"]!["Properties"]!["Environment"]!["Variables"]!["BUCKETGUARD_SWEEP_ORGANIZATION"]!["Fn::If"]!.AsArray();
+        foreach (var value in new[] { choice[1]!.GetValue<string>(), choice[2]!.GetValue<string>() })
+        {
+            Assert.NotNull(BucketGuard.Aws.Composition.SweepsOrganization(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? value : null, out _));
+        }
+
+        Assert.True(BucketGuard.Aws.Composition.SweepsOrganization(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? choice[1]!.GetValue<string>() : null, out _));
+        Assert.Null(BucketGuard.Aws.Composition.SweepsOrganization(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? "yes" : null, out var error));
+        Assert.Contains("neither on nor off", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -191,7 +191,77 @@ public class SweeperTests
             return Task.FromResult<string?>("m");
         }
 
-        public Sweeper Sweeper() => new(this, this, this, this, RemediationPolicy.Default, new Clock());
+        public Sweeper Sweeper(IOrganizationAccounts? listing = null) => new(this, this, this, this, RemediationPolicy.Default, new Clock(), listing);
+    }
+
+    /// <summary>AWS Organizations' answer for the sweep: the accounts, or a failure; counts the calls.</summary>
+    private sealed class FakeOrganizationListing(params string[] accounts) : IOrganizationAccounts
+    {
+        public int Calls { get; private set; }
+
+        public Exception? Fails { get; init; }
+
+        public Task<System.Collections.Immutable.ImmutableArray<string>> ListActiveAsync(CancellationToken cancellationToken)
+        {
+            Calls++;
+            return Fails is not null ? Task.FromException<System.Collections.Immutable.ImmutableArray<string>>(Fails) : Task.FromResult<System.Collections.Immutable.ImmutableArray<string>>([.. accounts]);
+        }
+    }
+
+    [Fact]
+    public async Task With_no_members_named_the_sweep_covers_the_organisations_active_accounts_after_its_own()
+    {
+        var organization = Organization();
+        var listing = new FakeOrganizationListing("111122223333", "222233334444");
+
+        var report = await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"111122223333","memberAccounts":""}"""), concurrency: 2);
+
+        Assert.Equal(["111122223333", "222233334444"], report.Accounts.Select(a => a.Account));
+        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
+    }
+
+    [Fact]
+    public async Task Members_named_in_the_request_override_the_organisations_list_and_a_resumed_sweep_is_never_relisted()
+    {
+        var organization = Organization();
+        var listing = new FakeOrganizationListing("222233334444", "999988887777");
+
+        await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"111122223333","memberAccounts":"222233334444"}"""), concurrency: 2);
+        var resumed = await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"222233334444","memberAccounts":"","resumed":true}"""), concurrency: 2);
+
+        Assert.Equal(0, listing.Calls);
+        Assert.Equal(["222233334444"], resumed.Accounts.Select(a => a.Account));
+    }
+
+    [Fact]
+    public async Task An_organisation_that_cannot_be_listed_is_an_error_in_the_first_summary_and_the_own_account_is_still_swept()
+    {
+        var organization = Organization();
+        var listing = new FakeOrganizationListing { Fails = new InvalidOperationException("AccessDeniedException") };
+
+        var report = await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"111122223333"}"""), concurrency: 2);
+
+        var own = Assert.Single(report.Accounts);
+        Assert.Equal("111122223333", own.Account);
+        Assert.Equal(3, organization.Accounts["111122223333"].Locked.Count);
+        Assert.Equal(1, own.Report.Errors);
+        var summary = organization.Sent.Single(n => n.Attributes["event"] == "sweep-summary");
+        Assert.Equal("high", summary.Attributes["severity"]);
+        Assert.Contains("the organisation's accounts could not be listed (Organizations ListAccounts", summary.Text, StringComparison.Ordinal);
+        Assert.Contains("AccessDeniedException", System.Text.Json.Nodes.JsonNode.Parse(summary.Document)!["warnings"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unfinished_sweeps_answer_marks_itself_resumed_so_its_member_list_is_final()
+    {
+        var request = SweepRequest.Parse("""{"account":"111122223333"}""");
+        var report = new MultiAccountSweepReport([], new SweepRequest("222233334444", "b", []));
+
+        var resume = SweepRequest.Parse(report.Document(request));
+
+        Assert.True(resume.Resumed);
+        Assert.False(request.Resumed);
+        Assert.Equal("222233334444", resume.Account);
     }
 
     private static FakeOrganization Organization()

@@ -168,6 +168,26 @@ public sealed class MotoFactsTests(LocalAws aws)
         Assert.Equal("ACTIVE", accounts[MotoAccount]); // the management account is moto's own
     }
 
+    [Fact]
+    public async Task The_products_organizations_client_lists_every_active_account_page_by_page()
+    {
+        await JsonAsync("organizations", "AWSOrganizationsV20161128.CreateOrganization", new JsonObject { ["FeatureSet"] = "ALL" });
+        var created = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var status = await OkAsync("organizations", "AWSOrganizationsV20161128.CreateAccount", new JsonObject { ["AccountName"] = $"member{i}", ["Email"] = $"{Guid.NewGuid():n}@example.com" });
+            created.Add(status["CreateAccountStatus"]!["AccountId"]!.GetValue<string>());
+        }
+
+        using var client = new Amazon.Organizations.AmazonOrganizationsClient();
+        var first = await client.ListAccountsAsync(new Amazon.Organizations.Model.ListAccountsRequest { MaxResults = 1 });
+        var all = await new OrganizationAccountLister(client).ListActiveAsync(CancellationToken.None);
+
+        Assert.Single(first.Accounts);
+        Assert.False(string.IsNullOrEmpty(first.NextToken)); // moto pages as AWS does
+        Assert.Superset(created.Append(MotoAccount).ToHashSet(), all.ToHashSet());
+    }
+
     /// <summary>The signer's view of a service: its signing name and region. Test tooling only.</summary>
     private sealed class SigningConfig : ClientConfig
     {

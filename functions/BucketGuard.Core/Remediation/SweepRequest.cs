@@ -10,6 +10,10 @@ namespace BucketGuard.Core.Remediation;
 /// <param name="MemberAccounts">From the template's schedule input, "111122223333,444455556666" (a JSON list works too).</param>
 public sealed record SweepRequest(string? Account, string? ContinueAfter, ImmutableArray<string> MemberAccounts)
 {
+    /// <summary>A request that resumes an unfinished sweep ("resumed": true in its answer): its member list is final,
+    /// even when empty, and is never replaced by the organisation's account list.</summary>
+    public bool Resumed { get; init; }
+
     /// <summary>Reads {"account", "continueAfter", "memberAccounts"}; anything else in the input (a scheduled event's
     /// envelope) is ignored, and input that is not JSON sweeps the function's own account.</summary>
     public static SweepRequest Parse(string json)
@@ -32,7 +36,10 @@ public sealed record SweepRequest(string? Account, string? ContinueAfter, Immuta
                     ? list.GetString()!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList()
                     : list.Strings() ?? []
                 : [];
-            return new SweepRequest(root.TextOf("account"), root.TextOf("continueAfter"), [.. members]);
+            return new SweepRequest(root.TextOf("account"), root.TextOf("continueAfter"), [.. members])
+            {
+                Resumed = root.TryGet("resumed", out var resumed) && resumed.Bool() == true,
+            };
         }
     }
 
@@ -73,6 +80,7 @@ public sealed record MultiAccountSweepReport(ImmutableArray<AccountSweep> Accoun
             w.WriteString("account", Resume?.Account ?? request.Account);
             w.WriteString("continueAfter", Resume?.ContinueAfter);
             w.WriteString("memberAccounts", string.Join(',', Resume?.MemberAccounts ?? []));
+            w.WriteBoolean("resumed", Resume is not null);
             w.WriteStartArray("accounts");
             foreach (var account in Accounts)
             {

@@ -8,6 +8,12 @@ namespace BucketGuard.Core.Remediation;
 
 public sealed record BucketRef(string Name, string? Region);
 
+/// <summary>The organisation's active member accounts (AWS Organizations ListAccounts, paginated), for the sweep.</summary>
+public interface IOrganizationAccounts
+{
+    Task<ImmutableArray<string>> ListActiveAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>Lists every bucket of the account (paginated).</summary>
 public interface IBucketLister
 {
@@ -37,6 +43,9 @@ public sealed record BucketAudit(BucketRef Bucket, Verdict? Verdict, ActionResul
 /// <param name="ListError">Why the account's buckets could not be listed (its member role refused, S3 failing after retries).</param>
 public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? ContinueAfter, string? ListError = null)
 {
+    /// <summary>Failures beside the buckets' own (the organisation's accounts could not be listed): counted as errors.</summary>
+    public ImmutableArray<string> Warnings { get; init; } = [];
+
     public bool Completed => ContinueAfter is null;
 
     public int Seen => Buckets.Length;
@@ -52,7 +61,7 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
     /// <summary>Buckets whose exposure could not be read (a denied or unreadable read): counted among the errors.</summary>
     public int Unreadable => Buckets.Count(b => b.Error is null && b.Verdict?.Outcome == Outcome.Incomplete);
 
-    public int Errors => Buckets.Count(b => b.Problem is not null) + (ListError is null ? 0 : 1);
+    public int Errors => Buckets.Count(b => b.Problem is not null) + (ListError is null ? 0 : 1) + Warnings.Length;
 
     /// <summary>The counts as JSON members, for the summary document and the sweep's log line alike.</summary>
     public void WriteCounts(Utf8JsonWriter w)
@@ -72,13 +81,16 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
 /// (state -> exposure -> exemption -> verdict -> act -> notify), with bounded parallelism, and one bucket's failure
 /// (AccessDenied, deleted meanwhile) never stops the others. When time runs short it stops starting new buckets and
 /// says where to continue.</summary>
-public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock)
+/// <param name="organization">Where the scheduled sweep finds the member accounts when its request names none (AWS
+/// Organizations); null: only the accounts the request names.</param>
+public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IOrganizationAccounts? organization = null)
 {
     /// <param name="act">Apply Block Public Access (in mode enforce) and notify; false only reports (audit).</param>
     /// <param name="startAfter">Resume after this bucket name (from a previous report's ContinueAfter).</param>
     /// <param name="timeIsShort">Polled before each bucket; true stops the sweep cleanly.</param>
+    /// <param name="warnings">Failures found before this account's sweep, reported in its summary.</param>
     public async Task<SweepReport> RunAsync(string? account, bool act, int concurrency, IProgress<BucketAudit>? progress = null,
-        string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
+        string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default, ImmutableArray<string> warnings = default)
     {
         var buckets = new List<BucketRef>();
         string? listError = null;
@@ -125,7 +137,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         var firstMissing = Enumerable.Range(0, buckets.Count).FirstOrDefault(i => !results.ContainsKey(i), -1);
         var continueAfter = firstMissing < 0 ? null : firstMissing == 0 ? startAfter ?? string.Empty : buckets[firstMissing - 1].Name;
         var done = results.Where(r => firstMissing < 0 || r.Key < firstMissing).OrderBy(r => r.Key).Select(r => r.Value).ToImmutableArray();
-        var report = new SweepReport(done, continueAfter, listError);
+        var report = new SweepReport(done, continueAfter, listError) { Warnings = warnings.IsDefault ? [] : warnings };
         if (act && notifier is not null)
         {
             await notifier.PublishAsync(Summary(report, account), cancellationToken).ConfigureAwait(false);
@@ -138,12 +150,28 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
     /// members), acting and notifying. When time runs short it answers with the request that resumes the rest.</summary>
     public async Task<MultiAccountSweepReport> RunAsync(SweepRequest request, int concurrency, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
     {
+        // The request's own list wins (the template's MemberAccountIds); otherwise the organisation's active accounts.
+        // A resumed request's list is final. A listing that fails is an error in the first account's summary; the
+        // accounts that are known are still swept.
+        string? organizationError = null;
+        if (organization is not null && request.MemberAccounts.IsEmpty && !request.Resumed)
+        {
+            try
+            {
+                request = request with { MemberAccounts = [.. (await organization.ListActiveAsync(cancellationToken).ConfigureAwait(false)).Where(a => a != request.Account && a != policy.MemberRole.HomeAccount)] };
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                organizationError = $"the organisation's accounts could not be listed (Organizations ListAccounts, which answers only in the management account or a delegated administrator): {ex.Message}; only account {request.Account ?? "(own)"} was swept";
+            }
+        }
+
         var accounts = request.Accounts;
         var done = ImmutableArray.CreateBuilder<AccountSweep>();
         for (var i = 0; i < accounts.Length; i++)
         {
             var report = await RunAsync(accounts[i], act: true, concurrency, startAfter: i == 0 ? request.ContinueAfter : null,
-                timeIsShort: timeIsShort, cancellationToken: cancellationToken).ConfigureAwait(false);
+                timeIsShort: timeIsShort, cancellationToken: cancellationToken, warnings: i == 0 && organizationError is not null ? [organizationError] : []).ConfigureAwait(false);
             done.Add(new AccountSweep(accounts[i], report));
             var rest = accounts[(i + 1)..].Select(a => a!).ToImmutableArray();
             if (!report.Completed)
@@ -197,9 +225,9 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         var text = new StringBuilder();
         text.AppendLine($"BucketGuard swept {report.Seen} bucket(s) in account {account ?? "(unknown)"}{(report.Completed ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
         text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Could not be read: {report.Unreadable}. Errors: {report.Errors}.");
-        if (report.ListError is not null)
+        foreach (var error in report.Warnings.Prepend(report.ListError).OfType<string>())
         {
-            text.AppendLine($"  error: {Untrusted.Clean(report.ListError, Untrusted.LineLength)}");
+            text.AppendLine($"  error: {Untrusted.Clean(error, Untrusted.LineLength)}");
         }
 
         // Bounded, so that the summary of an account with thousands of failing buckets still fits one SNS message.
@@ -226,6 +254,11 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
             if (report.ListError is not null)
             {
                 w.WriteString("listError", report.ListError);
+            }
+
+            if (!report.Warnings.IsEmpty)
+            {
+                FindingJson.WriteStrings(w, "warnings", report.Warnings);
             }
 
             w.WriteEndObject();

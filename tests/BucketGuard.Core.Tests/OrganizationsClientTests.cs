@@ -1,0 +1,57 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Amazon.Organizations;
+using Amazon.Runtime;
+using BucketGuard.Aws;
+
+namespace BucketGuard.Tests;
+
+/// <summary>The Organizations substitute's wire format (JSON 1.1, X-Amz-Target, SigV4 for organizations/us-east-1),
+/// pagination and errors, against an HTTP fake; moto server checks the same client for real (MotoFactsTests).</summary>
+public class OrganizationsClientTests
+{
+    private sealed class FakeOrganizations(params string[] pages) : HttpMessageHandler
+    {
+        public List<(string Target, string Authorization, JsonNode Body)> Requests { get; } = [];
+
+        public HttpStatusCode Status { get; init; } = HttpStatusCode.OK;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var body = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken))!;
+            Requests.Add((request.Headers.GetValues("X-Amz-Target").Single(), string.Join(",", request.Headers.GetValues("Authorization")), body));
+            var page = Status == HttpStatusCode.OK ? pages[Math.Min(Requests.Count - 1, pages.Length - 1)] : """{"__type":"com.amazon.organizations#AccessDeniedException","Message":"no"}""";
+            return new HttpResponseMessage(Status) { Content = new StringContent(page, Encoding.UTF8, "application/x-amz-json-1.1") };
+        }
+    }
+
+    private static AmazonOrganizationsClient Client(FakeOrganizations fake) => new(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonOrganizationsConfig(), fake);
+
+    [Fact]
+    public async Task Every_page_is_read_and_only_active_accounts_are_swept()
+    {
+        var fake = new FakeOrganizations(
+            """{"Accounts":[{"Id":"111122223333","Status":"ACTIVE"},{"Id":"222233334444","Status":"SUSPENDED"}],"NextToken":"t1"}""",
+            """{"Accounts":[{"Id":"333344445555","Status":"ACTIVE"},{"Id":"444455556666","Status":"PENDING_CLOSURE"},{"Id":"not-an-id","Status":"ACTIVE"}]}""");
+
+        var accounts = await new OrganizationAccountLister(Client(fake)).ListActiveAsync(CancellationToken.None);
+
+        Assert.Equal(["111122223333", "333344445555"], accounts.AsEnumerable());
+        Assert.Equal(["AWSOrganizationsV20161128.ListAccounts", "AWSOrganizationsV20161128.ListAccounts"], fake.Requests.Select(r => r.Target));
+        Assert.Null(fake.Requests[0].Body["NextToken"]);
+        Assert.Equal("t1", fake.Requests[1].Body["NextToken"]!.GetValue<string>());
+        Assert.Contains("/us-east-1/organizations/aws4_request", fake.Requests[0].Authorization, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_refusal_is_an_exception_naming_the_services_error_code()
+    {
+        var fake = new FakeOrganizations("{}") { Status = HttpStatusCode.BadRequest };
+
+        var error = await Assert.ThrowsAsync<AmazonOrganizationsException>(() => Client(fake).ListAccountsAsync(new()));
+
+        Assert.Equal("AccessDeniedException", error.ErrorCode);
+        Assert.Single(fake.Requests);
+    }
+}
