@@ -47,7 +47,7 @@ public static class InvokeCommand
         }
 
         var handled = await pipeline.Value!.HandleAsync(json, cancellationToken).ConfigureAwait(false);
-        await output.WriteLineAsync(DecisionRecord.LogLine("invoke", "local-" + Guid.NewGuid().ToString("n")[..12], handled)).ConfigureAwait(false);
+        await output.WriteLineAsync(DecisionRecord.LogLine("invoke", "local-" + Guid.NewGuid().ToString("n")[..12], handled, DateTimeOffset.UtcNow)).ConfigureAwait(false);
         if (handled.Notification is { } sent)
         {
             await output.WriteLineAsync($"notified ({sent.Attributes["event"]}, {sent.Attributes["severity"]}): {sent.Subject}").ConfigureAwait(false);

@@ -23,7 +23,8 @@ public static class Handlers
 /// <summary>One invocation: read the event, run the pipeline within the time left, log the decision and the metrics,
 /// answer with the outcome. An exception (S3 or SNS unreachable after retries) fails the invocation so that Lambda
 /// retries it and finally dead-letters it: nothing ends silently.</summary>
-/// <param name="quiet">BUCKETGUARD_LOG_LEVEL=warn: decision lines only for outcomes that need attention (metrics always).</param>
+/// <param name="quiet">BUCKETGUARD_LOG_LEVEL=warn: decision lines only for outcomes that need attention (metrics always,
+/// at level warn so that Lambda's ApplicationLogLevel WARN keeps them).</param>
 public sealed class EventHandler(string name, RemediationPipeline pipeline, TimeProvider clock, bool quiet = false)
 {
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(1);
@@ -41,16 +42,17 @@ public sealed class EventHandler(string name, RemediationPipeline pipeline, Time
         var handled = await pipeline.HandleAsync(json, deadline.Token).ConfigureAwait(false);
         if (handled.Change is { } change && Handlers.EventNames.TryGetValue(name, out var names) && change.EventName.Length > 0 && !names.Contains(change.EventName))
         {
-            context.Logger.LogLine(JsonLine.Log("warn", "misrouted", ("handler", name), ("eventName", change.EventName), ("requestId", context.AwsRequestId)));
+            context.Logger.LogLine(JsonLine.Log("warn", clock.GetUtcNow(), "misrouted", ("handler", name), ("eventName", change.EventName), ("requestId", context.AwsRequestId)));
         }
 
-        var line = DecisionRecord.LogLine(name, context.AwsRequestId, handled);
-        if (!quiet || !line.StartsWith("{\"level\":\"info\"", StringComparison.Ordinal))
+        // Lambda's log filter (ApplicationLogLevel, from the same LogLevel parameter) drops info lines when quiet; the
+        // check here keeps a local run (invoke, tests) the same.
+        if (!quiet || DecisionRecord.Level(handled) != "info")
         {
-            context.Logger.LogLine(line);
+            context.Logger.LogLine(DecisionRecord.LogLine(name, context.AwsRequestId, handled, clock.GetUtcNow()));
         }
 
-        context.Logger.LogLine(DecisionRecord.Metrics(name, handled, clock.GetUtcNow()));
+        context.Logger.LogLine(DecisionRecord.Metrics(name, handled, clock.GetUtcNow(), quiet ? "warn" : "info"));
         return new MemoryStream(Encoding.UTF8.GetBytes(DecisionRecord.Response(handled)));
     }
 }

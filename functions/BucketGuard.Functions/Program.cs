@@ -48,7 +48,7 @@ try
 catch (Exception ex)
 #pragma warning restore CA1031
 {
-    Console.Error.WriteLine(BucketGuard.Core.JsonLine.Log("error", "init failed", ("error", ex.Message)));
+    Console.Error.WriteLine(BucketGuard.Core.JsonLine.Log("error", DateTimeOffset.UtcNow, "init failed", ("error", ex.Message)));
     await LambdaBootstrap.ReportInitErrorAsync(ex);
     return 1;
 }

@@ -255,10 +255,10 @@ public class FailSafeTests
     {
         const string Forged = "X\",\"level\":\"info\",\"message\":\"FORGED";
 
-        var line = JsonLine.Log("warn", "misrouted", ("handler", "acl"), ("eventName", Forged), ("requestId", "r"));
+        var line = JsonLine.Log("warn", DateTimeOffset.UnixEpoch, "misrouted", ("handler", "acl"), ("eventName", Forged), ("requestId", "r"));
 
         var parsed = JsonNode.Parse(line)!.AsObject();
-        Assert.Equal(["level", "message", "handler", "eventName", "requestId"], parsed.Select(p => p.Key));
+        Assert.Equal(["level", "timestamp", "message", "handler", "eventName", "requestId"], parsed.Select(p => p.Key));
         Assert.Equal("warn", parsed["level"]!.GetValue<string>());
         Assert.Equal(Forged, parsed["eventName"]!.GetValue<string>());
     }
@@ -276,7 +276,7 @@ public class FailSafeTests
         var lines = ((TestLambdaLogger)context.Logger).Buffer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length); // misrouted, decision, metrics
         var misrouted = JsonNode.Parse(lines[0])!.AsObject();
-        Assert.Equal(["level", "message", "handler", "eventName", "requestId"], misrouted.Select(p => p.Key));
+        Assert.Equal(["level", "timestamp", "message", "handler", "eventName", "requestId"], misrouted.Select(p => p.Key));
         Assert.Equal("misrouted", misrouted["message"]!.GetValue<string>());
         Assert.All(lines, l => Assert.DoesNotContain(JsonNode.Parse(l)!.AsObject(), p => p.Value?.ToString() == "FORGED"));
     }

@@ -361,7 +361,7 @@ public class RemediationTests
     {
         var handled = new HandledEvent(null, new Verdict(Outcome.Block, "public", Severity.High, Apply: PublicAccessBlock.All), new ActionResult(PublicAccessBlock.All, null), null, null, TimeSpan.FromMilliseconds(1234));
 
-        var log = JsonNode.Parse(DecisionRecord.LogLine("acl", "req-1", handled))!;
+        var log = JsonNode.Parse(DecisionRecord.LogLine("acl", "req-1", handled, Now))!;
         var emf = JsonNode.Parse(DecisionRecord.Metrics("acl", handled, Now))!;
 
         Assert.Equal("req-1", log["requestId"]!.GetValue<string>());

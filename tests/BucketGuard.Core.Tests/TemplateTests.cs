@@ -58,7 +58,10 @@ public partial class TemplateTests
     private static List<string> Undefined(JsonObject template)
     {
         var resources = template["Resources"]!.AsObject();
-        var known = new HashSet<string>(resources.Select(r => r.Key).Concat(template["Parameters"]!.AsObject().Select(p => p.Key)).Concat(Pseudo));
+        // SAM names the rule it generates for a function's event <Function><Event> (referenced by the dead-letter queue's policy).
+        var generated = resources.Where(r => r.Value?["Type"]?.GetValue<string>() == "AWS::Serverless::Function")
+            .SelectMany(f => (f.Value!["Properties"]?["Events"]?.AsObject() ?? []).Select(e => f.Key + e.Key));
+        var known = new HashSet<string>(resources.Select(r => r.Key).Concat(template["Parameters"]!.AsObject().Select(p => p.Key)).Concat(Pseudo).Concat(generated));
         var conditions = template["Conditions"]?.AsObject().Select(c => c.Key).ToHashSet() ?? [];
         var missing = new List<string>();
         foreach (var node in All(template).OfType<JsonObject>())
@@ -162,7 +165,7 @@ public partial class TemplateTests
         "s3:GetBucketAcl", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
         "s3:GetBucketTagging", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
         "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole",
-        "organizations:ListAccounts",
+        "organizations:ListAccounts", "sqs:SendMessage",
     ];
 
     private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts"];

@@ -19,29 +19,15 @@ namespace BucketGuard.IntegrationTests;
 [Trait("Category", "Integration")]
 public sealed class MotoFactsTests(LocalAws aws)
 {
-    /// <summary>moto's one account: S3 Control answers AccessDenied for any other account ID.</summary>
-    private const string MotoAccount = "123456789012";
+    private const string MotoAccount = MotoClient.Account;
 
-    private static Uri Moto => AwsEndpoints.Configured("S3 Control")
-        ?? throw new InvalidOperationException("AWS_ENDPOINT_URL_S3_CONTROL is not set: infra/local/start did not start moto server (is moto[server] installed?)");
+    private static Uri Moto => MotoClient.Endpoint;
 
-    private static SignedHttp Signed() => new(new HttpClient(), new BasicAWSCredentials(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")));
+    private static SignedHttp Signed() => MotoClient.Signed();
 
-    /// <summary>A JSON-protocol call (KMS, Organizations, EventBridge, SQS) with its X-Amz-Target.</summary>
-    private static async Task<(HttpStatusCode Status, JsonNode? Body)> JsonAsync(string service, string target, JsonObject body, string version = "1.1")
-    {
-        var response = await Signed().SendAsync(HttpMethod.Post, new SigningConfig(service), service, Moto, "/", "us-east-1",
-            content: Encoding.UTF8.GetBytes(body.ToJsonString()), contentType: $"application/x-amz-json-{version}",
-            headers: new Dictionary<string, string> { ["X-Amz-Target"] = target });
-        return (response.Status, response.Body.Length == 0 ? null : JsonNode.Parse(response.Body));
-    }
+    private static Task<(HttpStatusCode Status, JsonNode? Body)> JsonAsync(string service, string target, JsonObject body, string version = "1.1") => MotoClient.JsonAsync(service, target, body, version);
 
-    private static async Task<JsonNode> OkAsync(string service, string target, JsonObject body, string version = "1.1")
-    {
-        var (status, answer) = await JsonAsync(service, target, body, version);
-        Assert.True(status == HttpStatusCode.OK, $"{target}: {(int)status} {answer?.ToJsonString()}");
-        return answer ?? new JsonObject();
-    }
+    private static Task<JsonNode> OkAsync(string service, string target, JsonObject body, string version = "1.1") => MotoClient.OkAsync(service, target, body, version);
 
     [Fact]
     public async Task The_account_level_block_put_in_s3_control_is_read_by_the_products_own_reader_and_decides_an_event()
@@ -111,9 +97,9 @@ public sealed class MotoFactsTests(LocalAws aws)
             ["Resources"] = new JsonArray(new JsonObject { ["Type"] = "AwsS3Bucket", ["Id"] = "arn:aws:s3:::reports" }),
         };
 
-        var imported = await Signed().SendAsync(HttpMethod.Post, new SigningConfig("securityhub"), "securityhub", Moto, "/findings/import", "us-east-1",
+        var imported = await Signed().SendAsync(HttpMethod.Post, new MotoClient.SigningConfig("securityhub"), "securityhub", Moto, "/findings/import", "us-east-1",
             content: Encoding.UTF8.GetBytes(new JsonObject { ["Findings"] = new JsonArray(finding) }.ToJsonString()), contentType: "application/json");
-        var found = await Signed().SendAsync(HttpMethod.Post, new SigningConfig("securityhub"), "securityhub", Moto, "/findings", "us-east-1",
+        var found = await Signed().SendAsync(HttpMethod.Post, new MotoClient.SigningConfig("securityhub"), "securityhub", Moto, "/findings", "us-east-1",
             content: Encoding.UTF8.GetBytes(new JsonObject { ["Filters"] = new JsonObject { ["Id"] = new JsonArray(new JsonObject { ["Value"] = id, ["Comparison"] = "EQUALS" }) } }.ToJsonString()), contentType: "application/json");
 
         Assert.True(imported.Status == HttpStatusCode.OK, imported.Body);
@@ -186,28 +172,5 @@ public sealed class MotoFactsTests(LocalAws aws)
         Assert.Single(first.Accounts);
         Assert.False(string.IsNullOrEmpty(first.NextToken)); // moto pages as AWS does
         Assert.Superset(created.Append(MotoAccount).ToHashSet(), all.ToHashSet());
-    }
-
-    /// <summary>The signer's view of a service: its signing name and region. Test tooling only.</summary>
-    private sealed class SigningConfig : ClientConfig
-    {
-        private readonly string service;
-
-        public SigningConfig(string service)
-            : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
-        {
-            this.service = service;
-            AuthenticationServiceName = service;
-            RegionEndpoint = RegionEndpoint.USEast1;
-        }
-
-        public override string RegionEndpointServiceName => service;
-
-        public override string ServiceVersion => "1";
-
-        public override string UserAgent => "bucketguard-tests/1.0";
-
-        public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
-            new(Moto.ToString());
     }
 }

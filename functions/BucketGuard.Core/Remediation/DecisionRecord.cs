@@ -6,12 +6,16 @@ namespace BucketGuard.Core.Remediation;
 /// counts (events, skipped, remediated, failed) and the time from the CloudTrail eventTime to the applied block.</summary>
 public static class DecisionRecord
 {
-    public static string LogLine(string handler, string requestId, HandledEvent handled)
+    /// <summary>"warn" for outcomes that need attention (incomplete, a failed lock), "info" otherwise.</summary>
+    public static string Level(HandledEvent handled) =>
+        handled.Verdict.Outcome is Outcome.Incomplete || handled.Result is { Succeeded: false } ? "warn" : "info";
+
+    public static string LogLine(string handler, string requestId, HandledEvent handled, DateTimeOffset now)
     {
         var change = handled.Change;
         return Json(w =>
         {
-            w.WriteString("level", handled.Verdict.Outcome is Outcome.Incomplete || handled.Result is { Succeeded: false } ? "warn" : "info");
+            JsonLine.Header(w, Level(handled), now);
             w.WriteString("message", "decision");
             w.WriteString("handler", handler);
             w.WriteString("requestId", requestId);
@@ -36,7 +40,9 @@ public static class DecisionRecord
         });
     }
 
-    public static string Metrics(string handler, HandledEvent handled, DateTimeOffset now)
+    /// <param name="level">The level the metrics line carries: the lowest level the function's log filter lets through
+    /// (ApplicationLogLevel), so that Lambda never drops the metrics with the chatter.</param>
+    public static string Metrics(string handler, HandledEvent handled, DateTimeOffset now, string level = "info")
     {
         var remediated = handled.Verdict.Outcome == Outcome.Block && handled.Result?.Succeeded == true;
         var failed = handled.Result is { Succeeded: false } || handled.Verdict.Outcome == Outcome.Incomplete;
@@ -52,17 +58,17 @@ public static class DecisionRecord
             metrics.Add(("EventToBlock", "Milliseconds", Math.Round(latency.TotalMilliseconds, 0)));
         }
 
-        return Emf(handler, now, metrics);
+        return Emf(handler, now, metrics, level);
     }
 
     /// <summary>The sweep's counts, in the same embedded-metric shape as an event's.</summary>
-    public static string SweepMetrics(MultiAccountSweepReport report, DateTimeOffset now) =>
-        Emf("sweep", now, [("SweptBuckets", "Count", report.Seen), ("Remediated", "Count", report.Locked), ("Failed", "Count", report.Errors)]);
+    public static string SweepMetrics(MultiAccountSweepReport report, DateTimeOffset now, string level = "info") =>
+        Emf("sweep", now, [("SweptBuckets", "Count", report.Seen), ("Remediated", "Count", report.Locked), ("Failed", "Count", report.Errors)], level);
 
     /// <summary>The sweep's log line for one account.</summary>
-    public static string SweepLine(string requestId, string? account, SweepReport swept) => JsonLine.Write(w =>
+    public static string SweepLine(string requestId, string? account, SweepReport swept, DateTimeOffset now) => JsonLine.Write(w =>
     {
-        w.WriteString("level", swept.Errors > 0 ? "warn" : "info");
+        JsonLine.Header(w, swept.Errors > 0 ? "warn" : "info", now);
         w.WriteString("message", "sweep");
         w.WriteString("requestId", requestId);
         w.WriteString("account", account);
@@ -70,9 +76,11 @@ public static class DecisionRecord
     });
 
     /// <summary>One CloudWatch embedded-metric-format line: namespace BucketGuard, dimension Handler (CloudWatch
-    /// "Specification: Embedded metric format"). The only writer of EMF in BucketGuard.</summary>
-    private static string Emf(string handler, DateTimeOffset now, IReadOnlyList<(string Name, string Unit, double Value)> metrics) => JsonLine.Write(w =>
+    /// "Specification: Embedded metric format"). The only writer of EMF in BucketGuard. A top-level JSON object on its
+    /// own line, as Lambda's JSON log format keeps it, with a level and timestamp for Lambda's filter.</summary>
+    private static string Emf(string handler, DateTimeOffset now, IReadOnlyList<(string Name, string Unit, double Value)> metrics, string level) => JsonLine.Write(w =>
     {
+        JsonLine.Header(w, level, now);
         w.WriteStartObject("_aws");
         w.WriteNumber("Timestamp", now.ToUnixTimeMilliseconds());
         w.WriteStartArray("CloudWatchMetrics");

@@ -67,7 +67,8 @@ public sealed class LambdaBootstrap(Func<InvocationRequest, Task<InvocationRespo
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                context.Logger.LogLine(ErrorJson(ex));
+                // The log line carries a level and timestamp for Lambda's JSON log filter, as the real runtime's does.
+                context.Logger.LogLine(BucketGuard.Core.JsonLine.Log("error", DateTimeOffset.UtcNow, "invocation failed", ("errorType", ex.GetType().Name), ("errorMessage", ex.Message)));
                 using var content = new StringContent(ErrorJson(ex), Encoding.UTF8, "application/json");
                 content.Headers.Add("Lambda-Runtime-Function-Error-Type", ex.GetType().Name);
                 reply = await http.PostAsync(new Uri(baseUri, $"invocation/{context.AwsRequestId}/error"), content, cancellationToken).ConfigureAwait(false);
