@@ -17,8 +17,10 @@ namespace BucketGuard.Aws;
 /// path reads everything at once, for the shortest time to a block.</param>
 public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false) : IBucketStateReader
 {
-    // Set once an endpoint has answered GetPublicAccessBlock in XML the SDK cannot read: it is then asked directly.
-    private volatile bool blockNeedsRawRead;
+    // An S3-compatible endpoint (one is configured) may answer GetPublicAccessBlock in XML the SDK cannot read (Ceph
+    // RGW's root element differs): it is asked directly from the start, which reads any root. On AWS the SDK asks, and
+    // the flag is set if the answer ever cannot be read.
+    private volatile bool blockNeedsRawRead = signedHttp is not null && config is not null && AwsEndpoints.Configured("S3") is not null;
 
     /// <param name="credentials">The identity the S3 client acts as, for the requests signed here; null for the SDK's chain.</param>
     public static S3BucketStateReader FromEnvironment(AmazonS3Client s3, RemediationPolicy policy, bool lazy = false, AWSCredentials? credentials = null)
@@ -149,9 +151,18 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
 
         var raw = await signedHttp.SendAsync(HttpMethod.Get, config, "S3", endpoint, "/" + bucket, config.RegionEndpoint?.SystemName ?? config.AuthenticationRegion ?? "us-east-1",
             ["publicAccessBlock"], cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (raw.Status != HttpStatusCode.OK)
+        switch (raw.Status)
         {
-            return null;
+            case HttpStatusCode.OK:
+                break;
+            case HttpStatusCode.NotFound when !raw.Body.Contains("NoSuchBucket", StringComparison.Ordinal):
+                return null; // NoSuchPublicAccessBlockConfiguration: none configured
+            default:
+                // Answered like the SDK would: a refusal is a problem the decision records (never "no flags"), a missing
+                // bucket is a gone bucket, anything else fails the read so that the event is retried.
+                var code = raw.Body.Contains("NoSuchBucket", StringComparison.Ordinal) ? "NoSuchBucket"
+                    : raw.Status == HttpStatusCode.Forbidden ? "AccessDenied" : null;
+                throw new AmazonS3Exception($"GetPublicAccessBlock: HTTP {(int)raw.Status}", ErrorType.Sender, code, null, raw.Status);
         }
 
         blockNeedsRawRead = true;
@@ -192,9 +203,10 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
 }
 
 /// <summary>Puts the merged Block Public Access flags and re-reads what is in force. PutPublicAccessBlock replaces the
-/// whole configuration, so the flags on at the moment of the put are read immediately before it and merged in: a flag
-/// the owner turned on since the decision's read stays on (the window that remains, one round trip, is closed by the
-/// decision on the owner's own PutBucketPublicAccessBlock event, which puts back what a racing put switched off).
+/// whole configuration; the flags come from the decision's own read of the bucket, the request before this put (one
+/// round trip, on the event path and in the sweep alike), so a flag the owner turns on in that window is switched off
+/// by the put. The decision on the owner's own PutBucketPublicAccessBlock event puts it back (Remediation.RacedFlags).
+/// A second read just before the put would narrow nothing: it is one round trip before the put too.
 /// A 403 or 400 is tried once more before it is final: IAM and S3 answer both transiently (a role policy still
 /// propagating, a conflicting operation in progress).</summary>
 public sealed class S3PublicAccessBlockWriter(IAmazonS3 s3, S3BucketStateReader reader) : IPublicAccessBlockWriter
@@ -205,28 +217,15 @@ public sealed class S3PublicAccessBlockWriter(IAmazonS3 s3, S3BucketStateReader 
         {
             try
             {
-                var merged = flags;
-                try
-                {
-                    merged = flags.Merge(await reader.ReadBlockAsync(bucket, cancellationToken).ConfigureAwait(false) ?? PublicAccessBlock.None);
-                }
-                catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden && ex.ErrorCode != "NoSuchPublicAccessBlockConfiguration")
-                {
-                    // Unreadable now: the decision already chose flags that cannot weaken an unknown configuration.
-                }
-                catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchPublicAccessBlockConfiguration")
-                {
-                }
-
                 await s3.PutPublicAccessBlockAsync(new PutPublicAccessBlockRequest
                 {
                     BucketName = bucket,
                     PublicAccessBlockConfiguration = new PublicAccessBlockConfiguration
                     {
-                        BlockPublicAcls = merged.BlockPublicAcls,
-                        IgnorePublicAcls = merged.IgnorePublicAcls,
-                        BlockPublicPolicy = merged.BlockPublicPolicy,
-                        RestrictPublicBuckets = merged.RestrictPublicBuckets,
+                        BlockPublicAcls = flags.BlockPublicAcls,
+                        IgnorePublicAcls = flags.IgnorePublicAcls,
+                        BlockPublicPolicy = flags.BlockPublicPolicy,
+                        RestrictPublicBuckets = flags.RestrictPublicBuckets,
                     },
                 }, cancellationToken).ConfigureAwait(false);
             }

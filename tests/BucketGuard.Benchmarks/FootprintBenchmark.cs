@@ -103,10 +103,5 @@ public static class FootprintBenchmark
     }
 
     /// <summary>The runtime process's peak resident set (VmHWM), which is what Lambda's Max Memory Used measures.</summary>
-    private static double PeakMb(LambdaEmulator lambda)
-    {
-        var pid = lambda.RuntimeProcessId ?? throw new InvalidOperationException("the runtime is not running");
-        var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
-    }
+    private static double PeakMb(LambdaEmulator lambda) => lambda.RuntimePeakMb;
 }

@@ -7,14 +7,14 @@ using BucketGuard.Benchmarks;
 
 // `dotnet run -c Release --project tests/BucketGuard.Benchmarks [-- --quick]`: the evaluator against parsing.
 // `... -- --audit [N]`: an audit of N (default 1000) buckets in the local Ceph RGW, sequential against parallel.
-// `... -- --cold-start [N]`: the packaged bootstrap (out/lambda-x86_64, from infra/package) against the
-// framework-dependent JIT build, N cold starts each through the local Runtime API.
+// `... -- --cold-start [N]`: N rounds of cold starts on the lock path through the local Runtime API, Native AOT
+// (out/lambda-x86_64) against ReadyToRun (out/r2r), framework-dependent JIT and a Python boto3 peer; then 50 warm events.
 // `... -- --footprint [N]`: the packaged bootstrap's peak memory and durations (an event; a sweep of N buckets), for
 // the template's MemorySize and Timeout.
 if (args.Contains("--cold-start"))
 {
     var at = Array.IndexOf(args, "--cold-start");
-    var runs = at + 1 < args.Length && int.TryParse(args[at + 1], out var r) ? r : 20;
+    var runs = at + 1 < args.Length && int.TryParse(args[at + 1], out var r) ? r : 11;
     return await ColdStartBenchmark.RunAsync(runs, Console.Out);
 }
 

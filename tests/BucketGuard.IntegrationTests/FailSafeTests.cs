@@ -155,6 +155,21 @@ public sealed class FailSafeTests(LocalAws aws) : IAsyncLifetime
         Assert.Contains("GetBucketPolicy: AccessDenied", line["error"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_bucket_that_refuses_reading_its_block_public_access_is_locked_with_all_four_flags_whatever_the_configured_flags()
+    {
+        await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = bucket, ACL = S3CannedACL.PublicRead });
+        s3Proxy.Rule = r => r.Method == "GET" && r.Has("publicAccessBlock") ? FaultProxy.S3Error(403, "AccessDenied") : null;
+        var function = await StartFunctionAsync("acl", new() { ["BUCKETGUARD_BLOCK_FLAGS"] = "IgnorePublicAcls" });
+
+        var result = await InvokeOkAsync(function, Sample("putbucketacl-public-read.json"));
+
+        Assert.Equal("Block", result["outcome"]!.GetValue<string>());
+        Assert.Equal(PublicAccessBlock.All, await FlagsAsync(bucket)); // a put of IgnorePublicAcls alone could have switched unseen flags off
+        var notice = Assert.Single(await NotificationsAsync(1, TimeSpan.FromSeconds(10)));
+        Assert.Contains("Could not read: GetPublicAccessBlock: AccessDenied", notice.Email, StringComparison.Ordinal);
+    }
+
     private async Task<(int Exit, string Stdout, string Stderr)> CliAsync(string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), .. arguments])

@@ -70,6 +70,35 @@ public sealed class LambdaEmulator : IAsyncDisposable
     /// <summary>How many times the runtime process was started (a cold start each).</summary>
     public int RuntimeStarts { get; private set; }
 
+    /// <summary>Init as Lambda counts it: from the runtime process's start to its first GET .../next (the last start).</summary>
+    public TimeSpan? InitDuration { get; private set; }
+
+    /// <summary>The runtime process's CPU time so far (utime + stime from /proc/PID/stat, in clock ticks of 10 ms).</summary>
+    public TimeSpan RuntimeCpu
+    {
+        get
+        {
+            var pid = RuntimeProcessId ?? throw new InvalidOperationException("the runtime is not running");
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromMilliseconds(ticks * 10);
+        }
+    }
+
+    /// <summary>The runtime process's peak resident set (VmHWM), which is what Lambda reports as Max Memory Used, in MB.</summary>
+    public double RuntimePeakMb
+    {
+        get
+        {
+            var pid = RuntimeProcessId ?? throw new InvalidOperationException("the runtime is not running");
+            var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        }
+    }
+
+    private long startedAt;
+
     public static async Task<LambdaEmulator> StartAsync(FunctionOptions function, int port = 0, TextWriter? echo = null)
     {
         var emulator = new LambdaEmulator(function, echo);
@@ -151,6 +180,11 @@ public sealed class LambdaEmulator : IAsyncDisposable
 
     private async Task Next(HttpContext context)
     {
+        if (InitDuration is null && Interlocked.Read(ref startedAt) is var started and not 0)
+        {
+            InitDuration = Stopwatch.GetElapsedTime(started);
+        }
+
         Invocation invocation;
         try
         {
@@ -283,6 +317,8 @@ public sealed class LambdaEmulator : IAsyncDisposable
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Log(e.Data); } };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Log(e.Data); } };
             process.Exited += (_, _) => OnRuntimeExited(process);
+            InitDuration = null;
+            Interlocked.Exchange(ref startedAt, Stopwatch.GetTimestamp());
             process.Start();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
