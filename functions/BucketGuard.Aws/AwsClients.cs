@@ -43,6 +43,22 @@ public static class AwsClients
     public static void UseSecurityTokenService(Action<AmazonSecurityTokenServiceConfig>? configure = null) =>
         GlobalRuntimeDependencyRegistry.Instance.RegisterSecurityTokenServiceClient(context => CreateSts(context.SecurityTokenServiceClientContextData?.Region, configure));
 
+    /// <summary>KMS from the SDK's standard settings (AWS_ENDPOINT_URL_KMS locally).</summary>
+    public static Amazon.KeyManagementService.AmazonKeyManagementServiceClient CreateKms()
+    {
+        var config = new Amazon.KeyManagementService.AmazonKeyManagementServiceConfig();
+        if (AwsEndpoints.Configured("KMS") is { } endpoint)
+        {
+            config.ServiceURL = endpoint.ToString();
+        }
+
+        return new Amazon.KeyManagementService.AmazonKeyManagementServiceClient(config);
+    }
+
+    /// <summary>The verifier of exemption signatures, when an approval key is configured.</summary>
+    public static KmsExemptionVerifier? ExemptionVerifier(BucketGuard.Core.Remediation.RemediationPolicy policy) =>
+        policy.ExemptionKeyId is { } key ? new KmsExemptionVerifier(CreateKms(), key, policy.MemberRole.HomeAccount, () => CreateSts(null)) : null;
+
     public static AmazonSecurityTokenServiceClient CreateSts(RegionEndpoint? region, Action<AmazonSecurityTokenServiceConfig>? configure = null)
     {
         var config = new AmazonSecurityTokenServiceConfig();

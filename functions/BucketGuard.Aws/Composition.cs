@@ -24,7 +24,7 @@ public static class Composition
 
         var s3 = S3Ports(policy.Value!, lazy: false);
         var notifier = new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
-        return Parsed<RemediationPipeline>.Success(new RemediationPipeline(s3, s3, notifier, policy.Value!, TimeProvider.System));
+        return Parsed<RemediationPipeline>.Success(new RemediationPipeline(s3, s3, notifier, policy.Value!, TimeProvider.System, AwsClients.ExemptionVerifier(policy.Value!)));
     }
 
     /// <summary>The sweep over every bucket. Without a topic it only reports (the `audit` command without --fix).
@@ -52,7 +52,7 @@ public static class Composition
 
         var s3 = S3Ports(policy.Value!, lazy: true);
         var notifier = string.IsNullOrEmpty(topic) ? null : new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
-        return Parsed<Sweeper>.Success(new Sweeper(s3, s3, s3, notifier, policy.Value!, TimeProvider.System, organization));
+        return Parsed<Sweeper>.Success(new Sweeper(s3, s3, s3, notifier, policy.Value!, TimeProvider.System, organization, AwsClients.ExemptionVerifier(policy.Value!)));
     }
 
     /// <summary>BUCKETGUARD_SWEEP_ORGANIZATION: on (list the organisation's accounts) or off (the default); null with

@@ -185,7 +185,7 @@ public class ExemptCommandTests
         var exit = await ExemptCommand.RunAsync("site", "2026-12-31", "Public website assets", "read-list", "web@example.com", apply: false, output, new StringWriter(), Today, CancellationToken.None);
 
         Assert.Equal(0, exit);
-        Assert.Contains("site: exempt until 2026-12-31 (scope read-list, reason \"Public website assets\", owner web@example.com)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("site: exempt until 2026-12-31 (scope read-list, reason \"Public website assets\", owner web@example.com; unapproved: no approval key is configured, so whoever may tag the bucket may exempt it)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("bucketguard:exempt-until = 2026-12-31", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("not applied", output.ToString(), StringComparison.Ordinal);
     }

@@ -179,7 +179,7 @@ public class ExemptionTests
         Assert.Equal("exempted", sent.Attributes["event"]);
         Assert.Equal("web@example.com", sent.Attributes["owner"]);
         Assert.Equal("BucketGuard: site is public (read) under an exemption", sent.Subject);
-        Assert.Contains("exempt until 2026-12-31 (scope read, reason \"public website\", owner web@example.com)", sent.Text, StringComparison.Ordinal);
+        Assert.Contains("exempt until 2026-12-31 (scope read, reason \"public website\", owner web@example.com; unapproved: no approval key is configured, so whoever may tag the bucket may exempt it)", sent.Text, StringComparison.Ordinal);
         Assert.Contains("by arn:aws:sts::111122223333:assumed-role/Web/bob", sent.Text, StringComparison.Ordinal);
     }
 

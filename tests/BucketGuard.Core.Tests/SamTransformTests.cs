@@ -17,6 +17,7 @@ public class SamTransformTests
         "OrganizationId=o-abc123def4",
         "OrganizationId=o-abc123def4 SweepOrganizationAccounts=true MemberAccountIds=222233334444",
         "Architecture=arm64 ReservedConcurrency=-1 LogLevel=warn",
+        "ExemptionApprovers=arn:aws:iam::111122223333:role/SecurityApprover,arn:aws:iam::111122223333:role/CISO",
     ];
 
     private static readonly Dictionary<string, JsonObject> Cache = [];
@@ -158,6 +159,34 @@ public class SamTransformTests
             var reserved = properties["ReservedConcurrentExecutions"]?.ToJsonString();
             Assert.Equal(name == "SweepFunction" ? null : """{"Fn::If":["ReservesConcurrency",{"Ref":"ReservedConcurrency"},{"Ref":"AWS::NoValue"}]}""", reserved);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Combinations))]
+    public void The_approval_key_exists_only_with_approvers_who_alone_may_sign_while_the_functions_may_only_verify(string parameters)
+    {
+        var resources = Transformed(parameters);
+        var key = resources["ExemptionApprovalKey"];
+        Assert.NotNull(key); // conditional: CloudFormation drops it without approvers
+        Assert.Equal("RequiresApproval", key!["Condition"]!.GetValue<string>());
+        Assert.Equal("HMAC_256", key["Properties"]!["KeySpec"]!.GetValue<string>());
+        Assert.Equal("GENERATE_VERIFY_MAC", key["Properties"]!["KeyUsage"]!.GetValue<string>());
+        var statements = key["Properties"]!["KeyPolicy"]!["Statement"]!.AsArray().ToList();
+        JsonNode[] Granting(string action) => [.. statements.Where(s => s!["Action"]!.AsArray().Any(a => a!.GetValue<string>() == action || a.GetValue<string>() == "kms:*"))!];
+        var signers = Assert.Single(Granting("kms:GenerateMac"));
+        Assert.Equal("""{"Ref":"ExemptionApprovers"}""", signers["Principal"]!["AWS"]!.ToJsonString());
+        var verifiers = Assert.Single(Granting("kms:VerifyMac"));
+        Assert.Contains("Function*Role-*", verifiers["Condition"]!["ArnLike"]!["aws:PrincipalArn"]!.ToJsonString(), StringComparison.Ordinal);
+        foreach (var role in new[] { "EventFunctionsRole", "SweepFunctionRole" })
+        {
+            var conditional = resources[role]!["Properties"]!["Policies"]![0]!["PolicyDocument"]!["Statement"]!.AsArray()
+                .Single(s => s!["Fn::If"]?[0]?.GetValue<string>() == "RequiresApproval")!["Fn::If"]![1]!;
+            Assert.Equal(["kms:VerifyMac"], conditional["Action"]!.AsArray().Select(a => a!.GetValue<string>()));
+            Assert.Equal("ExemptionApprovalKey", GetAttTarget(conditional["Resource"]));
+        }
+
+        var variable = resources["AclFunction"]!["Properties"]!["Environment"]!["Variables"]!["BUCKETGUARD_EXEMPTION_KEY_ID"]!;
+        Assert.Equal("""{"Fn::If":["RequiresApproval",{"Fn::GetAtt":["ExemptionApprovalKey","Arn"]},""]}""", variable.ToJsonString());
     }
 
     [Fact]

@@ -16,6 +16,21 @@ public enum ExemptionState
     Invalid,
 }
 
+/// <summary>Whether the security team approved an exemption (BUCKETGUARD_EXEMPTION_KEY_ID): with no key configured every
+/// well-formed exemption is honoured and reported as unapproved; with one, only an exemption whose signature tag
+/// verifies with the key.</summary>
+public enum ExemptionApproval
+{
+    /// <summary>No approval key is configured: honoured as in the tags, and every notice says it is unapproved.</summary>
+    NotRequired,
+
+    /// <summary>Its signature verifies with the approval key (KMS VerifyMac).</summary>
+    Approved,
+
+    /// <summary>A key is configured and the exemption is unsigned, signed for something else, or cannot be verified.</summary>
+    NotApproved,
+}
+
 /// <summary>What may be public under an exemption: object reads (s3:GetObject and its versions), or those plus listing.</summary>
 public enum ExemptionScope
 {
@@ -33,6 +48,12 @@ public sealed record Exemption(
     string? Reason,
     ImmutableArray<string> Problems)
 {
+    /// <summary>Whether the security team approved it; NotRequired until <see cref="Approve"/> says otherwise.</summary>
+    public ExemptionApproval Approval { get; init; } = ExemptionApproval.NotRequired;
+
+    /// <summary>The &lt;prefix&gt;exempt-signature tag: base64 of the HMAC-SHA-256 of <see cref="CanonicalMessage"/>.</summary>
+    public string? Signature { get; init; }
+
     public static readonly ImmutableArray<string> ObjectReadActions = ["s3:GetObject", "s3:GetObjectVersion"];
     public static readonly ImmutableArray<string> ListActions = ["s3:ListBucket", "s3:ListBucketVersions"];
 
@@ -46,9 +67,36 @@ public sealed record Exemption(
     public override string ToString() => State switch
     {
         ExemptionState.None => "no exemption",
-        ExemptionState.Valid => $"exempt until {Until:yyyy-MM-dd} (scope {ScopeName}, reason \"{Reason}\"{(Owner is null ? string.Empty : $", owner {Owner}")})",
+        ExemptionState.Valid => $"exempt until {Until:yyyy-MM-dd} (scope {ScopeName}, reason \"{Reason}\"{(Owner is null ? string.Empty : $", owner {Owner}")}; {ApprovalText})",
         _ => "exemption not honoured: " + string.Join("; ", Problems),
     };
+
+    private string ApprovalText => Approval switch
+    {
+        ExemptionApproval.Approved => "approved by the security team's signature",
+        ExemptionApproval.NotApproved => "not approved",
+        ExemptionApproval.NotRequired => "unapproved: no approval key is configured, so whoever may tag the bucket may exempt it",
+        _ => throw new InvalidOperationException(Approval.ToString()),
+    };
+
+    /// <summary>The exact bytes an approver signs and BucketGuard verifies (UTF-8): a version line, then the account,
+    /// the bucket, the scope, the last exempt day and the reason, one per line, the reason last and as tagged (S3 keeps
+    /// tag values byte for byte; tag values are at most 256 characters). Changing any of them, or copying the tags to
+    /// another bucket or account, changes the message, so the signature no longer verifies. The owner tag is not bound:
+    /// it routes notifications and widens nothing.</summary>
+    public static byte[] CanonicalMessage(string account, string bucket, string scope, DateOnly until, string reason) =>
+        System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"bucketguard-exemption-v1\naccount={account}\nbucket={bucket}\nscope={scope}\nuntil={until:yyyy-MM-dd}\nreason={reason}"));
+
+    /// <summary>This exemption's canonical message for a bucket; null when it is not well-formed.</summary>
+    public byte[]? CanonicalMessage(string account, string bucket) =>
+        IsValid && Until is { } until && Reason is { } reason ? CanonicalMessage(account, bucket, ScopeName, until, reason) : null;
+
+    /// <summary>The exemption as the approval check leaves it. <paramref name="notApproved"/> null: approved; otherwise
+    /// why not, and the exemption is not honoured.</summary>
+    public Exemption Approve(string? notApproved) => notApproved is null
+        ? this with { Approval = ExemptionApproval.Approved }
+        : this with { Approval = ExemptionApproval.NotApproved, State = ExemptionState.Invalid, Problems = Problems.Add(notApproved) };
 
     /// <summary>Reads and validates the exemption in a bucket's tags. Tag keys are matched ignoring case; two tags
     /// whose keys differ only in case and disagree make the exemption invalid (which one did the owner mean?).</summary>
@@ -72,9 +120,10 @@ public sealed record Exemption(
         var untilText = Value("exempt-until");
         var scopeText = Value("exempt-scope");
         var reason = Value("exempt-reason");
+        var signature = NullIfEmpty(Value("exempt-signature"));
         if (untilText is null && scopeText is null && reason is null && problems.Count == 0)
         {
-            return new Exemption(ExemptionState.None, NullIfEmpty(owner), null, ExemptionScope.Read, null, []);
+            return new Exemption(ExemptionState.None, NullIfEmpty(owner), null, ExemptionScope.Read, null, []) { Signature = signature };
         }
 
         DateOnly? until = null;
@@ -117,8 +166,16 @@ public sealed record Exemption(
         {
             problems.Add($"no {policy.TagPrefix}exempt-reason tag: an exemption must say why the bucket is public");
         }
+        else if (reason.Any(Untrusted.IsUnsafe))
+        {
+            // A reason is shown to people and signed as it is: nothing in it may hide, reorder or break lines.
+            problems.Add($"{policy.TagPrefix}exempt-reason contains control, bidi or invisible characters");
+        }
 
-        return new Exemption(problems.Count == 0 ? ExemptionState.Valid : ExemptionState.Invalid, NullIfEmpty(owner), until, scope, NullIfEmpty(reason), problems.ToImmutable());
+        return new Exemption(problems.Count == 0 ? ExemptionState.Valid : ExemptionState.Invalid, NullIfEmpty(owner), until, scope, NullIfEmpty(reason), problems.ToImmutable())
+        {
+            Signature = signature,
+        };
     }
 
     /// <summary>Whether this exemption covers a finding; when not, why not. Public write and permissions management are
@@ -152,4 +209,43 @@ public sealed record Exemption(
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+/// <summary>The one place an exemption's approval is checked: at most one VerifyMac per bucket decision, and only for a
+/// well-formed exemption when an approval key is configured. Shared by the event path and the sweep.</summary>
+public static class ExemptionApprovals
+{
+    public const string NoSignature = "not approved: it has no signature (the security team approves an exemption with `bucketguard exempt ... --sign --apply`)";
+    public const string Mismatch = "signature does not match: the tags changed after approval, or it was made for another bucket";
+
+    /// <summary>The bucket's exemption, approval checked. Throws what the verifier throws (key service unreachable or
+    /// throttled), so that the event is retried and the sweep reports the bucket as not verifiable.</summary>
+    public static async Task<Exemption> CheckAsync(BucketState state, string? account, RemediationPolicy policy, IExemptionVerifier? verifier, DateOnly today, CancellationToken cancellationToken)
+    {
+        var exemption = Exemption.From(state.Tags, policy, today);
+        if (policy.ExemptionKeyId is null || !exemption.IsValid)
+        {
+            return exemption;
+        }
+
+        if (exemption.Signature is not { } signature)
+        {
+            return exemption.Approve(NoSignature);
+        }
+
+        if (verifier is null)
+        {
+            return exemption.Approve("not approved: BucketGuard has no way to check signatures here");
+        }
+
+        if (await verifier.AccountAsync(account, cancellationToken).ConfigureAwait(false) is not { } owningAccount)
+        {
+            return exemption.Approve("not approved: the bucket's account is unknown, so the signature cannot be checked");
+        }
+
+        var check = await verifier.VerifyAsync(exemption.CanonicalMessage(owningAccount, state.Bucket)!, signature, cancellationToken).ConfigureAwait(false);
+        return check.Unverifiable is { } why ? exemption.Approve($"not approved: the signature cannot be verified ({why})")
+            : check.Verifies ? exemption.Approve(null)
+            : exemption.Approve(Mismatch);
+    }
 }

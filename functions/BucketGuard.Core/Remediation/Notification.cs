@@ -137,7 +137,7 @@ public static class Notifications
     /// <summary>The notification's event type, or null when the outcome is only logged. An event whose bucket is found
     /// already blocked is reported (already-blocked): it may be Lambda's retry of an event whose lock succeeded and
     /// whose first report failed, and nothing on the bucket tells the two apart, so at least once means reporting it.</summary>
-    public static string? EventType(BucketChange change, Verdict verdict, ActionResult? result) => verdict.Outcome switch
+    public static string? EventType(BucketChange change, Verdict verdict, ActionResult? result) => IsExemptionRequest(change, verdict) ? "exemption-requested" : verdict.Outcome switch
     {
         Outcome.Block when result is not { Succeeded: true } => "remediation-failed",
         Outcome.Block when verdict.Restores is not null && verdict.Exposure?.IsPublicInEffect != true => "flags-restored",
@@ -151,6 +151,21 @@ public static class Notifications
         Outcome.Incomplete => "evaluation-incomplete",
         _ => null,
     };
+
+    /// <summary>An owner tagged an exemption that the configured approval key does not approve because it is unsigned:
+    /// the security team is asked to approve it, whatever BucketGuard did with the bucket meanwhile.</summary>
+    public static bool IsExemptionRequest(BucketChange change, Verdict verdict) =>
+        change.Kind == ChangeKind.BucketTaggingChanged
+        && verdict.Exemption is { Approval: ExemptionApproval.NotApproved, Signature: null, Until: not null, Reason: not null }
+        && verdict.Exemption.Problems.Contains(ExemptionApprovals.NoSignature);
+
+    /// <summary>The command that approves an exemption exactly as tagged, for a person to run (POSIX shell quoting:
+    /// the reason is the owner's text).</summary>
+    public static string ApproveCommand(string bucket, string? account, Exemption exemption) =>
+        $"bucketguard exempt {Quote(bucket)} --account {Quote(account ?? "ACCOUNT")} --until {exemption.Until:yyyy-MM-dd} --scope {exemption.ScopeName} --reason {Quote(exemption.Reason ?? string.Empty)}"
+        + (exemption.Owner is { } owner ? $" --owner {Quote(owner)}" : string.Empty) + " --sign --apply";
+
+    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>SNS subjects: at most 100 printable ASCII characters, no line breaks.</summary>
     public static string Subject(string eventType, string? bucket, string? account, Verdict verdict)
@@ -166,6 +181,7 @@ public static class Notifications
             "would-remediate" => $"BucketGuard would lock {name} (public {what})",
             "bucket-gone" => $"BucketGuard: bucket {name} was deleted before it was checked",
             "account-block-changed" => $"BucketGuard: account {account ?? "(unknown)"} Block Public Access changed",
+            "exemption-requested" => $"BucketGuard: exemption requested for {name}, awaiting approval",
             "exempted" when verdict.Outcome == Outcome.ExemptionRecorded => $"BucketGuard: exemption recorded for {name}; the block stays",
             "exemption-expiring" => $"BucketGuard: the exemption of public bucket {name} ends on {verdict.Exemption?.Until:yyyy-MM-dd}",
             "exempted" => $"BucketGuard: {name} is public ({what}) under an exemption",
@@ -187,6 +203,7 @@ public static class Notifications
             "remediation-failed" => $"BucketGuard tried to apply S3 Block Public Access to bucket {bucket}, because {verdict.Why}, and FAILED: {result?.Error}. The bucket may still be public.",
             "would-remediate" => $"BucketGuard would apply S3 Block Public Access to bucket {bucket}: {verdict.Why}.",
             "flags-restored" => $"BucketGuard put Block Public Access flags back on bucket {bucket}: {verdict.Why}.",
+            "exemption-requested" => $"BucketGuard: {change.Actor} asked for an exemption of bucket {bucket} (account {change.Account ?? "(unknown)"}): scope {verdict.Exemption!.ScopeName}, until {verdict.Exemption.Until:yyyy-MM-dd}, reason \"{verdict.Exemption.Reason}\". It is not approved yet, so it is not honoured. Meanwhile: {verdict.Why}.",
             "already-blocked" => $"BucketGuard: {change.EventName} changed bucket {bucket}; its public grants are stopped by Block Public Access ({verdict.Why}). "
                 + $"If BucketGuard locked it on an earlier attempt at this event (CloudTrail event {change.EventId ?? "(no id)"}) and that attempt's report failed, this is the report; subscribers may drop a second message with the same eventId.",
             _ => $"BucketGuard: {verdict.Why}.",
@@ -240,6 +257,15 @@ public static class Notifications
             {
                 b.AppendLine("  not covered: " + reason);
             }
+        }
+
+        if (eventType == "exemption-requested")
+        {
+            b.AppendLine();
+            b.AppendLine("How the security team approves it");
+            b.AppendLine("  Check that the bucket should be public as asked, then, with credentials allowed kms:GenerateMac on the approval key:");
+            b.AppendLine("    " + ApproveCommand(bucket, change.Account, verdict.Exemption!));
+            b.AppendLine("  BucketGuard honours it once the signature tag is on; it never lifts a lock it applied (the owner does).");
         }
 
         if (verdict.Outcome == Outcome.ExemptionRecorded)
@@ -354,6 +380,18 @@ public static class Notifications
                 w.WriteString("scope", exemption.ScopeName);
                 w.WriteString("reason", exemption.Reason);
                 w.WriteString("owner", exemption.Owner);
+                w.WriteString("approval", exemption.Approval switch
+                {
+                    ExemptionApproval.Approved => "approved",
+                    ExemptionApproval.NotApproved => "not-approved",
+                    ExemptionApproval.NotRequired => "unapproved",
+                    _ => throw new InvalidOperationException(exemption.Approval.ToString()),
+                });
+                if (eventType == "exemption-requested")
+                {
+                    w.WriteString("approveCommand", ApproveCommand(change.Bucket ?? state?.Bucket ?? "BUCKET", change.Account, exemption));
+                }
+
                 FindingJson.WriteStrings(w, "problems", exemption.Problems);
                 FindingJson.WriteStrings(w, "notCovered", verdict.NotExempt);
                 w.WriteEndObject();

@@ -175,7 +175,9 @@ public static class Remediation
     /// denied reads would have shown, the lock rests on the event; otherwise BUCKETGUARD_UNREADABLE decides (report or
     /// lock). When the bucket's own Block Public Access could not be read, all four flags are put, so that the put
     /// (which replaces the whole configuration) can turn no flag off.</summary>
-    public static Verdict Decide(BucketChange change, BucketState state, RemediationPolicy policy, DateOnly today)
+    /// <param name="exemption">The bucket's exemption with its approval checked (ExemptionApprovals.CheckAsync); null:
+    /// read from the state's tags here, and when an approval key is configured, treated as not approved.</param>
+    public static Verdict Decide(BucketChange change, BucketState state, RemediationPolicy policy, DateOnly today, Exemption? exemption = null)
     {
         if (!state.Exists)
         {
@@ -206,7 +208,12 @@ public static class Remediation
         var before = state.BucketBlock ?? PublicAccessBlock.None;
         var lockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags);
         var restores = RacedFlags(change, state, policy);
-        var exemption = Exemption.From(state.Tags, policy, today);
+        if (exemption is null)
+        {
+            var fromTags = Exemption.From(state.Tags, policy, today);
+            exemption = policy.ExemptionKeyId is not null && fromTags.IsValid ? fromTags.Approve("not approved: its signature was not checked") : fromTags;
+        }
+
         var context = new Decision(change, exposure, problems, s3Public, before, lockFlags, restores, restsOnEvent, disagreement, policy, exemption, today);
         var verdict = DecideOn(context, out var notExempt);
         return verdict with { Problems = problems, Exemption = exemption, NotExempt = notExempt, RestsOnEvent = restsOnEvent && verdict.Outcome is Outcome.Block or Outcome.WouldBlock };

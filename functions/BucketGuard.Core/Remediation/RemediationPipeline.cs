@@ -16,7 +16,8 @@ public sealed record HandledEvent(
 /// <summary>One event, start to finish: read the event, triage, re-read the bucket, decide, act, re-read, notify.
 /// Decisions are Remediation's; this only sequences the ports, so the Lambda handler, `bucketguard invoke` and the
 /// sweep share one path.</summary>
-public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier notifier, RemediationPolicy policy, TimeProvider clock)
+/// <param name="verifier">Checks exemption signatures when an approval key is configured; null otherwise.</param>
+public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier notifier, RemediationPolicy policy, TimeProvider clock, IExemptionVerifier? verifier = null)
 {
     public async Task<HandledEvent> HandleAsync(string eventJson, CancellationToken cancellationToken)
     {
@@ -35,7 +36,9 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         if (verdict is null)
         {
             state = await reader.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
-            verdict = Remediation.Decide(change, state, policy, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
+            var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+            var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, policy, verifier, today, cancellationToken).ConfigureAwait(false) : null;
+            verdict = Remediation.Decide(change, state, policy, today, exemption);
         }
 
         ActionResult? result = null;

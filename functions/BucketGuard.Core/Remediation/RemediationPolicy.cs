@@ -59,6 +59,10 @@ public sealed record RemediationPolicy(
     /// account is logged and skipped. Empty: every account is served.</summary>
     public ImmutableArray<string> OrganizationAccounts { get; init; } = [];
 
+    /// <summary>The security team's KMS HMAC key (ARN or alias) that approves exemptions (BUCKETGUARD_EXEMPTION_KEY_ID):
+    /// set, only exemptions whose signature verifies with it are honoured. Null: exemptions are honoured unapproved.</summary>
+    public string? ExemptionKeyId { get; init; }
+
     public string OwnerTag => TagPrefix + "owner";
 
     /// <summary>Reads BUCKETGUARD_MODE (enforce|notify), BUCKETGUARD_BLOCK_FLAGS (all, or a comma list of flag
@@ -164,6 +168,16 @@ public sealed record RemediationPolicy(
             }
 
             policy = policy with { OrganizationAccounts = [.. accounts] };
+        }
+
+        if (environment("BUCKETGUARD_EXEMPTION_KEY_ID")?.Trim() is { Length: > 0 } key)
+        {
+            if (!key.StartsWith("arn:", StringComparison.Ordinal) && !key.StartsWith("alias/", StringComparison.Ordinal) && !Guid.TryParse(key, out _))
+            {
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_EXEMPTION_KEY_ID \"{key}\" is not a KMS key ARN, key ID or alias/NAME");
+            }
+
+            policy = policy with { ExemptionKeyId = key };
         }
 
         if (environment("BUCKETGUARD_ROLE_ARNS") is { Length: > 0 } roles)

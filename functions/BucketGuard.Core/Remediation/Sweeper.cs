@@ -83,7 +83,9 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
 /// says where to continue.</summary>
 /// <param name="organization">Where the scheduled sweep finds the member accounts when its request names none (AWS
 /// Organizations); null: only the accounts the request names.</param>
-public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IOrganizationAccounts? organization = null)
+/// <param name="verifier">Checks exemption signatures when an approval key is configured; a bucket whose signature cannot
+/// be checked (the key service unreachable) is an error in the report, and the sweep goes on.</param>
+public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IOrganizationAccounts? organization = null, IExemptionVerifier? verifier = null)
 {
     /// <param name="act">Apply Block Public Access (in mode enforce) and notify; false only reports (audit).</param>
     /// <param name="startAfter">Resume after this bucket name (from a previous report's ContinueAfter).</param>
@@ -194,7 +196,8 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         {
             var change = BucketChange.ForSweep(bucket.Name, account, bucket.Region, clock.GetUtcNow());
             var state = await reader.ReadAsync(bucket.Name, account, cancellationToken).ConfigureAwait(false);
-            var verdict = Remediation.Decide(change, state, effective, today);
+            var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, account, effective, verifier, today, cancellationToken).ConfigureAwait(false) : null;
+            var verdict = Remediation.Decide(change, state, effective, today, exemption);
             ActionResult? result = null;
             if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
             {
