@@ -114,15 +114,7 @@ public static class ExemptCommand
         }
 
         using var s3 = AwsClients.CreateS3();
-        List<Amazon.S3.Model.Tag> existing;
-        try
-        {
-            existing = (await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false)).TagSet ?? [];
-        }
-        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchTagSet")
-        {
-            existing = [];
-        }
+        var existing = await TagsAsync(s3, bucket, cancellationToken).ConfigureAwait(false);
 
         var merged = existing.Where(t => !tags.Any(n => string.Equals(n.Key, t.Key, StringComparison.OrdinalIgnoreCase))).ToList();
         merged.AddRange(tags.Select(t => new Amazon.S3.Model.Tag { Key = t.Key, Value = t.Value }));
@@ -149,20 +141,25 @@ public static class ExemptCommand
         }
 
         using var s3 = AwsClients.CreateS3();
-        List<Amazon.S3.Model.Tag> tagSet;
-        try
-        {
-            tagSet = (await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false)).TagSet ?? [];
-        }
-        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchTagSet")
-        {
-            tagSet = [];
-        }
+        var tagSet = await TagsAsync(s3, bucket, cancellationToken).ConfigureAwait(false);
 
         var state = BucketState.Gone(bucket) with { Exists = true, Tags = [.. tagSet.Select(t => new Tag(t.Key, t.Value))] };
         var exemption = await ExemptionApprovals.CheckAsync(state, account, policy, AwsClients.ExemptionVerifier(policy), today, cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync($"{bucket}: {exemption}").ConfigureAwait(false);
         return exemption.Approval == ExemptionApproval.Approved ? 0 : 1;
+    }
+
+    /// <summary>The bucket's tags; none when it has no tag set.</summary>
+    private static async Task<List<Amazon.S3.Model.Tag>> TagsAsync(AmazonS3Client s3, string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false)).TagSet ?? [];
+        }
+        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchTagSet")
+        {
+            return [];
+        }
     }
 
     private static bool IsTagValue(string value) =>

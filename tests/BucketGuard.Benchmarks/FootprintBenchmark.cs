@@ -30,9 +30,7 @@ public static class FootprintBenchmark
         using var sns = new AmazonSimpleNotificationServiceClient();
         var id = Guid.NewGuid().ToString("n")[..6];
         var topic = (await sns.CreateTopicAsync(new CreateTopicRequest { Name = "bg-footprint-" + id })).TopicArn!;
-        var environment = FunctionOptions.Inherited("AWS_");
-        environment["BUCKETGUARD_TOPIC_ARN"] = topic;
-        environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off";
+        var environment = ColdStartBenchmark.FunctionEnvironment(topic);
         var names = Enumerable.Range(0, buckets).Select(i => $"bg-fp-{id}-{i:D5}").ToList();
         var eventBucket = $"bg-fp-{id}-event";
         try

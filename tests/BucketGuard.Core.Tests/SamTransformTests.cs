@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using BucketGuard.Core.Remediation;
 using BucketGuard.Functions;
@@ -32,18 +31,7 @@ public class SamTransformTests
                 return cached;
             }
 
-            var start = new ProcessStartInfo("python3", [Path.Combine(Corpus.RepositoryRoot, "tests", "tools", "sam-transform.py"), Path.Combine(Corpus.RepositoryRoot, "serverless.template"),
-                .. parameters.Split(' ', StringSplitOptions.RemoveEmptyEntries)])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"SAM's translator refused the template ({parameters}): {errors}");
-            return Cache[parameters] = JsonNode.Parse(output.Result)!["Resources"]!.AsObject();
+            return Cache[parameters] = BucketGuard.LocalLambda.SamTransform.Resources(Corpus.RepositoryRoot, parameters);
         }
     }
 

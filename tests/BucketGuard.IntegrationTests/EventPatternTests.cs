@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using BucketGuard.Functions;
+using BucketGuard.LocalLambda;
 
 namespace BucketGuard.IntegrationTests;
 
@@ -13,20 +13,7 @@ namespace BucketGuard.IntegrationTests;
 [Trait("Category", "Integration")]
 public sealed class EventPatternTests
 {
-    private static JsonObject TransformedResources()
-    {
-        var start = new ProcessStartInfo("python3", [Path.Combine(LocalAws.RepositoryRoot, "tests", "tools", "sam-transform.py"), Path.Combine(LocalAws.RepositoryRoot, "serverless.template")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, errors);
-        return JsonNode.Parse(output.Result)!["Resources"]!.AsObject();
-    }
+    private static JsonObject TransformedResources() => SamTransform.Resources(LocalAws.RepositoryRoot);
 
     private static JsonObject Entry(JsonNode @event, string bus) => new()
     {
