@@ -37,6 +37,8 @@ public sealed class SqsTestClient(Uri endpoint)
         return messages;
     }
 
+    public Task SendMessageAsync(string queueUrl, string body) => CallAsync("SendMessage", new JsonObject { ["QueueUrl"] = queueUrl, ["MessageBody"] = body });
+
     public Task DeleteQueueAsync(string queueUrl) => CallAsync("DeleteQueue", new JsonObject { ["QueueUrl"] = queueUrl });
 
     private async Task<JsonObject> CallAsync(string action, JsonObject body)
