@@ -22,6 +22,21 @@ public static class AuditCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Buckets read at once", DefaultValueFactory = _ => 64 };
         var account = new Option<string?>("--account") { Description = "Account id, for the account-level Block Public Access and the report" };
         var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, fix, yes, concurrency, account };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(json) && result.GetValue(csv))
+            {
+                result.AddError("--json and --csv cannot be used together: choose one output format");
+            }
+
+        });
+        concurrency.Validators.Add(result =>
+        {
+            if (!result.Implicit && result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError($"--concurrency must be at least 1, not {result.GetValueOrDefault<int>()}");
+            }
+        });
         command.SetAction((parse, cancellationToken) => RunAsync(
             new Options(parse.GetValue(json), parse.GetValue(csv), parse.GetValue(fix), parse.GetValue(yes), parse.GetValue(concurrency), parse.GetValue(account)),
             Environment.GetEnvironmentVariable, input, output, errors, cancellationToken));
@@ -63,6 +78,16 @@ public static class AuditCommand
         }
 
         Write(report, options, output, environment);
+        if (report.ListError is not null)
+        {
+            // Said in every output format: an empty table must not read as an account without buckets.
+            await errors.WriteLineAsync($"bucketguard audit: {report.ListError}").ConfigureAwait(false);
+            if (options.Json)
+            {
+                await output.WriteLineAsync(BucketGuard.Core.JsonLine.Write(w => w.WriteString("error", report.ListError))).ConfigureAwait(false);
+            }
+        }
+
         return report.Errors > 0 ? 2 : report.Buckets.Any(b => b.Unexempted) ? 1 : 0;
     }
 

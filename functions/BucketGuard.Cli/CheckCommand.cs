@@ -21,6 +21,14 @@ public static class CheckCommand
         };
         var json = new Option<bool>("--json") { Description = "One JSON object per input per line" };
         var command = new Command("check", "Evaluate bucket policies, ACLs and CloudTrail events offline and explain every public grant") { paths, json };
+        paths.Validators.Add(result =>
+        {
+            // "--jsn" is a mistyped option, not a file: say so rather than look for a file of that name.
+            foreach (var token in result.Tokens.Select(t => t.Value).Where(v => v.StartsWith('-') && !File.Exists(v) && !Directory.Exists(v)))
+            {
+                result.AddError($"unknown option {token} (check takes PATH... and --json)");
+            }
+        });
         command.SetAction(parse => Run(parse.GetValue(paths) ?? [], parse.GetValue(json), output, errors));
         return command;
     }

@@ -170,6 +170,25 @@ public sealed class FailSafeTests(LocalAws aws) : IAsyncLifetime
         Assert.Contains("Could not read: GetPublicAccessBlock: AccessDenied", notice.Email, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Audit_with_s3_refusing_every_request_says_why_in_one_line_in_every_format_and_exits_2()
+    {
+        s3Proxy.Rule = _ => new Fault.Drop();
+
+        foreach (var format in new[] { "--json", "--csv", "--concurrency" })
+        {
+            var (exit, stdout, stderr) = await CliAsync(format == "--concurrency" ? ["audit", "--concurrency", "4"] : ["audit", format]);
+
+            Assert.True(exit == 2, $"{format}: exit {exit}\n{stderr}");
+            Assert.Contains("bucketguard audit: the buckets of account (unknown) could not be listed", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+            if (format == "--json")
+            {
+                Assert.Contains("could not be listed", JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last())!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+            }
+        }
+    }
+
     private async Task<(int Exit, string Stdout, string Stderr)> CliAsync(string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), .. arguments])

@@ -1,0 +1,55 @@
+using System.Net.Http;
+using Amazon.Runtime;
+using BucketGuard.Cli;
+
+namespace BucketGuard.Tests;
+
+/// <summary>The command line as a user meets it first: usage errors and failures exit 2 with one or two lines naming
+/// the cause, never a stack trace without --debug; 1 stays "something is public".</summary>
+public class CliTests
+{
+    private static async Task<(int Exit, string Output, string Errors)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var exit = await BucketGuardCli.RunAsync(args, TextReader.Null, output, errors);
+        return (exit, output.ToString(), errors.ToString());
+    }
+
+    [Theory]
+    [InlineData(new string[0], "a command is required")]
+    [InlineData(new[] { "check" }, "Required argument 'PATH' missing")]
+    [InlineData(new[] { "check", "--jsn", "x.json" }, "unknown option --jsn")]
+    [InlineData(new[] { "audit", "--json", "--csv" }, "--json and --csv cannot be used together")]
+    [InlineData(new[] { "audit", "--concurrency", "0" }, "--concurrency must be at least 1, not 0")]
+    [InlineData(new[] { "audit", "--concurrency", "-5" }, "--concurrency must be at least 1, not -5")]
+    [InlineData(new[] { "exempt", "site", "--until", "2026-12-31" }, "--until and --reason are required")]
+    [InlineData(new[] { "frobnicate" }, "Unrecognized command or argument 'frobnicate'")]
+    public async Task A_usage_error_exits_2_with_a_line_that_names_it(string[] args, string message)
+    {
+        var (exit, _, errors) = await RunAsync(args);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_still_exits_1_when_something_is_public()
+    {
+        var (exit, _, _) = await RunAsync("check", Path.Combine(Corpus.RepositoryRoot, "events", "putbucketacl-public-read.json"));
+
+        Assert.Equal(1, exit);
+    }
+
+    [Fact]
+    public void Failures_are_described_in_one_line_with_what_to_check()
+    {
+        var refused = BucketGuardCli.Describe(new AmazonServiceException("Access Denied\nfor you", ErrorType.Sender, "AccessDenied", "r", System.Net.HttpStatusCode.Forbidden));
+        var unreachable = BucketGuardCli.Describe(new HttpRequestException("Connection refused (127.0.0.1:9)"));
+
+        Assert.Equal("AWS refused the request: AccessDenied (HTTP 403): Access Denied for you. Check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID) and that they are allowed this call.", refused);
+        Assert.StartsWith("could not reach the service: Connection refused (127.0.0.1:9). Check the endpoint", unreachable, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', refused);
+    }
+}
