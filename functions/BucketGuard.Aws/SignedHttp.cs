@@ -78,5 +78,45 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
     }
 
+    /// <summary>The SDK's standard retry mode for raw calls, whose service packages (and so whose retry handler) are
+    /// missing: up to 3 attempts with capped, jittered exponential backoff (base 100 ms, cap 20 s) on transport
+    /// failures, 5xx, 429 and throttling error codes. Returns the last answer, successful or not; throws the transport
+    /// failure of the last attempt.</summary>
+    /// <param name="errorCode">The service's error code in an answer (its XML or JSON error body).</param>
+    public static async Task<Response> WithStandardRetriesAsync(Func<Task<Response>> send, Func<Response, string?> errorCode, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            Response response;
+            try
+            {
+                response = await send().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested && attempt < MaxAttempts)
+            {
+                await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var retryable = (int)response.Status >= 500 || response.Status == HttpStatusCode.TooManyRequests
+                || errorCode(response) is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestLimitExceeded" or "TooManyRequestsException";
+            if ((int)response.Status is >= 200 and < 300 || !retryable || attempt >= MaxAttempts)
+            {
+                return response;
+            }
+
+            await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Attempts in the SDK's standard retry mode.</summary>
+    public const int MaxAttempts = 3;
+
+    private static Task BackoffAsync(int attempt, CancellationToken cancellationToken)
+    {
+        var ceiling = Math.Min(20_000, 100 * (1 << attempt));
+        return Task.Delay(Random.Shared.Next(ceiling / 2, ceiling), cancellationToken);
+    }
+
     private sealed class RawRequest : AmazonWebServiceRequest;
 }

@@ -41,11 +41,10 @@ namespace Amazon.Organizations
     }
 
     /// <summary>The AWS Organizations JSON 1.1 API (X-Amz-Target AWSOrganizationsV20161128.*), signed by AWSSDK.Core's
-    /// signer through SignedHttp. Throttling and 5xx are retried with back-off (three attempts, as the SDK's standard
-    /// mode); any other error is an AmazonOrganizationsException with the service's error code.</summary>
+    /// signer through SignedHttp, with the SDK's standard retries (SignedHttp.WithStandardRetriesAsync); any other
+    /// error is an AmazonOrganizationsException with the service's error code.</summary>
     public sealed class AmazonOrganizationsClient(AWSCredentials credentials, AmazonOrganizationsConfig config, HttpMessageHandler? handler = null) : IAmazonOrganizations, IDisposable
     {
-        private const int MaxAttempts = 3;
         private readonly HttpClient http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(20) } : new HttpClient(handler, disposeHandler: false);
 
         public AmazonOrganizationsClient()
@@ -101,26 +100,19 @@ namespace Amazon.Organizations
         private async Task<JsonDocument> CallAsync(string operation, byte[] content, CancellationToken cancellationToken)
         {
             var signed = new SignedHttp(http, credentials);
-            for (var attempt = 1; ; attempt++)
-            {
-                var response = await signed.SendAsync(HttpMethod.Post, config, "organizations", new Uri(config.ServiceURL), "/", "us-east-1",
+            var response = await SignedHttp.WithStandardRetriesAsync(
+                () => signed.SendAsync(HttpMethod.Post, config, "organizations", new Uri(config.ServiceURL), "/", "us-east-1",
                     content: content, contentType: "application/x-amz-json-1.1",
-                    headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSOrganizationsV20161128." + operation }, cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (response.Status == HttpStatusCode.OK)
-                {
-                    return JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
-                }
-
-                var code = ErrorCode(response.Body);
-                var retryable = (int)response.Status >= 500 || code is "TooManyRequestsException" or "ThrottlingException";
-                if (!retryable || attempt >= MaxAttempts)
-                {
-                    throw new AmazonOrganizationsException(
-                        string.Create(CultureInfo.InvariantCulture, $"Organizations {operation}: {(int)response.Status} {code ?? "(no error code)"}"), code, response.Status);
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * (1 << attempt)), cancellationToken).ConfigureAwait(false);
+                    headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSOrganizationsV20161128." + operation }, cancellationToken: cancellationToken),
+                r => ErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+            if (response.Status == HttpStatusCode.OK)
+            {
+                return JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
             }
+
+            var code = ErrorCode(response.Body);
+            throw new AmazonOrganizationsException(
+                string.Create(CultureInfo.InvariantCulture, $"Organizations {operation}: {(int)response.Status} {code ?? "(no error code)"}"), code, response.Status);
         }
 
         /// <summary>The JSON protocol's error code: "__type", without the namespace some services put before a '#'.</summary>

@@ -102,58 +102,35 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
     private static string Require(string? value, string name) =>
         value ?? throw new ArgumentException($"{name} is required", name);
 
-    /// <summary>Sends one Query action and returns its &lt;ActionResult&gt; element. Retries throttling, 5xx and
-    /// transport failures with capped, jittered exponential backoff — the SDK's retry handler lives inside its
-    /// service-client pipeline, which a client without its service package cannot use, so this mirrors its
-    /// standard mode (3 attempts, base 100 ms, cap 20 s) here.</summary>
+    /// <summary>Sends one Query action and returns its &lt;ActionResult&gt; element, with the SDK's standard retries
+    /// (SignedHttp.WithStandardRetriesAsync): the SDK's retry handler lives inside its service-client pipeline, which a
+    /// client without its service package cannot use.</summary>
     private async Task<XElement> CallAsync(string action, List<KeyValuePair<string, string>> parameters, CancellationToken cancellationToken)
     {
         var body = "Action=" + action + "&Version=" + ApiVersion
             + string.Concat(parameters.Select(p => "&" + Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
         var content = Encoding.UTF8.GetBytes(body);
-        for (var attempt = 1; ; attempt++)
+        SignedHttp.Response response;
+        try
         {
-            SignedHttp.Response response;
-            try
-            {
-                response = await signed.SendAsync(HttpMethod.Post, config, "SNS", config.Endpoint, "/", config.RegionName,
-                    content: content, contentType: "application/x-www-form-urlencoded; charset=utf-8", cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                if (attempt >= MaxAttempts)
-                {
-                    throw new AmazonSimpleNotificationServiceException($"SNS {action} failed after {attempt} attempts: {ex.Message}", ex);
-                }
-
-                await Backoff(attempt, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            if ((int)response.Status is >= 200 and < 300)
-            {
-                return ParseResult(action, response.Body);
-            }
-
-            var (code, errorMessage) = ParseError(response.Body);
-            var retryable = (int)response.Status >= 500 || response.Status == HttpStatusCode.TooManyRequests
-                || code is "Throttling" or "ThrottlingException" or "ThrottledException" or "RequestLimitExceeded" or "TooManyRequestsException";
-            if (!retryable || attempt >= MaxAttempts)
-            {
-                throw new AmazonSimpleNotificationServiceException(
-                    $"SNS {action} failed: {(int)response.Status} {code ?? "(no code)"}: {errorMessage ?? response.Body}", code, response.Status);
-            }
-
-            await Backoff(attempt, cancellationToken).ConfigureAwait(false);
+            response = await SignedHttp.WithStandardRetriesAsync(
+                () => signed.SendAsync(HttpMethod.Post, config, "SNS", config.Endpoint, "/", config.RegionName,
+                    content: content, contentType: "application/x-www-form-urlencoded; charset=utf-8", cancellationToken: cancellationToken),
+                r => ParseError(r.Body).Code, cancellationToken).ConfigureAwait(false);
         }
-    }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new AmazonSimpleNotificationServiceException($"SNS {action} failed after {SignedHttp.MaxAttempts} attempts: {ex.Message}", ex);
+        }
 
-    private const int MaxAttempts = 3;
+        if ((int)response.Status is >= 200 and < 300)
+        {
+            return ParseResult(action, response.Body);
+        }
 
-    private static Task Backoff(int attempt, CancellationToken cancellationToken)
-    {
-        var ceiling = Math.Min(20_000, 100 * (1 << attempt));
-        return Task.Delay(Random.Shared.Next(ceiling / 2, ceiling), cancellationToken);
+        var (code, errorMessage) = ParseError(response.Body);
+        throw new AmazonSimpleNotificationServiceException(
+            $"SNS {action} failed: {(int)response.Status} {code ?? "(no code)"}: {errorMessage ?? response.Body}", code, response.Status);
     }
 
     private static XElement ParseResult(string action, string xml)
