@@ -67,15 +67,9 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             return BucketState.Gone(bucket);
         }
 
-        var policyResponse = await policy.ConfigureAwait(false);
-        var policyText = policyResponse?.HttpStatusCode switch
-        {
-            null or HttpStatusCode.NotFound => null,
-            HttpStatusCode.OK => policyResponse.Policy,
-            var status => Problem(problems, $"GetBucketPolicy: HTTP {(int)status}"),
-        };
+        var policyText = PolicyText(await policy.ConfigureAwait(false), problems);
         bool? s3SaysPublic = null;
-        if (readPolicyStatus && !string.IsNullOrEmpty(policyText))
+        if (readPolicyStatus && policyText is not null)
         {
             var status = await Try<GetBucketPolicyStatusResponse>(problems, "GetBucketPolicyStatus", async () => await s3.GetBucketPolicyStatusAsync(new GetBucketPolicyStatusRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy").ConfigureAwait(false);
             s3SaysPublic = status?.PolicyStatus?.IsPublic;
@@ -87,7 +81,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             bucket,
             true,
             ToAcl(aclResponse),
-            string.IsNullOrEmpty(policyText) ? null : policyText,
+            policyText,
             await block.ConfigureAwait(false),
             await accountBlock.ConfigureAwait(false),
             rule?.ObjectOwnership?.Value,

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text;
 using System.Text.Json;
 using BucketGuard.Aws;
 using BucketGuard.Core;
@@ -28,7 +27,6 @@ public static class AuditCommand
             {
                 result.AddError("--json and --csv cannot be used together: choose one output format");
             }
-
         });
         concurrency.Validators.Add(result =>
         {
@@ -84,7 +82,7 @@ public static class AuditCommand
             await errors.WriteLineAsync($"bucketguard audit: {report.ListError}").ConfigureAwait(false);
             if (options.Json)
             {
-                await output.WriteLineAsync(BucketGuard.Core.JsonLine.Write(w => w.WriteString("error", report.ListError))).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonLine.Write(w => w.WriteString("error", report.ListError))).ConfigureAwait(false);
             }
         }
 
@@ -98,7 +96,7 @@ public static class AuditCommand
         {
             foreach (var b in report.Buckets)
             {
-                output.WriteLine(JsonLine(b, Url(b, endpoint)));
+                output.WriteLine(BucketLine(b, Url(b, endpoint)));
             }
 
             return;
@@ -145,12 +143,10 @@ public static class AuditCommand
 
     private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 
-    private static string JsonLine(BucketAudit b, string url)
+    private static string BucketLine(BucketAudit b, string url)
     {
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        var json = JsonLine.Write(w =>
         {
-            w.WriteStartObject();
             w.WriteString("bucket", b.Bucket.Name);
             w.WriteString("region", b.Bucket.Region);
             if (!b.Unknown)
@@ -176,10 +172,9 @@ public static class AuditCommand
             w.WriteString("exemption", b.Verdict?.Exemption?.ToString());
             w.WriteString("url", b.PublicInEffect && !b.Locked ? url : null);
             w.WriteString("error", b.Problem);
-            w.WriteEndObject();
-        }
+        });
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return json;
     }
 
     /// <summary>A progress line on standard error, so standard output stays clean for --json and --csv.</summary>

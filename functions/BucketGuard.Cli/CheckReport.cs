@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using BucketGuard.Core;
 using BucketGuard.Core.Check;
@@ -11,10 +10,8 @@ public static class CheckReport
 {
     public static string ToJsonLine(CheckResult result)
     {
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        var json = JsonLine.Write(w =>
         {
-            w.WriteStartObject();
             w.WriteString("path", result.Path);
             w.WriteString("kind", result.Kind switch { InputKind.Policy => "policy", InputKind.Acl => "acl", InputKind.Event => "event", _ => null });
             WriteNullableBool(w, "public", result.Public);
@@ -48,10 +45,9 @@ public static class CheckReport
 
             FindingJson.WriteStrings(w, "notes", result.Notes.AddRange(result.Exposure?.Notes ?? []));
             w.WriteString("error", result.Error);
-            w.WriteEndObject();
-        }
+        });
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        return json;
     }
 
     private static void WriteNullableBool(Utf8JsonWriter w, string name, bool? value)

@@ -13,7 +13,7 @@ public static class DecisionRecord
     public static string LogLine(string handler, string requestId, HandledEvent handled, DateTimeOffset now)
     {
         var change = handled.Change;
-        return Json(w =>
+        return JsonLine.Write(w =>
         {
             JsonLine.Header(w, Level(handled), now);
             w.WriteString("message", "decision");
@@ -112,7 +112,7 @@ public static class DecisionRecord
     });
 
     /// <summary>What the function returns to its invoker.</summary>
-    public static string Response(HandledEvent handled) => Json(w =>
+    public static string Response(HandledEvent handled) => JsonLine.Write(w =>
     {
         w.WriteString("outcome", handled.Verdict.Outcome.ToString());
         w.WriteString("why", handled.Verdict.Why);
@@ -121,6 +121,4 @@ public static class DecisionRecord
         w.WriteString("inForce", handled.Result?.InForce?.ToString());
         w.WriteString("error", handled.Result?.Error);
     });
-
-    private static string Json(Action<Utf8JsonWriter> body) => JsonLine.Write(body);
 }

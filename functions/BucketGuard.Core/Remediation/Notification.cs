@@ -94,7 +94,8 @@ public static class Notifications
         var clean = new StringBuilder(Math.Min(value.Length, MaxAttributeLength));
         for (var i = 0; i < value.Length && clean.Length < MaxAttributeLength; i++)
         {
-            if (Untrusted.IsXmlChar(value, i) && !Untrusted.IsUnsafe(value[i]) || char.IsSurrogate(value[i]) && Untrusted.IsXmlChar(value, i))
+            // Paired surrogates pass (IsUnsafe counts every surrogate; IsXmlChar drops a lone one).
+            if (Untrusted.IsXmlChar(value, i) && (char.IsSurrogate(value[i]) || !Untrusted.IsUnsafe(value[i])))
             {
                 clean.Append(value[i]);
             }
@@ -118,19 +119,16 @@ public static class Notifications
     {
         var excerpt = input.Length > 2000 ? input[..2000] + "…" : input;
         var text = $"BucketGuard received an event it could not read, so it could not check the bucket it may concern.\n\nProblem: {Untrusted.Clean(error, Untrusted.LineLength)}\n\nEvent (first 2000 characters, control characters shown as \\uXXXX):\n{Untrusted.Clean(excerpt, 2100)}\n";
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        var json = JsonLine.Write(w =>
         {
-            w.WriteStartObject();
             w.WriteNumber("version", 1);
             w.WriteString("event", "malformed-event");
             w.WriteString("severity", "high");
             w.WriteString("error", error);
             w.WriteString("input", excerpt);
-            w.WriteEndObject();
-        }
+        });
 
-        return new Notification("BucketGuard: an event could not be read", text, Encoding.UTF8.GetString(buffer.ToArray()),
+        return new Notification("BucketGuard: an event could not be read", text, json,
             ImmutableDictionary<string, string>.Empty.Add("event", "malformed-event").Add("severity", "high"));
     }
 
@@ -321,10 +319,8 @@ public static class Notifications
 
     private static string Document(BucketChange change, Verdict verdict, BucketState? state, ActionResult? result, string? owner, string eventType, Severity severity, int maxFindings)
     {
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        var json = JsonLine.Write(w =>
         {
-            w.WriteStartObject();
             w.WriteNumber("version", 1);
             w.WriteString("event", eventType);
             w.WriteString("severity", severity.ToString().ToLowerInvariant());
@@ -396,10 +392,9 @@ public static class Notifications
                 FindingJson.WriteStrings(w, "notCovered", verdict.NotExempt);
                 w.WriteEndObject();
             }
-            w.WriteEndObject();
-        }
+        });
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return json;
     }
 
     private static void WriteBlock(Utf8JsonWriter w, string name, PublicAccessBlock? block)

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text;
 using System.Text.Json;
 using BucketGuard.Core.Json;
 
@@ -64,10 +63,8 @@ public sealed record MultiAccountSweepReport(ImmutableArray<AccountSweep> Accoun
     /// (account, continueAfter, memberAccounts), so that invoking the sweep with this answer carries on where it stopped.</summary>
     public string Document(SweepRequest request)
     {
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        var json = JsonLine.Write(w =>
         {
-            w.WriteStartObject();
             w.WriteNumber("version", 1);
             w.WriteString("event", "sweep");
             w.WriteBoolean("completed", Completed);
@@ -88,9 +85,8 @@ public sealed record MultiAccountSweepReport(ImmutableArray<AccountSweep> Accoun
             }
 
             w.WriteEndArray();
-            w.WriteEndObject();
-        }
+        });
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return json;
     }
 }

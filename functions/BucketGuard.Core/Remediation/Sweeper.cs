@@ -245,10 +245,8 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
             text.AppendLine($"  and {failures.Count - MaxListedErrors} more error(s): run `bucketguard audit` for the full list");
         }
 
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        var json = JsonLine.Write(w =>
         {
-            w.WriteStartObject();
             w.WriteNumber("version", 1);
             w.WriteString("event", "sweep-summary");
             w.WriteString("account", account);
@@ -263,9 +261,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
             {
                 FindingJson.WriteStrings(w, "warnings", report.Warnings);
             }
-
-            w.WriteEndObject();
-        }
+        });
 
         var severity = report.Errors > 0 || report.Locked > 0 ? "high" : "info";
         var attributes = ImmutableDictionary<string, string>.Empty.Add("event", "sweep-summary").Add("severity", severity);
@@ -278,7 +274,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         return new Notification(
             subject.Length <= Notifications.MaxSubjectLength ? subject : subject[..Notifications.MaxSubjectLength],
             text.ToString(),
-            Encoding.UTF8.GetString(buffer.ToArray()),
+            json,
             attributes);
     }
 }
