@@ -1,75 +1,84 @@
+using System.Collections.Immutable;
 using BucketGuard.Aws.SimpleNotificationService;
 using BucketGuard.Core;
 using BucketGuard.Core.Remediation;
 
 namespace BucketGuard.Aws;
 
-/// <summary>Wires the remediation pipeline to S3 and SNS from the environment. Used by the Lambda bootstrap's
-/// composition root and by `bucketguard invoke`, so both run exactly the same path.</summary>
+/// <summary>Wires the remediation pipeline to S3 and the outputs from the settings (BucketGuardSettings, parsed in one
+/// place). Used by the Lambda bootstrap's composition root and by the CLI, so all of them run exactly the same path.</summary>
 public static class Composition
 {
-    /// <summary>Fails with a clear message when the environment is incomplete: a function that cannot notify must not run.</summary>
+    /// <summary>The event path. Fails with a clear message when the settings are wrong or name no topic: a function that
+    /// cannot notify must not run.</summary>
     public static Parsed<RemediationPipeline> CreatePipeline(Func<string, string?> environment)
     {
-        var policy = RemediationPolicy.FromEnvironment(environment);
-        if (!policy.Ok)
+        var settings = BucketGuardSettings.FromEnvironment(environment);
+        if (!settings.Ok)
         {
-            return Parsed<RemediationPipeline>.Failure(policy.Error!);
+            return Parsed<RemediationPipeline>.Failure(settings.Error!);
         }
 
-        if (environment("BUCKETGUARD_TOPIC_ARN") is not { Length: > 0 } topic)
+        if (settings.Value!.TopicArn is null)
         {
             return Parsed<RemediationPipeline>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        var s3 = S3Ports(policy.Value!, lazy: false);
-        var notifier = new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
-        return Parsed<RemediationPipeline>.Success(new RemediationPipeline(s3, s3, notifier, policy.Value!, TimeProvider.System, AwsClients.ExemptionVerifier(policy.Value!)));
+        return Parsed<RemediationPipeline>.Success(Pipeline(settings.Value, S3Ports(settings.Value.Policy, lazy: false)));
     }
 
-    /// <summary>The sweep over every bucket. Without a topic it only reports (the `audit` command without --fix).
-    /// BUCKETGUARD_SWEEP_ORGANIZATION=on takes the member accounts from AWS Organizations when the request names none.</summary>
+    /// <summary>The sweep over every bucket, through the same pipeline (its reads lazy: only what each decision needs).
+    /// Without a topic it reports to the other configured outputs only (the `audit` command). Sweeps the organisation's
+    /// member accounts when BUCKETGUARD_SWEEP_ORGANIZATION=on and the request names none.</summary>
     public static Parsed<Sweeper> CreateSweeper(Func<string, string?> environment, bool requireTopic)
     {
-        var policy = RemediationPolicy.FromEnvironment(environment);
-        if (!policy.Ok)
+        var settings = BucketGuardSettings.FromEnvironment(environment);
+        if (!settings.Ok)
         {
-            return Parsed<Sweeper>.Failure(policy.Error!);
+            return Parsed<Sweeper>.Failure(settings.Error!);
         }
 
-        var topic = environment("BUCKETGUARD_TOPIC_ARN");
-        if (requireTopic && string.IsNullOrEmpty(topic))
+        if (requireTopic && settings.Value!.TopicArn is null)
         {
             return Parsed<Sweeper>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        if (SweepsOrganization(environment, out var error) is not { } sweepsOrganization)
-        {
-            return Parsed<Sweeper>.Failure(error!);
-        }
-
-        var organization = sweepsOrganization ? new OrganizationAccountLister(new Amazon.Organizations.AmazonOrganizationsClient()) : null;
-
-        var s3 = S3Ports(policy.Value!, lazy: true);
-        var notifier = string.IsNullOrEmpty(topic) ? null : new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic);
-        return Parsed<Sweeper>.Success(new Sweeper(s3, s3, s3, notifier, policy.Value!, TimeProvider.System, organization, AwsClients.ExemptionVerifier(policy.Value!)));
+        var organization = settings.Value!.SweepOrganization ? new OrganizationAccountLister(new Amazon.Organizations.AmazonOrganizationsClient()) : null;
+        var s3 = S3Ports(settings.Value.Policy, lazy: true);
+        return Parsed<Sweeper>.Success(new Sweeper(s3, Pipeline(settings.Value, s3), organization));
     }
 
-    /// <summary>BUCKETGUARD_SWEEP_ORGANIZATION: on (list the organisation's accounts) or off (the default); null with
-    /// the error for anything else.</summary>
-    public static bool? SweepsOrganization(Func<string, string?> environment, out string? error)
+    private static RemediationPipeline Pipeline(BucketGuardSettings settings, AccountRoutedS3 s3) => new RemediationPipeline(s3, s3, Outputs(settings), settings.Policy, TimeProvider.System, AwsClients.ExemptionVerifier(settings.Policy));
+
+    /// <summary>The outputs the settings turn on, in the order they are tried: the notification topic, the chat topic,
+    /// Security Hub, EventBridge.</summary>
+    public static ImmutableArray<IDecisionOutput> Outputs(BucketGuardSettings settings)
     {
-        error = null;
-        switch (environment("BUCKETGUARD_SWEEP_ORGANIZATION")?.Trim().ToLowerInvariant())
+        var outputs = ImmutableArray.CreateBuilder<IDecisionOutput>();
+        if (settings.TopicArn is { } topic)
         {
-            case null or "" or "off":
-                return false;
-            case "on":
-                return true;
-            case var other:
-                error = $"BUCKETGUARD_SWEEP_ORGANIZATION \"{other}\" is neither on nor off";
-                return null;
+            outputs.Add(new NotificationOutput(new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic)));
         }
+
+        if (settings.ChatTopicArn is { } chat)
+        {
+            outputs.Add(new ChatOutput(new SnsNotifier(new AmazonSimpleNotificationServiceClient(), chat)));
+        }
+
+        if (settings.SecurityHub)
+        {
+            var client = new Amazon.SecurityHub.AmazonSecurityHubClient();
+            var caller = new CallerAccount(settings.Policy.MemberRole.HomeAccount, () => AwsClients.CreateSts(null));
+            var region = client.Config.RegionEndpoint ?? Amazon.RegionEndpoint.USEast1;
+            outputs.Add(new SecurityHubOutput(client, caller.GetAsync, region.SystemName, region.PartitionName));
+        }
+
+        if (settings.EventBus is { } bus)
+        {
+            outputs.Add(new EventBridgeOutput(new Amazon.EventBridge.AmazonEventBridgeClient(), bus));
+        }
+
+        return outputs.ToImmutable();
     }
 
     /// <param name="lazy">The sweep reads only what each decision needs; an event reads everything at once.</param>

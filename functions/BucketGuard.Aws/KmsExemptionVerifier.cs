@@ -2,7 +2,6 @@ using System.Net;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using Amazon.SecurityToken;
-using Amazon.SecurityToken.Model;
 using BucketGuard.Core.Remediation;
 
 namespace BucketGuard.Aws;
@@ -15,18 +14,10 @@ namespace BucketGuard.Aws;
 /// null: asked of STS GetCallerIdentity once.</param>
 public sealed class KmsExemptionVerifier(IAmazonKeyManagementService kms, string keyId, string? homeAccount = null, Func<IAmazonSecurityTokenService>? sts = null) : IExemptionVerifier
 {
-    private string? callerAccount = homeAccount;
+    private readonly CallerAccount caller = new(homeAccount, sts);
 
-    public async Task<string?> AccountAsync(string? account, CancellationToken cancellationToken)
-    {
-        if (account is not null || callerAccount is not null || sts is null)
-        {
-            return account ?? callerAccount;
-        }
-
-        using var client = sts();
-        return callerAccount = (await client.GetCallerIdentityAsync(new GetCallerIdentityRequest(), cancellationToken).ConfigureAwait(false)).Account;
-    }
+    public async Task<string?> AccountAsync(string? account, CancellationToken cancellationToken) =>
+        account ?? await caller.GetAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task<SignatureCheck> VerifyAsync(byte[] message, string signature, CancellationToken cancellationToken)
     {

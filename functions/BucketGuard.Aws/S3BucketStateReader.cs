@@ -50,7 +50,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             if (lazy)
             {
                 await Task.WhenAll(acl, policy).ConfigureAwait(false);
-                if (!MayBePublic(await acl.ConfigureAwait(false), await policy.ConfigureAwait(false)))
+                if (!MayBePublic(await acl.ConfigureAwait(false), await policy.ConfigureAwait(false), problems))
                 {
                     return new BucketState(bucket, true, ToAcl(await acl.ConfigureAwait(false)), PolicyText(await policy.ConfigureAwait(false), problems), null,
                         await accountBlock.ConfigureAwait(false), null, [], null, [.. problems]);
@@ -106,13 +106,21 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         return string.IsNullOrEmpty(text) ? null : text;
     }
 
-    /// <summary>Whether the ACL or policy could make the bucket public; a read that failed counts as "maybe".</summary>
-    private static bool MayBePublic(GetBucketAclResponse? acl, GetBucketPolicyResponse? policy) =>
-        acl is null
-        || BucketGuard.Core.Acls.AclEvaluator.Evaluate(S3Mapping.ToAccessControlList(acl)).IsPublic
-        || (policy?.HttpStatusCode == HttpStatusCode.OK && !string.IsNullOrEmpty(policy.Policy)
-            && BucketGuard.Core.Policies.PolicyEvaluator.Evaluate(policy.Policy) is var verdict && (!verdict.Ok || verdict.Value!.IsPublic))
-        || (policy is not null && policy.HttpStatusCode is not (HttpStatusCode.OK or HttpStatusCode.NotFound));
+    /// <summary>Remediation.NeedsProtection on the two answers: a policy read that was refused or answered with
+    /// anything but 200 or 404 is unread.</summary>
+    private static bool MayBePublic(GetBucketAclResponse? acl, GetBucketPolicyResponse? policy, List<string> problems) =>
+        Remediation.NeedsProtection(
+            ToAcl(acl),
+            policy is null ? !Unread(problems, "GetBucketPolicy") : policy.HttpStatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound,
+            policy?.HttpStatusCode == HttpStatusCode.OK && !string.IsNullOrEmpty(policy.Policy) ? policy.Policy : null);
+
+    private static bool Unread(List<string> problems, string call)
+    {
+        lock (problems)
+        {
+            return problems.Any(p => p.StartsWith(call + ":", StringComparison.Ordinal));
+        }
+    }
 
     private static string? Problem(List<string> problems, string problem)
     {

@@ -13,6 +13,8 @@ public enum AccessLevel
     PermissionsManagement = 8,
 }
 
+/// <summary>Where a public grant is. Every use is an exhaustive switch without a default arm (CS8524 is off, CS8509 is
+/// an error), so a new source does not compile until each place handles it.</summary>
 public enum FindingSource
 {
     PolicyStatement,
@@ -35,9 +37,11 @@ public sealed record Finding(
     string? NeutralisedBy = null)
 {
     /// <summary>Where the finding is, for a person: "statement 2 (Sid \"PublicRead\")" or "grant 3".</summary>
-    public string Location => Source == FindingSource.PolicyStatement
-        ? Sid is { Length: > 0 } ? $"statement {Index + 1} (Sid \"{Sid}\")" : $"statement {Index + 1}"
-        : $"grant {Index + 1}";
+    public string Location => Source switch
+    {
+        FindingSource.PolicyStatement => Sid is { Length: > 0 } ? $"statement {Index + 1} (Sid \"{Sid}\")" : $"statement {Index + 1}",
+        FindingSource.AclGrant => $"grant {Index + 1}",
+    };
 
     public bool InEffect => NeutralisedBy is null;
 }

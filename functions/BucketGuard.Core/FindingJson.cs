@@ -8,7 +8,11 @@ public static class FindingJson
     public static void Write(Utf8JsonWriter w, Finding f)
     {
         w.WriteStartObject();
-        w.WriteString("source", f.Source == FindingSource.PolicyStatement ? "statement" : "grant");
+        w.WriteString("source", f.Source switch
+        {
+            FindingSource.PolicyStatement => "statement",
+            FindingSource.AclGrant => "grant",
+        });
         w.WriteNumber("index", f.Index);
         w.WriteString("sid", f.Sid);
         w.WriteString("location", f.Location);

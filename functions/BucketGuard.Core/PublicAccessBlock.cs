@@ -84,20 +84,12 @@ public sealed record BucketProtection(PublicAccessBlock? Bucket, PublicAccessBlo
         return exposure with { Findings = [.. findings] };
     }
 
-    private string? NeutralisedBy(FindingSource source)
+    private string? NeutralisedBy(FindingSource source) => source switch
     {
-        if (source == FindingSource.AclGrant)
-        {
-            if (string.Equals(ObjectOwnership, "BucketOwnerEnforced", StringComparison.Ordinal))
-            {
-                return "Object Ownership BucketOwnerEnforced (ACLs are disabled)";
-            }
-
-            return Which(b => b.IgnorePublicAcls, "IgnorePublicAcls");
-        }
-
-        return Which(b => b.RestrictPublicBuckets, "RestrictPublicBuckets");
-    }
+        FindingSource.AclGrant when string.Equals(ObjectOwnership, "BucketOwnerEnforced", StringComparison.Ordinal) => "Object Ownership BucketOwnerEnforced (ACLs are disabled)",
+        FindingSource.AclGrant => Which(b => b.IgnorePublicAcls, "IgnorePublicAcls"),
+        FindingSource.PolicyStatement => Which(b => b.RestrictPublicBuckets, "RestrictPublicBuckets"),
+    };
 
     private string? Which(Func<PublicAccessBlock, bool> flag, string name) =>
         Bucket is { } b && flag(b) ? $"{name} (bucket)"

@@ -11,13 +11,8 @@ namespace BucketGuard.Functions;
 /// the log says it was misrouted).</summary>
 public static class Handlers
 {
-    public static readonly FrozenDictionary<string, string[]> EventNames = new Dictionary<string, string[]>
-    {
-        ["acl"] = ["CreateBucket", "PutBucketAcl", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls"],
-        ["policy"] = ["PutBucketPolicy", "DeleteBucketPolicy"],
-        ["public-access-block"] = ["PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"],
-        ["tagging"] = ["PutBucketTagging", "DeleteBucketTagging"],
-    }.ToFrozenDictionary(StringComparer.Ordinal);
+    /// <summary>Each handler's eventNames: EventRouting's table, the one place routing is listed.</summary>
+    public static readonly FrozenDictionary<string, string[]> EventNames = BucketGuard.Core.Events.EventRouting.Handlers;
 }
 
 /// <summary>One invocation: read the event, run the pipeline within the time left, log the decision and the metrics,

@@ -1,5 +1,6 @@
 using Amazon.Lambda.RuntimeSupport;
 using BucketGuard.Aws;
+using BucketGuard.Core.Remediation;
 using BucketGuard.Functions;
 
 // Composition root of the `bootstrap` (Lambda provided.al2023): the handler named by _HANDLER, wired to S3 and SNS
@@ -7,6 +8,13 @@ using BucketGuard.Functions;
 var handler = Environment.GetEnvironmentVariable("_HANDLER") ?? string.Empty;
 try
 {
+    // Every setting is parsed here first (BucketGuardSettings): a bad value is an init error, never a silent default.
+    var settings = BucketGuardSettings.FromEnvironment(Environment.GetEnvironmentVariable);
+    if (!settings.Ok)
+    {
+        throw new InvalidOperationException(settings.Error);
+    }
+
     if (handler == "sweep")
     {
         var sweeper = Composition.CreateSweeper(Environment.GetEnvironmentVariable, requireTopic: true);
@@ -15,8 +23,7 @@ try
             throw new InvalidOperationException(sweeper.Error);
         }
 
-        var concurrency = int.TryParse(Environment.GetEnvironmentVariable("BUCKETGUARD_SWEEP_CONCURRENCY"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 64;
-        var sweep = new SweepHandler(sweeper.Value!, concurrency, TimeProvider.System);
+        var sweep = new SweepHandler(sweeper.Value!, settings.Value!.SweepConcurrency, TimeProvider.System);
         using var sweepBootstrap = LambdaBootstrapBuilder.Create(sweep.HandleAsync).Build();
         await sweepBootstrap.RunAsync();
         return 0;
@@ -33,13 +40,7 @@ try
         throw new InvalidOperationException(pipeline.Error);
     }
 
-    var quiet = Environment.GetEnvironmentVariable("BUCKETGUARD_LOG_LEVEL")?.Trim().ToLowerInvariant() switch
-    {
-        null or "" or "info" or "debug" => false,
-        "warn" => true,
-        var other => throw new InvalidOperationException($"BUCKETGUARD_LOG_LEVEL \"{other}\" is not debug, info or warn"),
-    };
-    var events = new BucketGuard.Functions.EventHandler(handler, pipeline.Value!, TimeProvider.System, quiet);
+    var events = new BucketGuard.Functions.EventHandler(handler, pipeline.Value!, TimeProvider.System, settings.Value!.Quiet);
     using var bootstrap = LambdaBootstrapBuilder.Create(events.HandleAsync).Build();
     await bootstrap.RunAsync();
     return 0;

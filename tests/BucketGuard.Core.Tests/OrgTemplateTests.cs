@@ -132,11 +132,11 @@ public partial class TemplateTests
         var choice = Resources["SweepFunction"]!["Properties"]!["Environment"]!["Variables"]!["BUCKETGUARD_SWEEP_ORGANIZATION"]!["Fn::If"]!.AsArray();
         foreach (var value in new[] { choice[1]!.GetValue<string>(), choice[2]!.GetValue<string>() })
         {
-            Assert.NotNull(BucketGuard.Aws.Composition.SweepsOrganization(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? value : null, out _));
+            Assert.NotNull(BucketGuard.Core.Remediation.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? value : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out _));
         }
 
-        Assert.True(BucketGuard.Aws.Composition.SweepsOrganization(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? choice[1]!.GetValue<string>() : null, out _));
-        Assert.Null(BucketGuard.Aws.Composition.SweepsOrganization(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? "yes" : null, out var error));
+        Assert.True(BucketGuard.Core.Remediation.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? choice[1]!.GetValue<string>() : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out _));
+        Assert.Null(BucketGuard.Core.Remediation.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? "yes" : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out var error));
         Assert.Contains("neither on nor off", error, StringComparison.Ordinal);
     }
 

@@ -15,25 +15,10 @@ public static class CloudTrailEventParser
 {
     public const string DetailType = "AWS API Call via CloudTrail";
 
-    private static readonly Dictionary<string, ChangeKind> Kinds = new(StringComparer.Ordinal)
-    {
-        ["CreateBucket"] = ChangeKind.BucketCreated,
-        ["PutBucketAcl"] = ChangeKind.BucketAclChanged,
-        ["PutBucketPolicy"] = ChangeKind.BucketPolicyChanged,
-        ["DeleteBucketPolicy"] = ChangeKind.BucketPolicyDeleted,
-        ["PutBucketPublicAccessBlock"] = ChangeKind.BucketPublicAccessBlockChanged,
-        ["DeleteBucketPublicAccessBlock"] = ChangeKind.BucketPublicAccessBlockDeleted,
-        ["PutBucketOwnershipControls"] = ChangeKind.OwnershipControlsChanged,
-        ["DeleteBucketOwnershipControls"] = ChangeKind.OwnershipControlsDeleted,
-        ["PutBucketTagging"] = ChangeKind.BucketTaggingChanged,
-        ["DeleteBucketTagging"] = ChangeKind.BucketTaggingDeleted,
-        ["PutAccountPublicAccessBlock"] = ChangeKind.AccountPublicAccessBlockChanged,
-        ["DeleteAccountPublicAccessBlock"] = ChangeKind.AccountPublicAccessBlockDeleted,
-        ["PutObjectAcl"] = ChangeKind.ObjectAclChanged,
-    };
+    private static readonly IReadOnlyDictionary<string, ChangeKind> Kinds = EventRouting.Kinds;
 
-    /// <summary>The eventNames BucketGuard acts on, for EventBridge rules and tests.</summary>
-    public static IReadOnlyCollection<string> EventNames => Kinds.Keys;
+    /// <summary>The eventNames BucketGuard understands (EventRouting.Routes).</summary>
+    public static IReadOnlyCollection<string> EventNames => EventRouting.Kinds.Keys;
 
     public static Parsed<BucketChange> Parse(string json)
     {

@@ -76,7 +76,6 @@ public sealed record Exemption(
         ExemptionApproval.Approved => "approved by the security team's signature",
         ExemptionApproval.NotApproved => "not approved",
         ExemptionApproval.NotRequired => "unapproved: no approval key is configured, so whoever may tag the bucket may exempt it",
-        _ => throw new InvalidOperationException(Approval.ToString()),
     };
 
     /// <summary>The exact bytes an approver signs and BucketGuard verifies (UTF-8): a version line, then the account,
@@ -197,9 +196,11 @@ public sealed record Exemption(
         }
 
         var allowed = Scope == ExemptionScope.ReadList ? [.. ObjectReadActions, .. ListActions] : ObjectReadActions;
-        var covered = finding.Source == FindingSource.AclGrant
-            ? Scope == ExemptionScope.ReadList && finding.Actions.All(p => p == "READ") // a bucket ACL's READ is listing
-            : finding.Actions.All(a => allowed.Contains(a, StringComparer.OrdinalIgnoreCase));
+        var covered = finding.Source switch
+        {
+            FindingSource.AclGrant => Scope == ExemptionScope.ReadList && finding.Actions.All(p => p == "READ"), // a bucket ACL's READ is listing
+            FindingSource.PolicyStatement => finding.Actions.All(a => allowed.Contains(a, StringComparer.OrdinalIgnoreCase)),
+        };
         if (!covered)
         {
             why = $"{finding.Location} grants {string.Join(", ", finding.Actions)} to {finding.Principal}, beyond exemption scope {ScopeName} ({(Scope == ExemptionScope.ReadList ? "object reads and listing" : "object reads only")})";

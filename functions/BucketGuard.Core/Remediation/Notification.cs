@@ -132,23 +132,36 @@ public static class Notifications
             ImmutableDictionary<string, string>.Empty.Add("event", "malformed-event").Add("severity", "high"));
     }
 
-    /// <summary>The notification's event type, or null when the outcome is only logged. An event whose bucket is found
-    /// already blocked is reported (already-blocked): it may be Lambda's retry of an event whose lock succeeded and
-    /// whose first report failed, and nothing on the bucket tells the two apart, so at least once means reporting it.</summary>
-    public static string? EventType(BucketChange change, Verdict verdict, ActionResult? result) => IsExemptionRequest(change, verdict) ? "exemption-requested" : verdict.Outcome switch
+    /// <summary>The notification's event type, or null when the outcome is only logged: the one rule for what is
+    /// reported, for events and the sweep alike. An event whose bucket is found already blocked is reported
+    /// (already-blocked): it may be Lambda's retry of an event whose lock succeeded and whose first report failed, and
+    /// nothing on the bucket tells the two apart, so at least once means reporting it. The daily sweep tells people only
+    /// what it did or what needs them: known exemptions, buckets already stopped and buckets deleted meanwhile are not
+    /// re-announced. An exhaustive switch: a new outcome does not compile until it is placed here.</summary>
+    public static string? EventType(BucketChange change, Verdict verdict, ActionResult? result)
     {
-        Outcome.Block when result is not { Succeeded: true } => "remediation-failed",
-        Outcome.Block when verdict.Restores is not null && verdict.Exposure?.IsPublicInEffect != true => "flags-restored",
-        Outcome.Block => "remediated",
-        Outcome.AlreadyBlocked => change.Kind == ChangeKind.Sweep ? null : "already-blocked",
-        Outcome.WouldBlock => "would-remediate",
-        Outcome.BucketGone => "bucket-gone",
-        Outcome.AccountBlockChanged => "account-block-changed",
-        Outcome.Exempted when verdict.ExemptionExpiring => "exemption-expiring",
-        Outcome.Exempted or Outcome.ExemptionRecorded => "exempted",
-        Outcome.Incomplete => "evaluation-incomplete",
-        _ => null,
-    };
+        if (IsExemptionRequest(change, verdict))
+        {
+            return "exemption-requested";
+        }
+
+        var sweep = change.Kind == ChangeKind.Sweep;
+        return verdict.Outcome switch
+        {
+            Outcome.Block when result is not { Succeeded: true } => "remediation-failed",
+            Outcome.Block when verdict.Restores is not null && verdict.Exposure?.IsPublicInEffect != true => "flags-restored",
+            Outcome.Block => "remediated",
+            Outcome.AlreadyBlocked => sweep ? null : "already-blocked",
+            Outcome.WouldBlock => "would-remediate",
+            Outcome.BucketGone => sweep ? null : "bucket-gone",
+            Outcome.AccountBlockChanged => "account-block-changed",
+            Outcome.Exempted when verdict.ExemptionExpiring => "exemption-expiring",
+            Outcome.Exempted => sweep ? null : "exempted",
+            Outcome.ExemptionRecorded => "exempted",
+            Outcome.Incomplete => "evaluation-incomplete",
+            Outcome.Skipped or Outcome.NothingToDo => null,
+        };
+    }
 
     /// <summary>An owner tagged an exemption that the configured approval key does not approve because it is unsigned:
     /// the security team is asked to approve it, whatever BucketGuard did with the bucket meanwhile.</summary>
@@ -381,7 +394,6 @@ public static class Notifications
                     ExemptionApproval.Approved => "approved",
                     ExemptionApproval.NotApproved => "not-approved",
                     ExemptionApproval.NotRequired => "unapproved",
-                    _ => throw new InvalidOperationException(exemption.Approval.ToString()),
                 });
                 if (eventType == "exemption-requested")
                 {

@@ -147,6 +147,18 @@ public static class Remediation
         || policy.OwnPrincipals.Any(own =>
             string.Equals(own, change.Actor.Arn, StringComparison.Ordinal) || string.Equals(own, change.Actor.SessionIssuerArn, StringComparison.Ordinal));
 
+    /// <summary>What a read must fetch beyond the ACL and the policy: Block Public Access, ownership and tags matter to
+    /// the decision only when the ACL or the policy may make the bucket public, or could not be read (then "maybe").
+    /// The sweep's reader asks this, so that it makes no more S3 calls than the decision needs.</summary>
+    /// <param name="acl">The ACL, or null when it could not be read.</param>
+    /// <param name="policyRead">False when GetBucketPolicy failed (denied, or an answer that was not the policy).</param>
+    /// <param name="policyJson">The policy, or null when the bucket has none (or it could not be read).</param>
+    public static bool NeedsProtection(AccessControlList? acl, bool policyRead, string? policyJson) =>
+        acl is null
+        || AclEvaluator.Evaluate(acl).IsPublic
+        || !policyRead
+        || (policyJson is not null && PolicyEvaluator.Evaluate(policyJson) is var verdict && (!verdict.Ok || verdict.Value!.IsPublic));
+
     /// <summary>What the bucket exposes, judged by AWS's rule on its ACL and policy, with its Block Public Access
     /// and ownership settings applied; reads that failed and a policy that cannot be read are problems.</summary>
     public static Exposure Evaluate(BucketState state, out ImmutableArray<string> problems)
@@ -189,7 +201,11 @@ public static class Remediation
         var s3Public = false;
         if (policy.TrustS3PolicyStatus && state.S3SaysPublic is { } s3)
         {
-            var ours = exposure.Findings.Any(f => f.Source == FindingSource.PolicyStatement);
+            var ours = exposure.Findings.Any(f => f.Source switch
+            {
+                FindingSource.PolicyStatement => true,
+                FindingSource.AclGrant => false, // GetBucketPolicyStatus judges the policy only
+            });
             s3Public = s3 && !state.Protection.InForce.RestrictPublicBuckets;
             if (s3 != ours)
             {

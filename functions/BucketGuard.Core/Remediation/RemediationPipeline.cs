@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using BucketGuard.Core.Events;
 
 namespace BucketGuard.Core.Remediation;
@@ -13,32 +14,57 @@ public sealed record HandledEvent(
     string? NotificationId,
     TimeSpan? EventToBlock);
 
-/// <summary>One event, start to finish: read the event, triage, re-read the bucket, decide, act, re-read, notify.
-/// Decisions are Remediation's; this only sequences the ports, so the Lambda handler, `bucketguard invoke` and the
-/// sweep share one path.</summary>
+/// <summary>The one path from a change to its reports: triage, re-read the bucket, decide, act (the lock re-reads what
+/// is in force), report to every output. Decisions are Remediation's; this only sequences the ports. Events (the Lambda
+/// handlers and `bucketguard invoke`) enter with the event's JSON, the sweep and `audit` with one BucketChange per
+/// bucket.</summary>
+/// <param name="outputs">Where decisions are reported, in order; empty: nothing is published.</param>
 /// <param name="verifier">Checks exemption signatures when an approval key is configured; null otherwise.</param>
-public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier notifier, RemediationPolicy policy, TimeProvider clock, IExemptionVerifier? verifier = null)
+public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccessBlockWriter writer, ImmutableArray<IDecisionOutput> outputs, RemediationPolicy policy, TimeProvider clock, IExemptionVerifier? verifier = null)
 {
+    /// <summary>The pipeline with the notification topic as its only output (null: none).</summary>
+    public RemediationPipeline(IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IExemptionVerifier? verifier = null)
+        : this(reader, writer, notifier is null ? [] : [new NotificationOutput(notifier)], policy, clock, verifier)
+    {
+    }
+
+    public RemediationPolicy Policy => policy;
+
+    public TimeProvider Clock => clock;
+
+    public ImmutableArray<IDecisionOutput> Outputs => outputs;
+
+    /// <summary>One CloudTrail event as EventBridge delivers it. An event that cannot be read is reported as
+    /// malformed-event (never dropped).</summary>
+    /// <exception cref="OutputsFailedException">An output could not publish; the event must be retried.</exception>
     public async Task<HandledEvent> HandleAsync(string eventJson, CancellationToken cancellationToken)
     {
         var parsed = CloudTrailEventParser.Parse(eventJson);
         if (!parsed.Ok || parsed.Value!.Invalid is not null)
         {
-            var error = parsed.Error ?? parsed.Value!.Invalid!;
-            var malformed = Notifications.Malformed(error, eventJson);
-            var id = await notifier.PublishAsync(malformed, cancellationToken).ConfigureAwait(false);
-            return new HandledEvent(null, new Verdict(Outcome.Incomplete, error, Severity.High), null, malformed, id, null);
+            var decision = BucketDecision.Malformed(parsed.Error ?? parsed.Value!.Invalid!, eventJson, policy, clock.GetUtcNow());
+            var handled = new HandledEvent(null, decision.Verdict, null, decision.Notification, null, null);
+            return handled with { NotificationId = await ReportAsync(decision, handled, cancellationToken).ConfigureAwait(false) };
         }
 
-        var change = parsed.Value!;
-        var verdict = Remediation.Triage(change, policy);
+        return await HandleAsync(parsed.Value!, act: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One change, from an event or the sweep.</summary>
+    /// <param name="act">False only judges (`audit` without --fix): the decision is made as in mode notify, nothing is
+    /// put and nothing is published. The one place where acting is switched off.</param>
+    /// <exception cref="OutputsFailedException">An output could not publish; what was done is in its Handled.</exception>
+    public async Task<HandledEvent> HandleAsync(BucketChange change, bool act, CancellationToken cancellationToken)
+    {
+        var effective = act ? policy : policy with { Mode = Mode.Notify };
+        var verdict = Remediation.Triage(change, effective);
         BucketState? state = null;
         if (verdict is null)
         {
             state = await reader.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
             var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-            var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, policy, verifier, today, cancellationToken).ConfigureAwait(false) : null;
-            verdict = Remediation.Decide(change, state, policy, today, exemption);
+            var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, effective, verifier, today, cancellationToken).ConfigureAwait(false) : null;
+            verdict = Remediation.Decide(change, state, effective, today, exemption);
         }
 
         ActionResult? result = null;
@@ -46,14 +72,65 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
         {
             result = await writer.ApplyAsync(change.Bucket!, change.Account, apply, cancellationToken).ConfigureAwait(false);
-            if (result.Succeeded && change.EventTime is { } eventTime)
+            if (result.Succeeded && change.EventTime is { } eventTime && change.Kind != ChangeKind.Sweep)
             {
                 eventToBlock = clock.GetUtcNow() - eventTime;
             }
         }
 
-        var notification = Notifications.For(change, verdict, state, result, policy);
-        var notificationId = notification is null ? null : await notifier.PublishAsync(notification, cancellationToken).ConfigureAwait(false);
-        return new HandledEvent(change, verdict, result, notification, notificationId, eventToBlock);
+        var decision = new BucketDecision(change, verdict, state, result, effective, clock.GetUtcNow());
+        var handled = new HandledEvent(change, verdict, result, decision.Notification, null, eventToBlock);
+        return act ? handled with { NotificationId = await ReportAsync(decision, handled, cancellationToken).ConfigureAwait(false) } : handled;
+    }
+
+    /// <summary>The sweep's summary of one account, to every output.</summary>
+    /// <exception cref="OutputsFailedException">An output could not publish it.</exception>
+    public async Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken)
+    {
+        var failures = ImmutableArray.CreateBuilder<string>();
+        foreach (var output in outputs)
+        {
+            try
+            {
+                await output.PublishSummaryAsync(report, account, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add($"{output.Name}: {ex.Message}");
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new OutputsFailedException(new HandledEvent(null, new Verdict(Outcome.Incomplete, "sweep summary", Severity.High), null, null, null, null), failures.ToImmutable());
+        }
+    }
+
+    /// <summary>Every output is tried, whatever the others did, so that one failing service does not silence the rest;
+    /// then any failure fails the whole report, so the event is retried. On that retry each output publishes again:
+    /// Security Hub updates the same finding (its Id is stable), SNS and EventBridge deliver a second message with the
+    /// same eventId, which subscribers may drop.</summary>
+    /// <returns>The notification topic's MessageId, when it published one.</returns>
+    private async Task<string?> ReportAsync(BucketDecision decision, HandledEvent handled, CancellationToken cancellationToken)
+    {
+        string? id = null;
+        var failures = ImmutableArray.CreateBuilder<string>();
+        foreach (var output in outputs)
+        {
+            try
+            {
+                var published = await output.PublishAsync(decision, cancellationToken).ConfigureAwait(false);
+                if (output is NotificationOutput)
+                {
+                    id = published;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add($"{output.Name}: {ex.Message}");
+            }
+        }
+
+        return failures.Count == 0 ? id : throw new OutputsFailedException(handled, failures.ToImmutable());
     }
 }

@@ -77,16 +77,22 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
     }
 }
 
-/// <summary>Every bucket, not only the ones that changed: each goes through the same decision as an event
-/// (state -> exposure -> exemption -> verdict -> act -> notify), with bounded parallelism, and one bucket's failure
-/// (AccessDenied, deleted meanwhile) never stops the others. When time runs short it stops starting new buckets and
-/// says where to continue.</summary>
+/// <summary>Every bucket, not only the ones that changed: each goes through the event path's pipeline as one
+/// BucketChange (state -> exposure -> exemption -> verdict -> act -> report), with bounded parallelism, and one bucket's
+/// failure (AccessDenied, deleted meanwhile) never stops the others. The sweep only lists and aggregates. When time
+/// runs short it stops starting new buckets and says where to continue.</summary>
 /// <param name="organization">Where the scheduled sweep finds the member accounts when its request names none (AWS
 /// Organizations); null: only the accounts the request names.</param>
-/// <param name="verifier">Checks exemption signatures when an approval key is configured; a bucket whose signature cannot
-/// be checked (the key service unreachable) is an error in the report, and the sweep goes on.</param>
-public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IOrganizationAccounts? organization = null, IExemptionVerifier? verifier = null)
+public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, IOrganizationAccounts? organization = null)
 {
+    /// <summary>A sweep over its own pipeline with the notification topic as its only output (null: report only).</summary>
+    /// <param name="verifier">Checks exemption signatures when an approval key is configured; a bucket whose signature
+    /// cannot be checked (the key service unreachable) is an error in the report, and the sweep goes on.</param>
+    public Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IOrganizationAccounts? organization = null, IExemptionVerifier? verifier = null)
+        : this(lister, new RemediationPipeline(reader, writer, notifier, policy, clock, verifier), organization)
+    {
+    }
+
     /// <param name="act">Apply Block Public Access (in mode enforce) and notify; false only reports (audit).</param>
     /// <param name="startAfter">Resume after this bucket name (from a previous report's ContinueAfter).</param>
     /// <param name="timeIsShort">Polled before each bucket; true stops the sweep cleanly.</param>
@@ -117,8 +123,6 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         buckets.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         var results = new ConcurrentDictionary<int, BucketAudit>();
         var stopped = false;
-        var effective = act ? policy : policy with { Mode = Mode.Notify };
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         await Parallel.ForEachAsync(
             Enumerable.Range(0, buckets.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, concurrency), CancellationToken = cancellationToken },
@@ -130,7 +134,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
                     return;
                 }
 
-                var audit = await AuditAsync(buckets[i], account, act, effective, today, ct).ConfigureAwait(false);
+                var audit = await AuditAsync(buckets[i], account, act, ct).ConfigureAwait(false);
                 results[i] = audit;
                 progress?.Report(audit);
             }).ConfigureAwait(false);
@@ -140,9 +144,9 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         var continueAfter = firstMissing < 0 ? null : firstMissing == 0 ? startAfter ?? string.Empty : buckets[firstMissing - 1].Name;
         var done = results.Where(r => firstMissing < 0 || r.Key < firstMissing).OrderBy(r => r.Key).Select(r => r.Value).ToImmutableArray();
         var report = new SweepReport(done, continueAfter, listError) { Warnings = warnings.IsDefault ? [] : warnings };
-        if (act && notifier is not null)
+        if (act)
         {
-            await notifier.PublishAsync(Summary(report, account), cancellationToken).ConfigureAwait(false);
+            await pipeline.PublishSummaryAsync(report, account, cancellationToken).ConfigureAwait(false);
         }
 
         return report;
@@ -160,7 +164,7 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         {
             try
             {
-                request = request with { MemberAccounts = [.. (await organization.ListActiveAsync(cancellationToken).ConfigureAwait(false)).Where(a => a != request.Account && a != policy.MemberRole.HomeAccount)] };
+                request = request with { MemberAccounts = [.. (await organization.ListActiveAsync(cancellationToken).ConfigureAwait(false)).Where(a => a != request.Account && a != pipeline.Policy.MemberRole.HomeAccount)] };
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -190,29 +194,17 @@ public sealed class Sweeper(IBucketLister lister, IBucketStateReader reader, IPu
         return new MultiAccountSweepReport(done.ToImmutable(), null);
     }
 
-    private async Task<BucketAudit> AuditAsync(BucketRef bucket, string? account, bool act, RemediationPolicy effective, DateOnly today, CancellationToken cancellationToken)
+    private async Task<BucketAudit> AuditAsync(BucketRef bucket, string? account, bool act, CancellationToken cancellationToken)
     {
         try
         {
-            var change = BucketChange.ForSweep(bucket.Name, account, bucket.Region, clock.GetUtcNow());
-            var state = await reader.ReadAsync(bucket.Name, account, cancellationToken).ConfigureAwait(false);
-            var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, account, effective, verifier, today, cancellationToken).ConfigureAwait(false) : null;
-            var verdict = Remediation.Decide(change, state, effective, today, exemption);
-            ActionResult? result = null;
-            if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
-            {
-                result = await writer.ApplyAsync(bucket.Name, account, apply, cancellationToken).ConfigureAwait(false);
-            }
-
-            // A daily sweep tells people about what it did or what needs them (including a bucket it cannot read, which is
-            // never taken for private); known exemptions are not re-announced daily.
-            var notify = act && notifier is not null && (verdict.Outcome is Outcome.Block or Outcome.WouldBlock or Outcome.Incomplete || verdict.ExemptionExpiring);
-            if (notify && Notifications.For(change, verdict, state, result, effective) is { } notification)
-            {
-                await notifier!.PublishAsync(notification, cancellationToken).ConfigureAwait(false);
-            }
-
-            return new BucketAudit(bucket, verdict, result, null);
+            var handled = await pipeline.HandleAsync(BucketChange.ForSweep(bucket.Name, account, bucket.Region, pipeline.Clock.GetUtcNow()), act, cancellationToken).ConfigureAwait(false);
+            return new BucketAudit(bucket, handled.Verdict, handled.Result, null);
+        }
+        catch (OutputsFailedException ex)
+        {
+            // Decided and acted on, but not fully reported: the report says both, and the bucket counts as an error.
+            return new BucketAudit(bucket, ex.Handled.Verdict, ex.Handled.Result, $"not reported: {ex.Message}");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

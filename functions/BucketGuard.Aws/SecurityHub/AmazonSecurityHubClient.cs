@@ -1,0 +1,393 @@
+// Stands in for AWSSDK.SecurityHub, which this project's NuGet registry does not serve. Namespaces, type and member names
+// follow that package (Amazon.SecurityHub: IAmazonSecurityHub, AmazonSecurityHubClient, AmazonSecurityHubConfig,
+// AmazonSecurityHubException; Amazon.SecurityHub.Model: BatchImportFindingsRequest/Response, AwsSecurityFinding and the
+// parts of it BucketGuard fills), so the swap is a package reference and deleting this folder. Only BatchImportFindings
+// is here.
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.SecurityHub.Model;
+using BucketGuard.Aws;
+
+namespace Amazon.SecurityHub
+{
+    public interface IAmazonSecurityHub
+    {
+        Task<BatchImportFindingsResponse> BatchImportFindingsAsync(BatchImportFindingsRequest request, CancellationToken cancellationToken = default);
+    }
+
+    /// <summary>Regional: securityhub.REGION.amazonaws.com, signed for the region; AWS_ENDPOINT_URL_SECURITYHUB (or
+    /// AWS_ENDPOINT_URL) overrides it.</summary>
+    public sealed class AmazonSecurityHubConfig : ClientConfig
+    {
+        public AmazonSecurityHubConfig()
+            : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
+        {
+            AuthenticationServiceName = "securityhub";
+            RegionEndpoint = FallbackRegionFactory.GetRegionEndpoint() ?? RegionEndpoint.USEast1;
+            ServiceURL = AwsEndpoints.Configured("SecurityHub")?.ToString() ?? $"https://securityhub.{RegionEndpoint.SystemName}.{RegionEndpoint.PartitionDnsSuffix}/";
+        }
+
+        public override string RegionEndpointServiceName => "securityhub";
+
+        public override string ServiceVersion => "2018-10-26";
+
+        public override string UserAgent => "bucketguard-securityhub/1.0";
+
+        public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
+            new(ServiceURL);
+    }
+
+    /// <summary>The Security Hub REST-JSON API (POST /findings/import), signed by AWSSDK.Core's signer through SignedHttp,
+    /// with the SDK's standard retries (SignedHttp.WithStandardRetriesAsync); any other error is an
+    /// AmazonSecurityHubException with the service's error code. Findings the service refused one by one are in the
+    /// response's FailedFindings, as in the SDK.</summary>
+    public sealed class AmazonSecurityHubClient(AWSCredentials credentials, AmazonSecurityHubConfig config, HttpMessageHandler? handler = null) : IAmazonSecurityHub, IDisposable
+    {
+        private readonly HttpClient http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(20) } : new HttpClient(handler, disposeHandler: false);
+
+        public AmazonSecurityHubClient()
+            : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new AmazonSecurityHubConfig())
+        {
+        }
+
+        public AmazonSecurityHubConfig Config => config;
+
+        public async Task<BatchImportFindingsResponse> BatchImportFindingsAsync(BatchImportFindingsRequest request, CancellationToken cancellationToken = default)
+        {
+            var body = new MemoryStream();
+            using (var w = new Utf8JsonWriter(body))
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("Findings");
+                foreach (var finding in request.Findings)
+                {
+                    Write(w, finding);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            var signed = new SignedHttp(http, credentials);
+            var region = config.RegionEndpoint?.SystemName ?? "us-east-1";
+            var response = await SignedHttp.WithStandardRetriesAsync(
+                () => signed.SendAsync(HttpMethod.Post, config, "securityhub", new Uri(config.ServiceURL), "/findings/import", region,
+                    content: body.ToArray(), contentType: "application/json", cancellationToken: cancellationToken),
+                r => ErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+            if (response.Status != HttpStatusCode.OK)
+            {
+                var code = ErrorCode(response.Body);
+                throw new AmazonSecurityHubException(
+                    string.Create(CultureInfo.InvariantCulture, $"Security Hub BatchImportFindings: {(int)response.Status} {code ?? "(no error code)"}{Message(response.Body)}"), code, response.Status);
+            }
+
+            using var answer = JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
+            var root = answer.RootElement;
+            var result = new BatchImportFindingsResponse
+            {
+                FailedCount = root.TryGetProperty("FailedCount", out var failed) && failed.TryGetInt32(out var f) ? f : 0,
+                SuccessCount = root.TryGetProperty("SuccessCount", out var succeeded) && succeeded.TryGetInt32(out var s) ? s : 0,
+            };
+            if (root.TryGetProperty("FailedFindings", out var failures) && failures.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in failures.EnumerateArray())
+                {
+                    result.FailedFindings.Add(new ImportFindingsError { Id = Text(item, "Id"), ErrorCode = Text(item, "ErrorCode"), ErrorMessage = Text(item, "ErrorMessage") });
+                }
+            }
+
+            return result;
+        }
+
+        private static void Write(Utf8JsonWriter w, AwsSecurityFinding f)
+        {
+            w.WriteStartObject();
+            w.WriteString("SchemaVersion", f.SchemaVersion);
+            w.WriteString("Id", f.Id);
+            w.WriteString("ProductArn", f.ProductArn);
+            w.WriteString("GeneratorId", f.GeneratorId);
+            w.WriteString("AwsAccountId", f.AwsAccountId);
+            w.WriteStartArray("Types");
+            foreach (var type in f.Types)
+            {
+                w.WriteStringValue(type);
+            }
+
+            w.WriteEndArray();
+            w.WriteString("CreatedAt", f.CreatedAt);
+            w.WriteString("UpdatedAt", f.UpdatedAt);
+            w.WriteStartObject("Severity");
+            w.WriteString("Label", f.Severity?.Label?.Value);
+            w.WriteEndObject();
+            w.WriteString("Title", f.Title);
+            w.WriteString("Description", f.Description);
+            if (f.Remediation?.Recommendation is { } recommendation)
+            {
+                w.WriteStartObject("Remediation");
+                w.WriteStartObject("Recommendation");
+                w.WriteString("Text", recommendation.Text);
+                w.WriteString("Url", recommendation.Url);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+
+            if (f.ProductFields.Count > 0)
+            {
+                w.WriteStartObject("ProductFields");
+                foreach (var (key, value) in f.ProductFields)
+                {
+                    w.WriteString(key, value);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteStartArray("Resources");
+            foreach (var r in f.Resources)
+            {
+                w.WriteStartObject();
+                w.WriteString("Type", r.Type);
+                w.WriteString("Id", r.Id);
+                w.WriteString("Partition", r.Partition?.Value);
+                if (r.Region is not null)
+                {
+                    w.WriteString("Region", r.Region);
+                }
+
+                if (r.Details?.AwsS3Bucket is { } bucket)
+                {
+                    w.WriteStartObject("Details");
+                    w.WriteStartObject("AwsS3Bucket");
+                    if (bucket.OwnerAccountId is not null)
+                    {
+                        w.WriteString("OwnerAccountId", bucket.OwnerAccountId);
+                    }
+
+                    if (bucket.PublicAccessBlockConfiguration is { } block)
+                    {
+                        w.WriteStartObject("PublicAccessBlockConfiguration");
+                        w.WriteBoolean("BlockPublicAcls", block.BlockPublicAcls ?? false);
+                        w.WriteBoolean("BlockPublicPolicy", block.BlockPublicPolicy ?? false);
+                        w.WriteBoolean("IgnorePublicAcls", block.IgnorePublicAcls ?? false);
+                        w.WriteBoolean("RestrictPublicBuckets", block.RestrictPublicBuckets ?? false);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (f.Compliance?.Status is { } compliance)
+            {
+                w.WriteStartObject("Compliance");
+                w.WriteString("Status", compliance.Value);
+                w.WriteEndObject();
+            }
+
+            if (f.Workflow?.Status is { } workflow)
+            {
+                w.WriteStartObject("Workflow");
+                w.WriteString("Status", workflow.Value);
+                w.WriteEndObject();
+            }
+
+            w.WriteString("RecordState", f.RecordState?.Value);
+            w.WriteEndObject();
+        }
+
+        private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+        /// <summary>The REST-JSON error code: "__type" or "Code" in the body, without a namespace before '#' or ':'.</summary>
+        private static string? ErrorCode(string body)
+        {
+            try
+            {
+                using var error = JsonDocument.Parse(body);
+                var type = Text(error.RootElement, "__type") ?? Text(error.RootElement, "Code") ?? Text(error.RootElement, "code");
+                return type?[(type.LastIndexOf('#') + 1)..].Split(':')[0];
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        private static string Message(string body)
+        {
+            try
+            {
+                using var error = JsonDocument.Parse(body);
+                return (Text(error.RootElement, "Message") ?? Text(error.RootElement, "message")) is { } message ? ": " + message : string.Empty;
+            }
+            catch (JsonException)
+            {
+                return string.Empty;
+            }
+        }
+
+        public void Dispose() => http.Dispose();
+    }
+
+    public sealed class AmazonSecurityHubException(string message, string? errorCode, HttpStatusCode statusCode)
+        : AmazonServiceException(message, ErrorType.Unknown, errorCode, null, statusCode);
+}
+
+namespace Amazon.SecurityHub.Model
+{
+    public sealed class BatchImportFindingsRequest
+    {
+        public List<AwsSecurityFinding> Findings { get; set; } = [];
+    }
+
+    public sealed class BatchImportFindingsResponse
+    {
+        public int FailedCount { get; set; }
+
+        public int SuccessCount { get; set; }
+
+        public List<ImportFindingsError> FailedFindings { get; set; } = [];
+    }
+
+    public sealed class ImportFindingsError
+    {
+        public string? Id { get; set; }
+
+        public string? ErrorCode { get; set; }
+
+        public string? ErrorMessage { get; set; }
+    }
+
+    /// <summary>The ASFF attributes BucketGuard sets (CreatedAt and UpdatedAt are ISO 8601 strings, as in the SDK).</summary>
+    public sealed class AwsSecurityFinding
+    {
+        public string? SchemaVersion { get; set; }
+
+        public string? Id { get; set; }
+
+        public string? ProductArn { get; set; }
+
+        public string? GeneratorId { get; set; }
+
+        public string? AwsAccountId { get; set; }
+
+        public List<string> Types { get; set; } = [];
+
+        public string? CreatedAt { get; set; }
+
+        public string? UpdatedAt { get; set; }
+
+        public Severity? Severity { get; set; }
+
+        public string? Title { get; set; }
+
+        public string? Description { get; set; }
+
+        public Remediation? Remediation { get; set; }
+
+        public Dictionary<string, string> ProductFields { get; set; } = [];
+
+        public List<Resource> Resources { get; set; } = [];
+
+        public Compliance? Compliance { get; set; }
+
+        public Workflow? Workflow { get; set; }
+
+        public RecordState? RecordState { get; set; }
+    }
+
+    public sealed class Severity
+    {
+        public SeverityLabel? Label { get; set; }
+    }
+
+    public sealed class Remediation
+    {
+        public Recommendation? Recommendation { get; set; }
+    }
+
+    public sealed class Recommendation
+    {
+        public string? Text { get; set; }
+
+        public string? Url { get; set; }
+    }
+
+    public sealed class Resource
+    {
+        public string? Type { get; set; }
+
+        public string? Id { get; set; }
+
+        public Partition? Partition { get; set; }
+
+        public string? Region { get; set; }
+
+        public ResourceDetails? Details { get; set; }
+    }
+
+    public sealed class ResourceDetails
+    {
+        public AwsS3BucketDetails? AwsS3Bucket { get; set; }
+    }
+
+    public sealed class AwsS3BucketDetails
+    {
+        public string? OwnerAccountId { get; set; }
+
+        public AwsS3AccountPublicAccessBlockDetails? PublicAccessBlockConfiguration { get; set; }
+    }
+
+    public sealed class AwsS3AccountPublicAccessBlockDetails
+    {
+        public bool? BlockPublicAcls { get; set; }
+
+        public bool? BlockPublicPolicy { get; set; }
+
+        public bool? IgnorePublicAcls { get; set; }
+
+        public bool? RestrictPublicBuckets { get; set; }
+    }
+
+    public sealed class Compliance
+    {
+        public ComplianceStatus? Status { get; set; }
+    }
+
+    public sealed class Workflow
+    {
+        public WorkflowStatus? Status { get; set; }
+    }
+
+    /// <summary>The SDK's ConstantClass types, reduced to their value.</summary>
+    public sealed record SeverityLabel(string Value)
+    {
+        public override string ToString() => Value;
+    }
+
+    public sealed record ComplianceStatus(string Value)
+    {
+        public override string ToString() => Value;
+    }
+
+    public sealed record WorkflowStatus(string Value)
+    {
+        public override string ToString() => Value;
+    }
+
+    public sealed record RecordState(string Value)
+    {
+        public override string ToString() => Value;
+    }
+
+    public sealed record Partition(string Value)
+    {
+        public override string ToString() => Value;
+    }
+}
