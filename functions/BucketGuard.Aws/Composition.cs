@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using BucketGuard.Aws.SimpleNotificationService;
+using Amazon.SimpleNotificationService;
 using BucketGuard.Core;
 using BucketGuard.Core.Remediation;
 

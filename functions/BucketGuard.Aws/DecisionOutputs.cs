@@ -116,7 +116,7 @@ public sealed class EventBridgeOutput(IAmazonEventBridge events, string bus) : I
     }
 
     public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken) =>
-        PutAsync(SummaryDetailType, Sweeper.Summary(report, account).Document, [], DateTimeOffset.UtcNow, cancellationToken);
+        PutAsync(SummaryDetailType, Notifications.Summary(report, account).Document, [], DateTimeOffset.UtcNow, cancellationToken);
 
     private async Task<string?> PutAsync(string detailType, string detail, List<string> resources, DateTimeOffset time, CancellationToken cancellationToken)
     {

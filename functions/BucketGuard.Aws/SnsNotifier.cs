@@ -1,5 +1,5 @@
-using BucketGuard.Aws.SimpleNotificationService;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService;
+using Amazon.SimpleNotificationService.Model;
 using BucketGuard.Core.Remediation;
 
 namespace BucketGuard.Aws;

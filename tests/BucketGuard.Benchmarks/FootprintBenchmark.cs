@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketGuard.Aws;
-using BucketGuard.Aws.SimpleNotificationService;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService;
+using Amazon.SimpleNotificationService.Model;
 using BucketGuard.LocalLambda;
 
 namespace BucketGuard.Benchmarks;

@@ -17,6 +17,7 @@ public class SamTransformTests
         "OrganizationId=o-abc123def4 SweepOrganizationAccounts=true MemberAccountIds=222233334444",
         "Architecture=arm64 ReservedConcurrency=-1 LogLevel=warn",
         "ExemptionApprovers=arn:aws:iam::111122223333:role/SecurityApprover,arn:aws:iam::111122223333:role/CISO",
+        "SecurityHubFindings=Enabled EventBusName=soar ChatTopicArn=arn:aws:sns:us-east-1:111122223333:chat",
     ];
 
     private static readonly Dictionary<string, JsonObject> Cache = [];

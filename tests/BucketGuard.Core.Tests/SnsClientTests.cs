@@ -3,8 +3,8 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.Runtime;
-using BucketGuard.Aws.SimpleNotificationService;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService;
+using Amazon.SimpleNotificationService.Model;
 
 namespace BucketGuard.Tests;
 
@@ -29,7 +29,7 @@ public class SnsClientTests
     private const string Published = """<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult></PublishResponse>""";
 
     private static AmazonSimpleNotificationServiceClient Client(Recorder recorder) =>
-        new(new BasicAWSCredentials(AccessKey, SecretKey), new SnsClientConfig { RegionName = "eu-west-1", Endpoint = new Uri("https://sns.eu-west-1.amazonaws.com/") }, recorder);
+        new(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonSimpleNotificationServiceConfig { RegionName = "eu-west-1", Endpoint = new Uri("https://sns.eu-west-1.amazonaws.com/") }, recorder);
 
     private static PublishRequest Request() => new()
     {
@@ -49,7 +49,7 @@ public class SnsClientTests
     {
         var recorder = new Recorder((HttpStatusCode.OK, Published));
         var client = new AmazonSimpleNotificationServiceClient(new SessionAWSCredentials("ASIAEXAMPLE", SecretKey, "the-session-token"),
-            new SnsClientConfig { RegionName = "eu-west-1", Endpoint = new Uri("https://sns.eu-west-1.amazonaws.com/") }, recorder);
+            new AmazonSimpleNotificationServiceConfig { RegionName = "eu-west-1", Endpoint = new Uri("https://sns.eu-west-1.amazonaws.com/") }, recorder);
 
         await client.PublishAsync(Request());
 

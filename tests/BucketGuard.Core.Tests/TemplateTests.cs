@@ -165,7 +165,7 @@ public partial class TemplateTests
         "s3:GetBucketAcl", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
         "s3:GetBucketTagging", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
         "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole",
-        "organizations:ListAccounts", "sqs:SendMessage", "kms:VerifyMac",
+        "organizations:ListAccounts", "sqs:SendMessage", "kms:VerifyMac", "securityhub:BatchImportFindings", "events:PutEvents",
     ];
 
     private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts"];
@@ -230,5 +230,77 @@ public partial class TemplateTests
         Assert.Equal("NotificationKey", Resources["NotificationTopic"]!["Properties"]!["KmsMasterKeyId"]!["Ref"]!.GetValue<string>());
         Assert.Equal("NotificationTopic", Resources["DeadLetterAlarm"]!["Properties"]!["AlarmActions"]![0]!["Ref"]!.GetValue<string>());
         Assert.Equal("provided.al2023", Template["Globals"]!["Function"]!["Runtime"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Each_functions_rule_lists_exactly_its_handlers_event_names_from_the_one_routing_table()
+    {
+        foreach (var (name, function) in Functions.Where(f => f.Function["Properties"]!["Handler"]!.GetValue<string>() != "sweep"))
+        {
+            var handler = function["Properties"]!["Handler"]!.GetValue<string>();
+            var listed = function["Properties"]!["Events"]!.AsObject().Select(e => e.Value!["Properties"]!["Pattern"]?["detail"]?["eventName"]).OfType<JsonArray>()
+                .SelectMany(a => a.Select(n => n!.GetValue<string>())).Order(StringComparer.Ordinal);
+            Assert.True(BucketGuard.Core.Events.EventRouting.Handlers[handler].Order(StringComparer.Ordinal).SequenceEqual(listed), $"{name} ({handler}) routes [{string.Join(", ", listed)}]");
+        }
+    }
+
+    /// <summary>The value CloudFormation gives a function's environment variable for one choice of every Fn::If.</summary>
+    private static string? Resolve(JsonNode? value, Func<string, bool> condition, IReadOnlyDictionary<string, string> parameters) => value switch
+    {
+        JsonValue v => v.ToString(),
+        JsonObject o when o["Ref"] is { } r => parameters.GetValueOrDefault(r.GetValue<string>(), "arn:aws:sns:eu-west-1:111122223333:" + r.GetValue<string>()),
+        JsonObject o when o["Fn::If"] is JsonArray branches => Resolve(condition(branches[0]!.GetValue<string>()) ? branches[1] : branches[2], condition, parameters),
+        _ => null,
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_outputs_the_template_turns_on_are_settings_the_code_accepts_and_each_may_reach_only_its_own_resource(bool enabled)
+    {
+        var parameters = new Dictionary<string, string>
+        {
+            ["SecurityHubFindings"] = enabled ? "Enabled" : "Disabled",
+            ["EventBusName"] = enabled ? "soar" : string.Empty,
+            ["ChatTopicArn"] = enabled ? "arn:aws:sns:eu-west-1:111122223333:chat" : string.Empty,
+            ["Mode"] = "enforce",
+            ["BlockFlags"] = "all",
+            ["TagPrefix"] = "bucketguard:",
+            ["MaxExemptionDays"] = "90",
+            ["ExemptionWarningDays"] = "7",
+            ["ExemptWrite"] = "deny",
+            ["LogLevel"] = "info",
+            ["Unreadable"] = "report",
+            ["AWS::AccountId"] = "111122223333",
+        };
+        var conditions = new HashSet<string> { "ImportsFindings", "PutsEvents", "PostsToChat" };
+        var variables = Template["Globals"]!["Function"]!["Environment"]!["Variables"]!.AsObject()
+            .ToDictionary(v => v.Key, v => Resolve(v.Value, c => enabled && conditions.Contains(c), parameters));
+        variables["BUCKETGUARD_ROLE_ARNS"] = "arn:aws:iam::111122223333:role/a";
+        variables["BUCKETGUARD_MEMBER_ROLE_ARN"] = string.Empty;
+
+        var settings = BucketGuard.Core.Remediation.BucketGuardSettings.FromEnvironment(n => variables.GetValueOrDefault(n));
+
+        Assert.True(settings.Ok, settings.Error);
+        Assert.Equal(enabled, settings.Value!.SecurityHub);
+        Assert.Equal(enabled ? "soar" : null, settings.Value.EventBus);
+        Assert.Equal(enabled ? "arn:aws:sns:eu-west-1:111122223333:chat" : null, settings.Value.ChatTopicArn);
+        var expected = new Dictionary<string, (string Action, string Resource)>
+        {
+            ["ImportsFindings"] = ("securityhub:BatchImportFindings", "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"),
+            ["PutsEvents"] = ("events:PutEvents", "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"),
+            ["PostsToChat"] = ("sns:Publish", "ChatTopicArn"),
+        };
+        foreach (var role in new[] { "EventFunctionsRole", "SweepFunctionRole" })
+        {
+            var statements = Resources[role]!["Properties"]!["Policies"]![0]!["PolicyDocument"]!["Statement"]!.AsArray();
+            foreach (var (condition, (action, resource)) in expected)
+            {
+                var granted = statements.Single(st => st!["Fn::If"]?[0]?.GetValue<string>() == condition)!["Fn::If"]!;
+                Assert.Equal("AWS::NoValue", granted[2]!["Ref"]!.GetValue<string>());
+                Assert.Equal([action], granted[1]!["Action"]!.AsArray().Select(a => a!.GetValue<string>()));
+                Assert.Equal(resource, (granted[1]!["Resource"]!["Fn::Sub"] ?? granted[1]!["Resource"]!["Ref"])!.GetValue<string>());
+            }
+        }
     }
 }

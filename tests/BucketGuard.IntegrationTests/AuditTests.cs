@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketGuard.Aws;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService.Model;
 using BucketGuard.Cli;
 using BucketGuard.Core.Remediation;
 using BucketGuard.LocalLambda;

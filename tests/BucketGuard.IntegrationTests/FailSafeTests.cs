@@ -6,7 +6,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketGuard.Aws;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService.Model;
 using BucketGuard.Core;
 using BucketGuard.LocalLambda;
 

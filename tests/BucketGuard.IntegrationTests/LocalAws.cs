@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Amazon.S3;
 using BucketGuard.Aws;
-using BucketGuard.Aws.SimpleNotificationService;
+using Amazon.SimpleNotificationService;
 
 namespace BucketGuard.IntegrationTests;
 

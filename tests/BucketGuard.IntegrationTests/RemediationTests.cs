@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Amazon.S3;
 using Amazon.S3.Model;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService.Model;
 using BucketGuard.LocalLambda;
 
 namespace BucketGuard.IntegrationTests;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService.Model;
 
 namespace BucketGuard.IntegrationTests;
 

@@ -5,9 +5,10 @@ using System.Xml.Linq;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
-using BucketGuard.Aws.SimpleNotificationService.Model;
+using Amazon.SimpleNotificationService.Model;
+using BucketGuard.Aws;
 
-namespace BucketGuard.Aws.SimpleNotificationService;
+namespace Amazon.SimpleNotificationService;
 
 /// <summary>Stands in for AWSSDK.SimpleNotificationService's client of the same name (that package is not in
 /// this project's registry). It speaks the SNS Query API (form-encoded POST, XML answers) and takes from
@@ -20,15 +21,15 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
     private static readonly XNamespace Ns = "http://sns.amazonaws.com/doc/2010-03-31/";
 
     private readonly HttpClient http;
-    private readonly SnsClientConfig config;
+    private readonly AmazonSimpleNotificationServiceConfig config;
     private readonly SignedHttp signed;
 
     public AmazonSimpleNotificationServiceClient()
-        : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new SnsClientConfig())
+        : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new AmazonSimpleNotificationServiceConfig())
     {
     }
 
-    public AmazonSimpleNotificationServiceClient(AWSCredentials credentials, SnsClientConfig config, HttpMessageHandler? handler = null)
+    public AmazonSimpleNotificationServiceClient(AWSCredentials credentials, AmazonSimpleNotificationServiceConfig config, HttpMessageHandler? handler = null)
     {
         this.config = config;
         http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
@@ -157,9 +158,9 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
 
 /// <summary>Where SNS is and in which region: AWS_ENDPOINT_URL_SNS (or AWS_ENDPOINT_URL) when set, otherwise the
 /// regional AWS endpoint; the region from the SDK's resolution chain (AWS_REGION, profile, instance metadata).</summary>
-public sealed class SnsClientConfig : ClientConfig
+public sealed class AmazonSimpleNotificationServiceConfig : ClientConfig
 {
-    public SnsClientConfig()
+    public AmazonSimpleNotificationServiceConfig()
         : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
     {
         AuthenticationServiceName = "sns";

@@ -1,8 +1,8 @@
 // Stands in for AWSSDK.SimpleNotificationService, which this project's NuGet registry does not serve.
 // The types mirror that package's public shape (Amazon.SimpleNotificationService.Model: PublishRequest,
 // PublishResponse, MessageAttributeValue, CreateTopicRequest/Response, SubscribeRequest/Response), so the swap
-// is a package reference and a using directive.
-namespace BucketGuard.Aws.SimpleNotificationService.Model;
+// is a package reference and deleting this folder.
+namespace Amazon.SimpleNotificationService.Model;
 
 public sealed class MessageAttributeValue
 {

@@ -41,12 +41,19 @@ public sealed record MemberRole(string? ArnTemplate, string? HomeAccount)
         && string.Equals(sessionIssuerArn, ArnFor(account), StringComparison.Ordinal);
 
     /// <summary>Reads BUCKETGUARD_MEMBER_ROLE_ARN (a role ARN with {account} for the account ID; unset or empty for a
-    /// single account) and BUCKETGUARD_HOME_ACCOUNT (required with it).</summary>
+    /// single account) and BUCKETGUARD_HOME_ACCOUNT (required with it, optional without).</summary>
     public static Parsed<MemberRole> FromEnvironment(Func<string, string?> environment)
     {
         if (environment("BUCKETGUARD_MEMBER_ROLE_ARN")?.Trim() is not { Length: > 0 } template)
         {
-            return Parsed<MemberRole>.Success(None);
+            // A single account: the home account is still worth knowing (Security Hub's ProductArn, exemption signatures)
+            // when the template gives it, and saves an STS call.
+            return environment("BUCKETGUARD_HOME_ACCOUNT")?.Trim() switch
+            {
+                null or "" => Parsed<MemberRole>.Success(None),
+                var known when AccountId.IsValid(known) => Parsed<MemberRole>.Success(None with { HomeAccount = known }),
+                var bad => Parsed<MemberRole>.Failure($"BUCKETGUARD_HOME_ACCOUNT \"{bad}\" is not a 12-digit account ID"),
+            };
         }
 
         // arn:PARTITION:iam::{account}:role/[path/]name

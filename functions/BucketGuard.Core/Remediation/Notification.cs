@@ -114,6 +114,65 @@ public static class Notifications
         }
     }
 
+    private const int MaxListedErrors = 200;
+
+    /// <summary>The sweep's one summary of an account for the security team, within SNS's limits (the failures listed
+    /// are bounded), its subject cleaned as every subject is.</summary>
+    public static Notification Summary(SweepReport report, string? account)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"BucketGuard swept {report.Seen} bucket(s) in account {account ?? "(unknown)"}{(report.Completed ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
+        text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Could not be read: {report.Unreadable}. Errors: {report.Errors}.");
+        foreach (var error in report.Warnings.Prepend(report.ListError).OfType<string>())
+        {
+            text.AppendLine($"  error: {Untrusted.Clean(error, Untrusted.LineLength)}");
+        }
+
+        // Bounded, so that the summary of an account with thousands of failing buckets still fits one SNS message.
+        var failures = report.Buckets.Where(b => b.Problem is not null).ToList();
+        foreach (var failed in failures.Take(MaxListedErrors))
+        {
+            text.AppendLine($"  error: {failed.Bucket.Name}: {Untrusted.Clean(failed.Problem, 512)}");
+        }
+
+        if (failures.Count > MaxListedErrors)
+        {
+            text.AppendLine($"  and {failures.Count - MaxListedErrors} more error(s): run `bucketguard audit` for the full list");
+        }
+
+        var json = JsonLine.Write(w =>
+        {
+            w.WriteNumber("version", 1);
+            w.WriteString("event", "sweep-summary");
+            w.WriteString("account", account);
+            report.WriteCounts(w);
+            w.WriteString("continueAfter", report.ContinueAfter);
+            if (report.ListError is not null)
+            {
+                w.WriteString("listError", report.ListError);
+            }
+
+            if (!report.Warnings.IsEmpty)
+            {
+                FindingJson.WriteStrings(w, "warnings", report.Warnings);
+            }
+        });
+
+        var severity = report.Errors > 0 || report.Locked > 0 ? "high" : "info";
+        var attributes = ImmutableDictionary<string, string>.Empty.Add("event", "sweep-summary").Add("severity", severity);
+        if (account is not null)
+        {
+            attributes = attributes.Add("account", account);
+        }
+
+        var subject = $"BucketGuard sweep: {report.Seen} buckets, {report.Public} public, {report.Locked} locked, {report.Errors} errors";
+        return new Notification(
+            CleanSubject(subject),
+            text.ToString(),
+            json,
+            attributes);
+    }
+
     /// <summary>For an event that could not be read at all: the security team must hear of it.</summary>
     public static Notification Malformed(string error, string input)
     {
@@ -198,6 +257,13 @@ public static class Notifications
             "exempted" => $"BucketGuard: {name} is public ({what}) under an exemption",
             _ => $"BucketGuard could not fully check {name}",
         };
+        return CleanSubject(subject);
+    }
+
+    /// <summary>What SNS takes as a subject: printable ASCII only (anything else becomes a space), at most 100
+    /// characters (a longer one ends in "~"). Every subject BucketGuard sends passes here.</summary>
+    public static string CleanSubject(string subject)
+    {
         var clean = new string([.. subject.Select(c => c is >= ' ' and <= '~' ? c : ' ')]);
         return clean.Length <= MaxSubjectLength ? clean : clean[..(MaxSubjectLength - 1)] + "~";
     }

@@ -88,7 +88,7 @@ public sealed class NotificationOutput(INotifier topic) : IDecisionOutput
         decision.Notification is { } notification ? await topic.PublishAsync(notification, cancellationToken).ConfigureAwait(false) : null;
 
     public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken) =>
-        topic.PublishAsync(Sweeper.Summary(report, account), cancellationToken);
+        topic.PublishAsync(Notifications.Summary(report, account), cancellationToken);
 }
 
 /// <summary>A chat channel's topic (Amazon Q Developer in chat applications, formerly AWS Chatbot): the same decisions
@@ -105,7 +105,7 @@ public sealed class ChatOutput(INotifier topic) : IDecisionOutput
 
     public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken)
     {
-        var summary = Sweeper.Summary(report, account);
+        var summary = Notifications.Summary(report, account);
         return topic.PublishAsync(summary with { Document = ChatMessage.ForSummary(report, account, summary) }, cancellationToken);
     }
 }

@@ -81,7 +81,7 @@ public sealed record MultiAccountSweepReport(ImmutableArray<AccountSweep> Accoun
             w.WriteStartArray("accounts");
             foreach (var account in Accounts)
             {
-                w.WriteRawValue(Sweeper.Summary(account.Report, account.Account).Document);
+                w.WriteRawValue(Notifications.Summary(account.Report, account.Account).Document);
             }
 
             w.WriteEndArray();
