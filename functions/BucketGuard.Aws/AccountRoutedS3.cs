@@ -17,7 +17,7 @@ public sealed record S3Ports(S3BucketStateReader Reader, S3PublicAccessBlockWrit
 /// A role that cannot be assumed (not deployed there, trust not matching) is a problem stated in the notification, not a retry:
 /// retrying cannot fix it. Throttling and STS outages are thrown, so the event is retried.</summary>
 /// <param name="portsFor">Makes the ports for a role ARN to assume, or for the function's own credentials (null).</param>
-public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> portsFor) : IBucketStateReader, IPublicAccessBlockWriter, IBucketLister
+public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> portsFor) : IBucketStateReader, IObjectReader, IPublicAccessBlockWriter, IBucketLister
 {
     private readonly ConcurrentDictionary<string, Lazy<S3Ports>> ports = new(StringComparer.Ordinal);
 
@@ -36,6 +36,42 @@ public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> po
         catch (Exception ex) when (RoleRefused(ex, access) is { } why)
         {
             return Unreadable(bucket, why);
+        }
+    }
+
+    public async Task<BucketState> ReadObjectAsync(string bucket, string key, string? versionId, string? account, CancellationToken cancellationToken)
+    {
+        var access = member.For(account);
+        if (access.Refusal is { } refusal)
+        {
+            return Unreadable(bucket, refusal);
+        }
+
+        try
+        {
+            return await PortsFor(access).Reader.ReadObjectAsync(bucket, key, versionId, account, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RoleRefused(ex, access) is { } why)
+        {
+            return Unreadable(bucket, why);
+        }
+    }
+
+    public async Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken)
+    {
+        var access = member.For(account);
+        if (access.Refusal is { } refusal)
+        {
+            return new ObjectSample([], false, [refusal]);
+        }
+
+        try
+        {
+            return await PortsFor(access).Reader.SampleAsync(bucket, account, max, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RoleRefused(ex, access) is { } why)
+        {
+            return new ObjectSample([], false, [why]);
         }
     }
 

@@ -55,6 +55,18 @@ public static class AwsClients
         return new Amazon.KeyManagementService.AmazonKeyManagementServiceClient(config);
     }
 
+    /// <summary>SQS from the SDK's standard settings (AWS_ENDPOINT_URL_SQS locally).</summary>
+    public static Amazon.SQS.AmazonSQSClient CreateSqs()
+    {
+        var config = new Amazon.SQS.AmazonSQSConfig();
+        if (AwsEndpoints.Configured("SQS") is { } endpoint)
+        {
+            config.ServiceURL = endpoint.ToString();
+        }
+
+        return new Amazon.SQS.AmazonSQSClient(config);
+    }
+
     /// <summary>The verifier of exemption signatures, when an approval key is configured.</summary>
     public static KmsExemptionVerifier? ExemptionVerifier(BucketGuard.Core.Remediation.RemediationPolicy policy) =>
         policy.ExemptionKeyId is { } key ? new KmsExemptionVerifier(CreateKms(), key, policy.MemberRole.HomeAccount, () => CreateSts(null)) : null;

@@ -48,7 +48,11 @@ public static class Composition
         return Parsed<Sweeper>.Success(new Sweeper(s3, Pipeline(settings.Value, s3), organization));
     }
 
-    private static RemediationPipeline Pipeline(BucketGuardSettings settings, AccountRoutedS3 s3) => new RemediationPipeline(s3, s3, Outputs(settings), settings.Policy, TimeProvider.System, AwsClients.ExemptionVerifier(settings.Policy));
+    private static RemediationPipeline Pipeline(BucketGuardSettings settings, AccountRoutedS3 s3) =>
+        new(s3, s3, Outputs(settings), settings.Policy, TimeProvider.System, AwsClients.ExemptionVerifier(settings.Policy))
+        {
+            Unreported = settings.DeadLetterQueueUrl is { } queue ? new DeadLetterQueueKeeper(AwsClients.CreateSqs(), queue) : null,
+        };
 
     /// <summary>The outputs the settings turn on, in the order they are tried: the notification topic, the chat topic,
     /// Security Hub, EventBridge.</summary>

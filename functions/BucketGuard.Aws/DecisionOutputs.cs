@@ -133,3 +133,22 @@ public sealed class EventBridgeOutput(IAmazonEventBridge events, string bus) : I
         return entry?.EventId;
     }
 }
+
+/// <summary>Keeps a locked but unreported decision in the stack's dead-letter queue (SQS SendMessage, which both function
+/// roles may call): the notification document and why each output failed, as one JSON message that the dead-letter alarm
+/// announces. SQS takes up to 256 KiB; the document is already within SNS's budget.</summary>
+public sealed class DeadLetterQueueKeeper(Amazon.SQS.IAmazonSQS sqs, string queueUrl) : IUnreportedLocks
+{
+    public async Task KeepAsync(BucketDecision decision, System.Collections.Immutable.ImmutableArray<string> failures, CancellationToken cancellationToken)
+    {
+        var body = BucketGuard.Core.JsonLine.Write(w =>
+        {
+            w.WriteString("bucketguard", "report-not-sent");
+            w.WriteString("summary", $"bucket {decision.Bucket} locked; notification not sent: {string.Join("; ", failures)}");
+            BucketGuard.Core.FindingJson.WriteStrings(w, "failures", failures);
+            w.WritePropertyName("decision");
+            w.WriteRawValue(decision.Notification?.Document ?? "null");
+        });
+        await sqs.SendMessageAsync(new Amazon.SQS.Model.SendMessageRequest { QueueUrl = queueUrl, MessageBody = body }, cancellationToken).ConfigureAwait(false);
+    }
+}

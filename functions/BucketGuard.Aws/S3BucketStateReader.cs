@@ -12,11 +12,17 @@ namespace BucketGuard.Aws;
 /// <summary>Re-reads a bucket's ACL, policy, Block Public Access, ownership controls and tags from S3, in parallel.
 /// NoSuchBucket makes a "gone" state; AccessDenied on one read is recorded as a problem and the rest still count;
 /// anything else (throttling and 5xx after the SDK's retries) is thrown so the invocation is retried.</summary>
-/// <param name="lazy">Read Block Public Access, ownership and tags only when the ACL or policy grants something public:
-/// the decision needs them only then. The sweep uses it to make no more S3 calls than its decisions need; the event
-/// path reads everything at once, for the shortest time to a block.</param>
-public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false) : IBucketStateReader
+/// <param name="lazy">Read the tags only when the ACL or policy grants something public (Remediation.NeedsProtection) or the
+/// policy may lock on object ACLs alone: the decision needs the exemption only then. Block Public Access and ownership
+/// are always read (they say whether objects can be public). The sweep uses it to make no more S3 calls than its
+/// decisions need; the event path reads everything at once, for the shortest time to a block.</param>
+/// <param name="tagsAlways">Read the tags in lazy mode too (BUCKETGUARD_OBJECT_ACLS=lock-when-possible, or object
+/// sampling: a bucket may be locked on its objects, and its exemption decides).</param>
+public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false, bool tagsAlways = false) : IBucketStateReader, IObjectReader
 {
+    /// <summary>GetObjectAcl calls in flight at once per sample.</summary>
+    public const int SampleConcurrency = 16;
+
     // An S3-compatible endpoint (one is configured) may answer GetPublicAccessBlock in XML the SDK cannot read (Ceph
     // RGW's root element differs): it is asked directly from the start, which reads any root. On AWS the SDK asks, and
     // the flag is set if the answer ever cannot be read.
@@ -31,7 +37,8 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS, or where the S3 Control
         // endpoint is configured (the local moto server).
         var account = AccountPublicAccessBlockReader.FromEnvironment(signed, config);
-        return new(s3, policy.TrustS3PolicyStatus, signed, config, account, lazy);
+        return new(s3, policy.TrustS3PolicyStatus, signed, config, account, lazy,
+            tagsAlways: policy.ObjectAcls == ObjectAcls.LockWhenPossible || policy.SweepObjectSample > 0);
     }
 
     public async Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
@@ -42,24 +49,21 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         var problems = new List<string>();
         var acl = Try<GetBucketAclResponse>(problems, "GetBucketAcl", async () => await s3.GetBucketAclAsync(new GetBucketAclRequest { BucketName = bucket }, cancellationToken), null);
         var policy = Try<GetBucketPolicyResponse>(problems, "GetBucketPolicy", async () => await s3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy");
-        Task<PublicAccessBlock?> block;
-        Task<GetBucketOwnershipControlsResponse?> ownership;
+        var block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
+        var ownership = Ownership(bucket, problems, cancellationToken);
         Task<GetBucketTaggingResponse?> tags;
         try
         {
-            if (lazy)
+            if (lazy && !tagsAlways)
             {
                 await Task.WhenAll(acl, policy).ConfigureAwait(false);
-                if (!MayBePublic(await acl.ConfigureAwait(false), await policy.ConfigureAwait(false), problems))
-                {
-                    return new BucketState(bucket, true, ToAcl(await acl.ConfigureAwait(false)), PolicyText(await policy.ConfigureAwait(false), problems), null,
-                        await accountBlock.ConfigureAwait(false), null, [], null, [.. problems]);
-                }
+                tags = MayBePublic(await acl.ConfigureAwait(false), await policy.ConfigureAwait(false), problems) ? Tags(bucket, problems, cancellationToken) : Task.FromResult<GetBucketTaggingResponse?>(null);
+            }
+            else
+            {
+                tags = Tags(bucket, problems, cancellationToken);
             }
 
-            block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
-            ownership = Try<GetBucketOwnershipControlsResponse>(problems, "GetBucketOwnershipControls", async () => await s3.GetBucketOwnershipControlsAsync(new GetBucketOwnershipControlsRequest { BucketName = bucket }, cancellationToken), "OwnershipControlsNotFoundError");
-            tags = Try<GetBucketTaggingResponse>(problems, "GetBucketTagging", async () => await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken), "NoSuchTagSet");
             await Task.WhenAll(acl, policy, block, ownership, tags).ConfigureAwait(false);
         }
         catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null)
@@ -88,6 +92,105 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
             s3SaysPublic,
             [.. problems]);
+    }
+
+    private Task<GetBucketOwnershipControlsResponse?> Ownership(string bucket, List<string> problems, CancellationToken cancellationToken) =>
+        Try<GetBucketOwnershipControlsResponse>(problems, "GetBucketOwnershipControls", async () => await s3.GetBucketOwnershipControlsAsync(new GetBucketOwnershipControlsRequest { BucketName = bucket }, cancellationToken), "OwnershipControlsNotFoundError");
+
+    private Task<GetBucketTaggingResponse?> Tags(string bucket, List<string> problems, CancellationToken cancellationToken) =>
+        Try<GetBucketTaggingResponse>(problems, "GetBucketTagging", async () => await s3.GetBucketTaggingAsync(new GetBucketTaggingRequest { BucketName = bucket }, cancellationToken), "NoSuchTagSet");
+
+    /// <summary>The object's ACL (of the version when named) and what protects it: the bucket's and the account's Block
+    /// Public Access, ownership controls and tags (for the exemption), in parallel. NoSuchKey or NoSuchVersion: the object
+    /// does not exist; a denied GetObjectAcl is a problem.</summary>
+    public async Task<BucketState> ReadObjectAsync(string bucket, string key, string? versionId, string? account, CancellationToken cancellationToken)
+    {
+        var accountBlock = account is not null && accountReader is not null
+            ? accountReader.ReadAsync(account, cancellationToken)
+            : Task.FromResult<PublicAccessBlock?>(null);
+        var problems = new List<string>();
+        var name = versionId is null ? key : $"{key} (version {versionId})";
+        var missing = false;
+        var objectAcl = ObjectAcl(bucket, key, versionId, problems, () => missing = true, cancellationToken);
+        var block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
+        var ownership = Ownership(bucket, problems, cancellationToken);
+        var tags = Tags(bucket, problems, cancellationToken);
+        try
+        {
+            await Task.WhenAll(objectAcl, block, ownership, tags).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null)
+        {
+            return BucketState.Gone(bucket);
+        }
+
+        var acl = await objectAcl.ConfigureAwait(false);
+        var rule = (await ownership.ConfigureAwait(false))?.OwnershipControls?.Rules?.FirstOrDefault();
+        return new BucketState(
+            bucket,
+            true,
+            null,
+            null,
+            await block.ConfigureAwait(false),
+            await accountBlock.ConfigureAwait(false),
+            rule?.ObjectOwnership?.Value,
+            [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
+            null,
+            [.. problems])
+        {
+            Object = new ObjectState(key, versionId, name, !missing, acl, problems.FirstOrDefault(p => p.StartsWith("GetObjectAcl:", StringComparison.Ordinal))),
+        };
+    }
+
+    /// <summary>An object's ACL; NoSuchKey/NoSuchVersion call <paramref name="notFound"/> and give null; a refusal is a problem.</summary>
+    private Task<BucketGuard.Core.Acls.AccessControlList?> ObjectAcl(string bucket, string key, string? versionId, List<string> problems, Action notFound, CancellationToken cancellationToken) =>
+        Try(problems, "GetObjectAcl", async () =>
+        {
+            try
+            {
+                return S3Mapping.ToAccessControlList(await s3.GetObjectAclAsync(new GetObjectAclRequest { BucketName = bucket, Key = key, VersionId = versionId }, cancellationToken).ConfigureAwait(false));
+            }
+            catch (AmazonS3Exception ex) when (ex.ErrorCode is "NoSuchKey" or "NoSuchVersion" || (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode != "NoSuchBucket"))
+            {
+                notFound();
+                return null;
+            }
+        });
+
+    /// <summary>Up to <paramref name="max"/> objects: ListObjectsV2 pages (1,000 keys each) until enough, then GetObjectAcl
+    /// for each with at most <see cref="SampleConcurrency"/> at once. Requests: ceil(max / 1000) lists + max ACL reads.</summary>
+    public async Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var keys = new List<string>();
+        var truncated = false;
+        try
+        {
+            string? token = null;
+            do
+            {
+                var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, MaxKeys = Math.Min(1000, max - keys.Count), ContinuationToken = token }, cancellationToken).ConfigureAwait(false);
+                keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Take(max - keys.Count));
+                token = page.IsTruncated == true ? page.NextContinuationToken : null;
+                truncated = token is not null;
+            }
+            while (token is not null && keys.Count < max);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.Forbidden || ex.ErrorCode is "AccessDenied")
+        {
+            problems.Add($"ListObjectsV2: {ex.ErrorCode ?? ex.StatusCode.ToString()}");
+        }
+
+        var objects = new ObjectState[keys.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, keys.Count), new ParallelOptions { MaxDegreeOfParallelism = SampleConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var own = new List<string>();
+            var missing = false;
+            var acl = await ObjectAcl(bucket, keys[i], null, own, () => missing = true, ct).ConfigureAwait(false);
+            objects[i] = new ObjectState(keys[i], null, keys[i], !missing, acl, own.FirstOrDefault());
+        }).ConfigureAwait(false);
+        problems.AddRange(objects.Where(o => o.Problem is not null).Select(o => $"{o.Key}: {o.Problem}"));
+        return new ObjectSample([.. objects], truncated, [.. problems]);
     }
 
     private static BucketGuard.Core.Acls.AccessControlList? ToAcl(GetBucketAclResponse? response) =>

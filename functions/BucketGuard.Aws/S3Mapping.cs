@@ -8,6 +8,8 @@ public static class S3Mapping
 {
     public static AccessControlList ToAccessControlList(S3.GetBucketAclResponse response) => ToAccessControlList(response.Owner, response.Grants);
 
+    public static AccessControlList ToAccessControlList(S3.GetObjectAclResponse response) => ToAccessControlList(response.Owner, response.Grants);
+
     public static AccessControlList ToAccessControlList(S3.Owner? owner, List<S3.S3Grant>? grants) => new(
         owner?.Id,
         [.. (grants ?? []).Select(g => new Grant(

@@ -6,7 +6,7 @@ using BucketGuard.Core.Remediation;
 
 namespace BucketGuard.Cli;
 
-/// <summary>`bucketguard audit [--json|--csv] [--fix [--yes]] [--concurrency N]`: every bucket of the configured account,
+/// <summary>`bucketguard audit [--json|--csv] [--fix [--yes]] [--concurrency N] [--objects N]`: every bucket of the configured account,
 /// judged exactly as the functions judge them. Exit code 0 when no bucket is public beyond its exemption, 1 when one
 /// is, 2 when the audit could not run or some bucket could not be read (2 wins over 1, as in `check`: a bucket that
 /// could not be read may be public too).</summary>
@@ -20,7 +20,8 @@ public static class AuditCommand
         var yes = new Option<bool>("--yes") { Description = "Do not ask before --fix" };
         var concurrency = new Option<int>("--concurrency") { Description = "Buckets read at once", DefaultValueFactory = _ => 64 };
         var account = new Option<string?>("--account") { Description = "Account id, for the account-level Block Public Access and the report" };
-        var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, fix, yes, concurrency, account };
+        var objects = new Option<int>("--objects") { Description = "Sample up to N objects of each bucket whose objects can be public (ListObjectsV2, then GetObjectAcl each: N + 1 requests per such bucket) and list the public ones", DefaultValueFactory = _ => 0 };
+        var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, fix, yes, concurrency, account, objects };
         command.Validators.Add(result =>
         {
             if (result.GetValue(json) && result.GetValue(csv))
@@ -35,17 +36,28 @@ public static class AuditCommand
                 result.AddError($"--concurrency must be at least 1, not {result.GetValueOrDefault<int>()}");
             }
         });
+        objects.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > RemediationPolicy.MaxObjectSample)
+            {
+                result.AddError($"--objects must be from 0 to {RemediationPolicy.MaxObjectSample}, not {result.GetValueOrDefault<int>()}");
+            }
+        });
         command.SetAction((parse, cancellationToken) => RunAsync(
-            new Options(parse.GetValue(json), parse.GetValue(csv), parse.GetValue(fix), parse.GetValue(yes), parse.GetValue(concurrency), parse.GetValue(account)),
+            new Options(parse.GetValue(json), parse.GetValue(csv), parse.GetValue(fix), parse.GetValue(yes), parse.GetValue(concurrency), parse.GetValue(account), parse.GetValue(objects)),
             Environment.GetEnvironmentVariable, input, output, errors, cancellationToken));
         return command;
     }
 
-    public sealed record Options(bool Json, bool Csv, bool Fix, bool Yes, int Concurrency, string? Account);
+    /// <param name="Objects">Objects sampled per bucket whose objects can be public (0: none).</param>
+    public sealed record Options(bool Json, bool Csv, bool Fix, bool Yes, int Concurrency, string? Account, int Objects = 0);
 
     public static async Task<int> RunAsync(Options options, Func<string, string?> environment, TextReader input, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
-        var sweeper = Composition.CreateSweeper(environment, requireTopic: false);
+        var settings = options.Objects > 0
+            ? name => name == "BUCKETGUARD_SWEEP_OBJECT_SAMPLE" ? options.Objects.ToString(System.Globalization.CultureInfo.InvariantCulture) : environment(name)
+            : environment;
+        var sweeper = Composition.CreateSweeper(settings, requireTopic: false);
         if (!sweeper.Ok)
         {
             await errors.WriteLineAsync($"bucketguard audit: {sweeper.Error}").ConfigureAwait(false);
@@ -96,7 +108,7 @@ public static class AuditCommand
         {
             foreach (var b in report.Buckets)
             {
-                output.WriteLine(BucketLine(b, Url(b, endpoint)));
+                output.WriteLine(BucketLine(b, Url(b, endpoint), endpoint));
             }
 
             return;
@@ -110,9 +122,10 @@ public static class AuditCommand
             b.Error is not null ? string.Empty : b.Unknown ? "unknown" : b.PublicInEffect ? (b.Locked ? "locked now" : "yes") : "no",
             b.Problem is { } problem && !b.PublicInEffect ? problem : Why(b),
             b.Verdict?.Exemption?.State switch { ExemptionState.Valid => $"until {b.Verdict.Exemption.Until:yyyy-MM-dd} ({b.Verdict.Exemption.ScopeName})", ExemptionState.Invalid => "invalid", _ => string.Empty },
+            PublicObjects(b).Count is > 0 and var n ? $"{n} public" : b.Verdict?.ObjectsCanBePublic == true ? "can be public" : string.Empty,
             b.PublicInEffect && !b.Locked ? Url(b, endpoint) : string.Empty,
         }).ToList();
-        string[] header = ["BUCKET", "REGION", "PUBLIC", "IN EFFECT", "WHY", "EXEMPTION", "URL"];
+        string[] header = ["BUCKET", "REGION", "PUBLIC", "IN EFFECT", "WHY", "EXEMPTION", "OBJECTS", "URL"];
         if (options.Csv)
         {
             output.WriteLine(string.Join(',', header.Select(Csv)));
@@ -131,7 +144,25 @@ public static class AuditCommand
             output.WriteLine(string.Join("  ", row.Select((c, i) => (c.Length > widths[i] ? c[..(widths[i] - 1)] + "…" : c).PadRight(widths[i]))).TrimEnd());
         }
 
-        output.WriteLine($"{report.Seen} bucket(s): {report.Public} public ({report.Buckets.Count(b => b.Unexempted)} without a valid exemption), {report.Locked} locked now, {report.Exempted} exempted, {report.Unreadable} could not be read, {report.Errors} error(s)");
+        foreach (var b in report.Buckets)
+        {
+            foreach (var key in PublicObjects(b))
+            {
+                output.WriteLine($"public object: {b.Bucket.Name}/{Untrusted.Clean(key)}  {ObjectUrl(b, key, endpoint)}{(b.Locked ? "  (locked now)" : string.Empty)}");
+            }
+        }
+
+        output.WriteLine($"{report.Seen} bucket(s): {report.Public} public ({report.Buckets.Count(b => b.Unexempted)} without a valid exemption), {report.Locked} locked now, {report.Exempted} exempted, {report.ObjectsCanBePublic} whose objects can be public, {report.Unreadable} could not be read, {report.Errors} error(s)");
+    }
+
+    /// <summary>The objects whose own ACL is public in effect (found by --objects sampling), by key.</summary>
+    private static List<string> PublicObjects(BucketAudit b) =>
+        [.. (b.Exposure?.Findings ?? []).Where(f => f.Source == FindingSource.ObjectAclGrant && f.InEffect && f.Object is not null).Select(f => f.Object!).Distinct()];
+
+    private static string ObjectUrl(BucketAudit b, string key, string? endpoint)
+    {
+        var path = Uri.EscapeDataString(key).Replace("%2F", "/", StringComparison.Ordinal);
+        return endpoint is not null ? $"{endpoint.TrimEnd('/')}/{b.Bucket.Name}/{path}" : $"https://{b.Bucket.Name}.s3.{b.Bucket.Region ?? "us-east-1"}.amazonaws.com/{path}";
     }
 
     /// <summary>The findings in short words: "AllUsers READ; statement 1 * s3:GetObject".</summary>
@@ -143,7 +174,7 @@ public static class AuditCommand
 
     private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 
-    private static string BucketLine(BucketAudit b, string url)
+    private static string BucketLine(BucketAudit b, string url, string? endpoint)
     {
         var json = JsonLine.Write(w =>
         {
@@ -171,6 +202,17 @@ public static class AuditCommand
             w.WriteEndArray();
             w.WriteString("exemption", b.Verdict?.Exemption?.ToString());
             w.WriteString("url", b.PublicInEffect && !b.Locked ? url : null);
+            w.WriteBoolean("objectsCanBePublic", b.Verdict?.ObjectsCanBePublic == true);
+            w.WriteStartArray("publicObjects");
+            foreach (var key in PublicObjects(b))
+            {
+                w.WriteStartObject();
+                w.WriteString("key", key);
+                w.WriteString("url", ObjectUrl(b, key, endpoint));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             w.WriteString("error", b.Problem);
         });
 

@@ -18,7 +18,12 @@ public enum AccessLevel
 public enum FindingSource
 {
     PolicyStatement,
+
+    /// <summary>A grant in the bucket's ACL.</summary>
     AclGrant,
+
+    /// <summary>A grant in one object's ACL (<see cref="Finding.Object"/> names the object).</summary>
+    ObjectAclGrant,
 }
 
 /// <summary>One public grant: where it is, to whom, what it allows, and why nothing restricts it.</summary>
@@ -41,7 +46,11 @@ public sealed record Finding(
     {
         FindingSource.PolicyStatement => Sid is { Length: > 0 } ? $"statement {Index + 1} (Sid \"{Sid}\")" : $"statement {Index + 1}",
         FindingSource.AclGrant => $"grant {Index + 1}",
+        FindingSource.ObjectAclGrant => $"grant {Index + 1} of object {Object}",
     };
+
+    /// <summary>The object whose ACL holds the grant (key, and " version V" when the event named one); null for bucket grants and statements.</summary>
+    public string? Object { get; init; }
 
     public bool InEffect => NeutralisedBy is null;
 }

@@ -12,7 +12,13 @@ public static class FindingJson
         {
             FindingSource.PolicyStatement => "statement",
             FindingSource.AclGrant => "grant",
+            FindingSource.ObjectAclGrant => "object-grant",
         });
+        if (f.Object is not null)
+        {
+            w.WriteString("object", f.Object);
+        }
+
         w.WriteNumber("index", f.Index);
         w.WriteString("sid", f.Sid);
         w.WriteString("location", f.Location);

@@ -69,6 +69,14 @@ public sealed record BucketProtection(PublicAccessBlock? Bucket, PublicAccessBlo
 
     public PublicAccessBlock InForce => (Bucket ?? PublicAccessBlock.None).Merge(Account ?? PublicAccessBlock.None);
 
+    /// <summary>Object Ownership BucketOwnerEnforced: S3 ignores every ACL of the bucket and its objects.</summary>
+    public bool AclsDisabled => string.Equals(ObjectOwnership, "BucketOwnerEnforced", StringComparison.Ordinal);
+
+    /// <summary>The S3 console's "Objects can be public": ACLs are honoured (ownership is not BucketOwnerEnforced) and
+    /// IgnorePublicAcls is off at bucket and account, so any object's own ACL can make it public. A risk, not yet an
+    /// exposure (S3 User Guide, "Controlling ownership of objects and disabling ACLs"; "Blocking public access").</summary>
+    public bool ObjectsCanBePublic => !AclsDisabled && !InForce.IgnorePublicAcls;
+
     /// <summary>Marks each finding with the setting that already neutralises it: IgnorePublicAcls or
     /// BucketOwnerEnforced for ACL grants, RestrictPublicBuckets for public policies (only AWS service
     /// principals and the bucket owner's account keep access). BlockPublicAcls and BlockPublicPolicy only
@@ -86,8 +94,8 @@ public sealed record BucketProtection(PublicAccessBlock? Bucket, PublicAccessBlo
 
     private string? NeutralisedBy(FindingSource source) => source switch
     {
-        FindingSource.AclGrant when string.Equals(ObjectOwnership, "BucketOwnerEnforced", StringComparison.Ordinal) => "Object Ownership BucketOwnerEnforced (ACLs are disabled)",
-        FindingSource.AclGrant => Which(b => b.IgnorePublicAcls, "IgnorePublicAcls"),
+        FindingSource.AclGrant or FindingSource.ObjectAclGrant when AclsDisabled => "Object Ownership BucketOwnerEnforced (ACLs are disabled)",
+        FindingSource.AclGrant or FindingSource.ObjectAclGrant => Which(b => b.IgnorePublicAcls, "IgnorePublicAcls"),
         FindingSource.PolicyStatement => Which(b => b.RestrictPublicBuckets, "RestrictPublicBuckets"),
     };
 

@@ -3,10 +3,39 @@ using BucketGuard.Core.Remediation;
 
 namespace BucketGuard.Tests;
 
-/// <summary>One fake of the S3 and SNS ports for pipeline tests: serves a bucket state, records the blocks applied
-/// (and then serves the bucket as blocked, as S3 would) and the notifications sent.</summary>
-public sealed class FakeAws(BucketState state) : IBucketStateReader, IPublicAccessBlockWriter, INotifier
+/// <summary>One fake of the S3 and SNS ports for pipeline tests: serves a bucket state and its objects' ACLs, records the
+/// blocks applied (and then serves the bucket as blocked, as S3 would) and the notifications sent.</summary>
+public sealed class FakeAws(BucketState state) : IBucketStateReader, IObjectReader, IPublicAccessBlockWriter, INotifier
 {
+    /// <summary>The bucket's objects by key; a null ACL is an object whose GetObjectAcl is denied.</summary>
+    public Dictionary<string, BucketGuard.Core.Acls.AccessControlList?> Objects { get; } = new(StringComparer.Ordinal);
+
+    public int ObjectReads { get; private set; }
+
+    public List<int> Samples { get; } = [];
+
+    public Task<BucketState> ReadObjectAsync(string bucket, string key, string? versionId, string? account, CancellationToken cancellationToken)
+    {
+        ObjectReads++;
+        var name = versionId is null ? key : $"{key} (version {versionId})";
+        var found = Objects.TryGetValue(key, out var acl);
+        var denied = found && acl is null;
+        return Task.FromResult(State with
+        {
+            Acl = null,
+            PolicyJson = null,
+            Problems = denied ? [.. State.Problems, "GetObjectAcl: AccessDenied"] : State.Problems,
+            Object = new ObjectState(key, versionId, name, found, acl, denied ? "GetObjectAcl: AccessDenied" : null),
+        });
+    }
+
+    public Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken)
+    {
+        Samples.Add(max);
+        var sampled = Objects.Take(max).Select(o => new ObjectState(o.Key, null, o.Key, true, o.Value, o.Value is null ? "GetObjectAcl: AccessDenied" : null)).ToList();
+        return Task.FromResult(new ObjectSample([.. sampled], Objects.Count > max, [.. sampled.Where(o => o.Problem is not null).Select(o => $"{o.Key}: {o.Problem}")]));
+    }
+
     public BucketState State { get; set; } = state;
 
     public List<PublicAccessBlock> Applied { get; } = [];

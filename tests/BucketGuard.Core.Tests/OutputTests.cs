@@ -50,6 +50,9 @@ public class OutputTests
     private static BucketState Bucket(string canned = "private", PublicAccessBlock? block = null, params Tag[] tags) =>
         new("reports", true, CannedAcl.Expand(canned).Value, null, block, null, null, [.. tags], null, []);
 
+    /// <summary>A private bucket whose ACLs are disabled (BucketOwnerEnforced): nothing about it is a risk.</summary>
+    private static BucketState Enforced() => Bucket() with { ObjectOwnership = "BucketOwnerEnforced" };
+
     private static string AclEvent(string canned = "public-read", string sourceIp = "198.51.100.23", string actor = "arn:aws:sts::111122223333:assumed-role/Dev/ann") => $$"""
         {"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","account":"111122223333","region":"eu-west-1",
          "detail":{"eventSource":"s3.amazonaws.com","eventName":"PutBucketAcl","eventTime":"2026-11-21T09:30:12Z","eventID":"e-17",
@@ -137,8 +140,8 @@ public class OutputTests
     public async Task The_sweep_makes_no_finding_for_a_private_bucket_but_an_event_that_leaves_a_bucket_private_resolves_its_finding()
     {
         var output = new Recording("probe");
-        await new Sweeper(new OneBucket(), Pipeline(new FakeAws(Bucket()), outputs: output)).RunAsync("111122223333", act: true, concurrency: 1);
-        await Pipeline(new FakeAws(Bucket()), outputs: output).HandleAsync(AclEvent("private"), default);
+        await new Sweeper(new OneBucket(), Pipeline(new FakeAws(Enforced()), outputs: output)).RunAsync("111122223333", act: true, concurrency: 1);
+        await Pipeline(new FakeAws(Enforced()), outputs: output).HandleAsync(AclEvent("private"), default);
 
         Assert.Equal(2, output.Decisions.Count);
         Assert.Null(SecurityHubFinding.For(output.Decisions[0]));

@@ -166,7 +166,7 @@ public class RemediationTests
 
     [Theory]
     [InlineData("GetObject", Outcome.Skipped)]
-    [InlineData("PutObjectAcl", Outcome.Skipped)]
+    [InlineData("GetObjectAcl", Outcome.Skipped)]
     public async Task Events_that_do_not_change_a_bucket_are_skipped(string eventName, Outcome outcome)
     {
         var (pipeline, s3, sns) = Pipeline(Bucket("public-read"));

@@ -17,7 +17,7 @@ public class SamTransformTests
         "OrganizationId=o-abc123def4 SweepOrganizationAccounts=true MemberAccountIds=222233334444",
         "Architecture=arm64 ReservedConcurrency=-1 LogLevel=warn",
         "ExemptionApprovers=arn:aws:iam::111122223333:role/SecurityApprover,arn:aws:iam::111122223333:role/CISO",
-        "SecurityHubFindings=Enabled EventBusName=soar ChatTopicArn=arn:aws:sns:us-east-1:111122223333:chat",
+        "SecurityHubFindings=Enabled EventBusName=soar ChatTopicArn=arn:aws:sns:us-east-1:111122223333:chat ObjectDataEvents=ObjectAclsAndUploads",
     ];
 
     private static readonly Dictionary<string, JsonObject> Cache = [];
@@ -49,7 +49,7 @@ public class SamTransformTests
 
         Assert.Equal(["DeadLetterQueue"], OfType(resources, "AWS::SQS::Queue").Select(q => q.Name));
         var rules = OfType(resources, "AWS::Events::Rule").ToList();
-        Assert.Equal(5, rules.Count);
+        Assert.Equal(6, rules.Count); // five CloudTrail patterns (acl, policy, public-access-block, tagging, objects) and the schedule
         foreach (var (name, rule) in rules)
         {
             var target = Assert.Single(rule["Properties"]!["Targets"]!.AsArray())!;
@@ -58,7 +58,7 @@ public class SamTransformTests
         }
 
         var configs = OfType(resources, "AWS::Lambda::EventInvokeConfig").ToList();
-        Assert.Equal(5, configs.Count);
+        Assert.Equal(6, configs.Count);
         Assert.All(configs, c => Assert.Equal("DeadLetterQueue", GetAttTarget(c.Resource["Properties"]!["DestinationConfig"]!["OnFailure"]!["Destination"])));
     }
 

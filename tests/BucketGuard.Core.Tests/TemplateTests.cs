@@ -166,6 +166,7 @@ public partial class TemplateTests
         "s3:GetBucketTagging", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
         "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole",
         "organizations:ListAccounts", "sqs:SendMessage", "kms:VerifyMac", "securityhub:BatchImportFindings", "events:PutEvents",
+        "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:ListBucket",
     ];
 
     private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts"];
@@ -271,6 +272,9 @@ public partial class TemplateTests
             ["ExemptWrite"] = "deny",
             ["LogLevel"] = "info",
             ["Unreadable"] = "report",
+            ["ObjectAcls"] = "lock-when-public",
+            ["SweepObjectSample"] = "0",
+            ["DeadLetterQueue"] = "https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-dead-letters",
             ["AWS::AccountId"] = "111122223333",
         };
         var conditions = new HashSet<string> { "ImportsFindings", "PutsEvents", "PostsToChat" };
@@ -285,6 +289,7 @@ public partial class TemplateTests
         Assert.Equal(enabled, settings.Value!.SecurityHub);
         Assert.Equal(enabled ? "soar" : null, settings.Value.EventBus);
         Assert.Equal(enabled ? "arn:aws:sns:eu-west-1:111122223333:chat" : null, settings.Value.ChatTopicArn);
+        Assert.Equal("https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-dead-letters", settings.Value.DeadLetterQueueUrl);
         var expected = new Dictionary<string, (string Action, string Resource)>
         {
             ["ImportsFindings"] = ("securityhub:BatchImportFindings", "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"),

@@ -14,6 +14,10 @@ public sealed class LambdaEmulatorTests : IAsyncLifetime
         set -u
         API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
         header() { grep -i "^$1:" "$2" | cut -d' ' -f2- | tr -d '\r'; }
+        if [ "${BUCKETGUARD_EXTRA:-}" = "init-fails" ]; then
+          curl -sS -X POST "$API/init/error" -d '{"errorType":"Runtime.InitError","errorMessage":"BUCKETGUARD_MODE is wrong"}' >/dev/null
+          exit 1
+        fi
         while true; do
           h=$(mktemp)
           event=$(curl -sS -D "$h" "$API/invocation/next") || exit 1  # no Runtime API: stop, as a runtime must
@@ -32,7 +36,7 @@ public sealed class LambdaEmulatorTests : IAsyncLifetime
     private readonly string folder = Directory.CreateTempSubdirectory("bg-lambda-").FullName;
     private LambdaEmulator? emulator;
 
-    private async Task<LambdaEmulator> StartAsync(int timeoutSeconds = 10)
+    private async Task<LambdaEmulator> StartAsync(int timeoutSeconds = 10, string extra = "passed-through")
     {
         var path = Path.Combine(folder, "bootstrap");
         await File.WriteAllTextAsync(path, Bootstrap.Replace("\r", string.Empty, StringComparison.Ordinal));
@@ -41,7 +45,7 @@ public sealed class LambdaEmulatorTests : IAsyncLifetime
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
         var function = new FunctionOptions("bucketguard-acl", path, "acl-changes", timeoutSeconds, 256, "eu-west-1", "111122223333",
-            new Dictionary<string, string> { ["BUCKETGUARD_EXTRA"] = "passed-through" });
+            new Dictionary<string, string> { ["BUCKETGUARD_EXTRA"] = extra });
         return emulator = await LambdaEmulator.StartAsync(function);
     }
 
@@ -108,6 +112,17 @@ public sealed class LambdaEmulatorTests : IAsyncLifetime
         Assert.InRange(clock.Elapsed.TotalSeconds, 1.5, 20);
         Assert.Null(next.FunctionError);
         Assert.Equal(2, lambda.RuntimeStarts);
+    }
+
+    [Fact]
+    public async Task A_runtime_whose_init_fails_answers_the_waiting_invocation_with_the_init_error_instead_of_restarting_forever()
+    {
+        var lambda = await StartAsync(extra: "init-fails");
+
+        var (_, body, error) = await lambda.InvokeAsync("""{"n":1}""").WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal("Unhandled", error);
+        Assert.Contains("BUCKETGUARD_MODE is wrong", body, StringComparison.Ordinal);
     }
 
     [Fact]

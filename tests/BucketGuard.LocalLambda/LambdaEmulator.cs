@@ -253,8 +253,17 @@ public sealed class LambdaEmulator : IAsyncDisposable
     private async Task InitError(HttpContext context)
     {
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-        Log("INIT_ERROR " + await reader.ReadToEndAsync());
+        var error = await reader.ReadToEndAsync();
+        Log("INIT_ERROR " + error);
         context.Response.StatusCode = 202;
+
+        // Lambda answers the invocation that started the environment with the init error (Runtime.InitError) rather than
+        // starting it again and again: without this a waiting invocation would restart a failing runtime forever.
+        if (queue.Reader.TryRead(out var waiting))
+        {
+            waiting.Completion.TrySetResult(new InvocationResult(waiting.RequestId, error, "Unhandled"));
+        }
+
         KillRuntime();
     }
 

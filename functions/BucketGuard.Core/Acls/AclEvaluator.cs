@@ -6,6 +6,16 @@ namespace BucketGuard.Core.Acls;
 /// AuthenticatedUsers group. LogDelivery, canonical users and e-mail grantees are not public.</summary>
 public static class AclEvaluator
 {
+    /// <summary>One object's ACL: its public grants are ObjectAclGrant findings naming the object. An object's READ is
+    /// public read of that object; READ_ACP, WRITE_ACP and FULL_CONTROL are permissions management (never covered by an
+    /// exemption by default).</summary>
+    /// <param name="name">The object's key, with " (version V)" when known.</param>
+    public static Exposure EvaluateObject(AccessControlList acl, string name)
+    {
+        var exposure = Evaluate(acl, AclTarget.Object);
+        return exposure with { Findings = [.. exposure.Findings.Select(f => f with { Source = FindingSource.ObjectAclGrant, Object = name })] };
+    }
+
     public static Exposure Evaluate(AccessControlList acl, AclTarget target = AclTarget.Bucket)
     {
         ImmutableArray<Finding>.Builder? findings = null;
@@ -44,7 +54,7 @@ public static class AclEvaluator
     {
         "READ" => target == AclTarget.Bucket ? AccessLevel.List : AccessLevel.Read,
         "WRITE" => AccessLevel.Write,
-        "READ_ACP" => AccessLevel.Read,
+        "READ_ACP" => target == AclTarget.Bucket ? AccessLevel.Read : AccessLevel.PermissionsManagement,
         "WRITE_ACP" => AccessLevel.PermissionsManagement,
         "FULL_CONTROL" => (target == AclTarget.Bucket ? AccessLevel.List : AccessLevel.Read) | AccessLevel.Read | AccessLevel.Write | AccessLevel.PermissionsManagement,
         // A permission we cannot name is not assumed harmless.

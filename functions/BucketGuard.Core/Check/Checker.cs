@@ -121,11 +121,17 @@ public static class Checker
         }
         else if (change.RequestedAcl is { } acl)
         {
-            exposure = AclEvaluator.Evaluate(acl, change.Kind == ChangeKind.ObjectAclChanged ? AclTarget.Object : AclTarget.Bucket);
-            if (change.Kind == ChangeKind.ObjectAclChanged)
+            exposure = change.IsObjectLevel ? AclEvaluator.EvaluateObject(acl, change.ObjectName ?? "(unnamed)") : AclEvaluator.Evaluate(acl);
+            if (change.IsObjectLevel)
             {
-                notes.Add($"an object ACL: it exposes object {change.ObjectKey ?? "(unnamed)"}, not the whole bucket");
+                notes.Add($"an object ACL ({change.EventName}): it exposes object {change.ObjectName ?? "(unnamed)"}; where the bucket honours ACLs, BucketGuard locks the bucket's ACLs (IgnorePublicAcls, BlockPublicAcls), which neutralises every public object ACL in it at once");
             }
+        }
+        else if (change.IsObjectLevel && !change.AclInRequest)
+        {
+            exposure = Exposure.NotPublic;
+            problem = null;
+            notes.Add($"{change.EventName} carries no ACL: S3 gives the object the bucket's default, so it makes nothing public (BucketGuard skips it without an S3 call)");
         }
 
         notes.AddRange(Describe(change));

@@ -21,7 +21,8 @@ public enum ChangeKind
     AccountPublicAccessBlockChanged,
     AccountPublicAccessBlockDeleted,
 
-    /// <summary>An object's ACL: exposes one object, not the bucket; reported, never a reason to lock the bucket.</summary>
+    /// <summary>An object's ACL was set: PutObjectAcl, or an upload or copy that carries an ACL (PutObject, CopyObject,
+    /// CreateMultipartUpload; CloudTrail data events). A public grant in effect locks the bucket's ACLs.</summary>
     ObjectAclChanged,
 
     /// <summary>No event: the bucket was found by the scheduled sweep or by `bucketguard audit`.</summary>
@@ -69,6 +70,18 @@ public sealed record BucketChange(
     /// <summary>Why the event cannot be acted on although it parsed: a bucket name or account ID that S3 and AWS
     /// never issue. The pipeline reports such an event as malformed and makes no S3 call.</summary>
     public string? Invalid { get; init; }
+
+    /// <summary>The object version the event names (requestParameters versionId), for an object change.</summary>
+    public string? ObjectVersion { get; init; }
+
+    /// <summary>Whether the request carried any ACL at all (x-amz-acl, an x-amz-grant-* header or an AccessControlPolicy
+    /// body), parsed or not. An upload without one sets no public grant (S3 gives it the default private ACL).</summary>
+    public bool AclInRequest { get; init; }
+
+    /// <summary>The object as people read it: "key" or "key (version V)".</summary>
+    public string? ObjectName => ObjectKey is null ? null : ObjectVersion is null ? ObjectKey : $"{ObjectKey} (version {ObjectVersion})";
+
+    public bool IsObjectLevel => Kind == ChangeKind.ObjectAclChanged;
 
     /// <summary>The call was refused (errorCode set), so it changed nothing.</summary>
     public bool Failed => !string.IsNullOrEmpty(ErrorCode);

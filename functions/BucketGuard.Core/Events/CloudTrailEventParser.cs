@@ -142,7 +142,7 @@ public static class CloudTrailEventParser
             account,
             EnvelopeText(envelope, "region") ?? detail.TextOf("awsRegion"),
             string.IsNullOrEmpty(bucket) ? null : bucket,
-            kind == ChangeKind.ObjectAclChanged ? parameters.TextOf("key") : null,
+            kind == ChangeKind.ObjectAclChanged ? NullIfEmpty(parameters.TextOf("key")) : null,
             timeText,
             ParseTime(timeText),
             ParseActor(identity),
@@ -159,7 +159,28 @@ public static class CloudTrailEventParser
             notBucketReason)
         {
             Invalid = invalid,
+            ObjectVersion = kind == ChangeKind.ObjectAclChanged ? NullIfEmpty(parameters.TextOf("versionId")) : null,
+            AclInRequest = kind == ChangeKind.ObjectAclChanged && CarriesAcl(parameters),
         });
+    }
+
+    /// <summary>Whether requestParameters name any ACL: x-amz-acl, an x-amz-grant-* header (hyphen or underscore, at the
+    /// top or under AccessControlList) or an AccessControlPolicy body.</summary>
+    private static bool CarriesAcl(JsonElement parameters)
+    {
+        if (parameters.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        static bool AclKey(string name)
+        {
+            var key = name.Replace('_', '-').ToLowerInvariant();
+            return key is "x-amz-acl" or "accesscontrolpolicy" || key.StartsWith("x-amz-grant-", StringComparison.Ordinal);
+        }
+
+        return parameters.EnumerateObject().Any(p => AclKey(p.Name)
+            || (p.NameEquals("AccessControlList") && p.Value.ValueKind == JsonValueKind.Object && p.Value.EnumerateObject().Any(q => AclKey(q.Name))));
     }
 
     private static BucketChange NotBucketChange(JsonElement root, string reason) => new(

@@ -4,7 +4,8 @@ using System.Collections.Immutable;
 namespace BucketGuard.Core.Events;
 
 /// <summary>One CloudTrail eventName BucketGuard understands: the change it records and the function whose EventBridge
-/// rule delivers it (null: parsed, for `check` and `invoke`, but routed to no function).</summary>
+/// rule delivers it (null: parsed, for `check` and `invoke`, but routed to no function). The object events are S3 data
+/// events: CloudTrail delivers them only where a trail's (advanced) event selectors log them.</summary>
 public sealed record EventRoute(string EventName, ChangeKind Kind, string? Handler);
 
 /// <summary>The one routing table: which eventName is which change and which handler takes it. The parser reads its
@@ -26,7 +27,10 @@ public static class EventRouting
         new("DeleteAccountPublicAccessBlock", ChangeKind.AccountPublicAccessBlockDeleted, "public-access-block"),
         new("PutBucketTagging", ChangeKind.BucketTaggingChanged, "tagging"),
         new("DeleteBucketTagging", ChangeKind.BucketTaggingDeleted, "tagging"),
-        new("PutObjectAcl", ChangeKind.ObjectAclChanged, null),
+        new("PutObjectAcl", ChangeKind.ObjectAclChanged, "objects"),
+        new("PutObject", ChangeKind.ObjectAclChanged, "objects"),
+        new("CopyObject", ChangeKind.ObjectAclChanged, "objects"),
+        new("CreateMultipartUpload", ChangeKind.ObjectAclChanged, "objects"),
     ];
 
     public static readonly FrozenDictionary<string, ChangeKind> Kinds = Routes.ToFrozenDictionary(r => r.EventName, r => r.Kind, StringComparer.Ordinal);

@@ -25,10 +25,31 @@ public sealed record BucketState(
 {
     public static BucketState Gone(string bucket) => new(bucket, false, null, null, null, null, null, [], null, []);
 
+    /// <summary>The object an object-level event names, as read (GetObjectAcl); null for bucket-level reads.</summary>
+    public ObjectState? Object { get; init; }
+
+    /// <summary>Objects sampled because their ACLs may make them public (an ownership change away from
+    /// BucketOwnerEnforced, or the sweep's BUCKETGUARD_SWEEP_OBJECT_SAMPLE); null when none were sampled.</summary>
+    public ObjectSample? Sample { get; init; }
+
     public BucketProtection Protection => new(BucketBlock, AccountBlock, ObjectOwnership);
 
     /// <summary>Whether the named read ("GetBucketAcl") failed, so what it would have shown is unknown.</summary>
     public bool Unread(string call) => Problems.Any(p => p.StartsWith(call + ":", StringComparison.Ordinal));
 
+    /// <summary>Whether the bucket's own Block Public Access and its ownership controls were read (not denied).</summary>
+    public bool ProtectionRead => Exists && !Unread("GetPublicAccessBlock") && !Unread("GetBucketOwnershipControls");
+
     public string? Tag(string key) => Tags.FirstOrDefault(t => string.Equals(t.Key, key, StringComparison.OrdinalIgnoreCase))?.Value;
 }
+
+/// <summary>One object's ACL as read.</summary>
+/// <param name="Name">The key as people read it: "key" or "key (version V)".</param>
+/// <param name="Exists">False when the object (version) does not exist (NoSuchKey, NoSuchVersion).</param>
+/// <param name="Acl">Its ACL; null when it does not exist or could not be read (Problem says why).</param>
+public sealed record ObjectState(string Key, string? VersionId, string Name, bool Exists, AccessControlList? Acl, string? Problem = null);
+
+/// <summary>Up to a bounded number of a bucket's objects with their ACLs (ListObjectsV2, then GetObjectAcl each).</summary>
+/// <param name="Truncated">The bucket holds more objects than were sampled.</param>
+/// <param name="Problems">Listing or ACL reads that failed: what they would have shown is unknown.</param>
+public sealed record ObjectSample(ImmutableArray<ObjectState> Objects, bool Truncated, ImmutableArray<string> Problems);

@@ -199,6 +199,7 @@ public sealed record Exemption(
         var covered = finding.Source switch
         {
             FindingSource.AclGrant => Scope == ExemptionScope.ReadList && finding.Actions.All(p => p == "READ"), // a bucket ACL's READ is listing
+            FindingSource.ObjectAclGrant => finding.Actions.All(p => p == "READ"), // an object ACL's READ is reading that object
             FindingSource.PolicyStatement => finding.Actions.All(a => allowed.Contains(a, StringComparer.OrdinalIgnoreCase)),
         };
         if (!covered)

@@ -122,7 +122,7 @@ public static class Notifications
     {
         var text = new StringBuilder();
         text.AppendLine($"BucketGuard swept {report.Seen} bucket(s) in account {account ?? "(unknown)"}{(report.Completed ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
-        text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Could not be read: {report.Unreadable}. Errors: {report.Errors}.");
+        text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Objects can be public: {report.ObjectsCanBePublic}. Could not be read: {report.Unreadable}. Errors: {report.Errors}.");
         foreach (var error in report.Warnings.Prepend(report.ListError).OfType<string>())
         {
             text.AppendLine($"  error: {Untrusted.Clean(error, Untrusted.LineLength)}");
@@ -210,7 +210,8 @@ public static class Notifications
             Outcome.Block when result is not { Succeeded: true } => "remediation-failed",
             Outcome.Block when verdict.Restores is not null && verdict.Exposure?.IsPublicInEffect != true => "flags-restored",
             Outcome.Block => "remediated",
-            Outcome.AlreadyBlocked => sweep ? null : "already-blocked",
+            // An object event that finds the bucket's ACLs locked is one upload of a storm after the lock: not reported.
+            Outcome.AlreadyBlocked => sweep || change.IsObjectLevel ? null : "already-blocked",
             Outcome.WouldBlock => "would-remediate",
             Outcome.BucketGone => sweep ? null : "bucket-gone",
             Outcome.AccountBlockChanged => "account-block-changed",
@@ -218,6 +219,7 @@ public static class Notifications
             Outcome.Exempted => sweep ? null : "exempted",
             Outcome.ExemptionRecorded => "exempted",
             Outcome.Incomplete => "evaluation-incomplete",
+            Outcome.NothingToDo when verdict.ObjectsCanBePublic && change.Kind is ChangeKind.OwnershipControlsChanged or ChangeKind.OwnershipControlsDeleted => "objects-can-be-public",
             Outcome.Skipped or Outcome.NothingToDo => null,
         };
     }
@@ -252,6 +254,7 @@ public static class Notifications
             "bucket-gone" => $"BucketGuard: bucket {name} was deleted before it was checked",
             "account-block-changed" => $"BucketGuard: account {account ?? "(unknown)"} Block Public Access changed",
             "exemption-requested" => $"BucketGuard: exemption requested for {name}, awaiting approval",
+            "objects-can-be-public" => $"BucketGuard: objects in {name} can be public (ACLs honoured again)",
             "exempted" when verdict.Outcome == Outcome.ExemptionRecorded => $"BucketGuard: exemption recorded for {name}; the block stays",
             "exemption-expiring" => $"BucketGuard: the exemption of public bucket {name} ends on {verdict.Exemption?.Until:yyyy-MM-dd}",
             "exempted" => $"BucketGuard: {name} is public ({what}) under an exemption",
@@ -281,6 +284,7 @@ public static class Notifications
             "would-remediate" => $"BucketGuard would apply S3 Block Public Access to bucket {bucket}: {verdict.Why}.",
             "flags-restored" => $"BucketGuard put Block Public Access flags back on bucket {bucket}: {verdict.Why}.",
             "exemption-requested" => $"BucketGuard: {change.Actor} asked for an exemption of bucket {bucket} (account {change.Account ?? "(unknown)"}): scope {verdict.Exemption!.ScopeName}, until {verdict.Exemption.Until:yyyy-MM-dd}, reason \"{verdict.Exemption.Reason}\". It is not approved yet, so it is not honoured. Meanwhile: {verdict.Why}.",
+            "objects-can-be-public" => $"BucketGuard: {change.Actor} changed the Object Ownership of bucket {bucket} ({change.EventName}{(change.RequestedObjectOwnership is { } o ? " to " + o : string.Empty)}), so S3 honours object ACLs again, including every ACL stored while they were disabled, and IgnorePublicAcls is off: objects can be public. {verdict.Why}.",
             "already-blocked" => $"BucketGuard: {change.EventName} changed bucket {bucket}; its public grants are stopped by Block Public Access ({verdict.Why}). "
                 + $"If BucketGuard locked it on an earlier attempt at this event (CloudTrail event {change.EventId ?? "(no id)"}) and that attempt's report failed, this is the report; subscribers may drop a second message with the same eventId.",
             _ => $"BucketGuard: {verdict.Why}.",
@@ -299,6 +303,30 @@ public static class Notifications
             b.AppendLine($"  access key {Field(change.Actor.AccessKeyId) ?? "(none)"}, from {Field(change.SourceIp) ?? "(unknown)"}, user agent {Field(change.UserAgent) ?? "(none)"}");
             b.AppendLine($"  at {Field(change.EventTimeText) ?? "(unknown time)"}, CloudTrail event {Field(change.EventId) ?? "(no id)"}");
         }
+        if (change.ObjectKey is not null)
+        {
+            b.AppendLine();
+            b.AppendLine("The object");
+            b.AppendLine($"  {Field(change.ObjectName)} in bucket {bucket}, {(change.EventName == "PutObjectAcl" ? "its ACL set" : "uploaded")} by {Field(change.Actor.Arn ?? change.Actor.ToString())} from {Field(change.SourceIp) ?? "(unknown)"}");
+            b.AppendLine($"  URL: https://{bucket}.s3.{Field(change.Region) ?? "REGION"}.amazonaws.com/{Field(Uri.EscapeDataString(change.ObjectKey).Replace("%2F", "/", StringComparison.Ordinal))}");
+        }
+
+        if (state?.Sample is { } sample)
+        {
+            b.AppendLine();
+            b.AppendLine($"Objects sampled: {sample.Objects.Length}{(sample.Truncated ? " (the bucket holds more)" : string.Empty)}, public: {sample.Objects.Count(o => o.Acl is { } acl && Acls.AclEvaluator.EvaluateObject(acl, o.Name).IsPublic)}.");
+            foreach (var problem in sample.Problems.Take(5))
+            {
+                b.AppendLine("  could not read: " + problem);
+            }
+        }
+
+        if (verdict.ObjectsCanBePublic)
+        {
+            b.AppendLine();
+            b.AppendLine("Objects can be public: the bucket honours ACLs (Object Ownership is not BucketOwnerEnforced) and IgnorePublicAcls is off, so any object's own ACL can make it public. IgnorePublicAcls, or Object Ownership BucketOwnerEnforced, closes that for every object at once.");
+        }
+
         if (verdict.Exposure is { IsPublic: true } exposure)
         {
             b.AppendLine();
@@ -367,6 +395,11 @@ public static class Notifications
                 b.AppendLine($"  In force now (re-read): {inForce}.");
             }
 
+            if (apply.IgnorePublicAcls && !before.IgnorePublicAcls)
+            {
+                b.AppendLine("  IgnorePublicAcls makes S3 ignore every public ACL in the bucket, the bucket's and every object's, at once; the ACLs stay as they are. BlockPublicAcls refuses new public ACLs: an upload with --acl public-read now fails with AccessDenied.");
+            }
+
             b.AppendLine();
             b.AppendLine("How to undo");
             b.AppendLine($"  If {bucket} must be public, review the findings above, then restore the previous setting:");
@@ -418,7 +451,16 @@ public static class Notifications
             w.WriteString("sessionIssuer", change.Actor.SessionIssuerArn);
             w.WriteString("sourceIp", change.SourceIp);
             w.WriteString("userAgent", change.UserAgent);
+            if (change.ObjectKey is not null)
+            {
+                w.WriteStartObject("object");
+                w.WriteString("key", change.ObjectKey);
+                w.WriteString("versionId", change.ObjectVersion);
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
+            w.WriteBoolean("objectsCanBePublic", verdict.ObjectsCanBePublic);
             if (verdict.Exposure is { } exposure)
             {
                 w.WriteStartObject("exposure");

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace BucketGuard.Core.Remediation;
 
 /// <summary>Reads a bucket's real state. NoSuchBucket is a state (Exists = false); a denied read is a Problem;
@@ -6,6 +8,28 @@ public interface IBucketStateReader
 {
     /// <param name="account">The bucket's account, when the event names it: its account-level Block Public Access is read where permitted.</param>
     Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken);
+}
+
+/// <summary>Reads objects' ACLs, for object-level events and for sampling a bucket whose objects can be public. Same error
+/// rules as the bucket reader: a denied read is a problem, throttling and server errors are thrown after retries.</summary>
+public interface IObjectReader
+{
+    /// <summary>The object's ACL (GetObjectAcl, of the version when named) with the bucket's Block Public Access, ownership
+    /// controls, tags and account Block Public Access: everything an object decision needs, and not the bucket's ACL and
+    /// policy. NoSuchBucket gives a gone state; NoSuchKey an object that does not exist.</summary>
+    Task<BucketState> ReadObjectAsync(string bucket, string key, string? versionId, string? account, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="max"/> objects (ListObjectsV2, first page(s)) with their ACLs, read with bounded concurrency.</summary>
+    Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken);
+}
+
+/// <summary>Keeps a decision whose lock took effect but whose reports failed (the stack's dead-letter queue). Lambda
+/// retries the event, and the retry finds the bucket locked: for a bucket event it reports already-blocked, but for an
+/// object event it says nothing (one upload of a storm after the lock), so this copy is what makes the report at least
+/// once. Throws when it cannot keep it.</summary>
+public interface IUnreportedLocks
+{
+    Task KeepAsync(BucketDecision decision, ImmutableArray<string> failures, CancellationToken cancellationToken);
 }
 
 /// <summary>Puts Block Public Access on a bucket and re-reads what is in force.</summary>

@@ -80,6 +80,10 @@ public sealed record Verdict(
     /// <summary>The bucket denied the reads that would show its exposure, and the event's own request is the evidence
     /// the decision rests on.</summary>
     public bool RestsOnEvent { get; init; }
+
+    /// <summary>The S3 console's "Objects can be public": ACLs are honoured and IgnorePublicAcls is off (bucket and
+    /// account), after what BucketGuard did. A risk, not an exposure.</summary>
+    public bool ObjectsCanBePublic { get; init; }
 }
 
 /// <summary>What applying Block Public Access achieved: the flags in force when re-read, or the error.</summary>
@@ -129,9 +133,25 @@ public static class Remediation
                 weakened ? Severity.Critical : Severity.Low);
         }
 
-        if (change.Kind == ChangeKind.ObjectAclChanged)
+        if (change.IsObjectLevel && change.Bucket is not null)
         {
-            return new Verdict(Outcome.Skipped, $"PutObjectAcl changes one object ({change.ObjectKey}), not the bucket; bucket changes are handled on their own events", Severity.Info);
+            if (change.ObjectKey is null)
+            {
+                return new Verdict(Outcome.Incomplete, $"{change.EventName} names no object key, so BucketGuard cannot re-read the object's ACL", Severity.Medium);
+            }
+
+            // Uploads and copies carry an ACL only when someone asks for one; without it S3 gives the object the bucket's
+            // default, so nothing became public and no S3 call is needed. PutObjectAcl always changes the ACL: re-read.
+            if (change.EventName != "PutObjectAcl" && !change.AclInRequest)
+            {
+                return new Verdict(Outcome.Skipped, $"{change.EventName} of {change.ObjectName} carries no ACL, so it made nothing public", Severity.Info);
+            }
+
+            if (change.EventName != "PutObjectAcl" && change.RequestedAcl is { } requested && change.RequestProblem is null
+                && !AclEvaluator.EvaluateObject(requested, change.ObjectName!).IsPublic)
+            {
+                return new Verdict(Outcome.Skipped, $"{change.EventName} of {change.ObjectName} asked for an ACL that is not public ({requested.CannedName ?? "no AllUsers or AuthenticatedUsers grant"})", Severity.Info);
+            }
         }
 
         if (change.Bucket is null)
@@ -179,7 +199,46 @@ public static class Remediation
         }
 
         problems = found.ToImmutable();
-        return state.Protection.Apply(exposure);
+        return state.Protection.Apply(Combine(exposure, state.Sample));
+    }
+
+    /// <summary>The public grants of the sampled objects' ACLs, added to an exposure.</summary>
+    private static Exposure Combine(Exposure exposure, ObjectSample? sample) =>
+        sample is null ? exposure : sample.Objects.Where(o => o.Acl is not null).Aggregate(exposure, (e, o) => Exposure.Combine(e, AclEvaluator.EvaluateObject(o.Acl!, o.Name)));
+
+    /// <summary>What the object an object-level event names exposes: its ACL as read (ObjectAclGrant findings), with the
+    /// bucket's Block Public Access and ownership applied. A multipart upload that is not complete has no object yet:
+    /// its requested ACL is what the object will have, so that is judged.</summary>
+    public static Exposure EvaluateObject(BucketChange change, BucketState state, out ImmutableArray<string> problems)
+    {
+        problems = state.Problems;
+        var exposure = state.Object switch
+        {
+            { Acl: { } acl, Name: var name } => AclEvaluator.EvaluateObject(acl, name),
+            { Exists: false } when change.EventName == "CreateMultipartUpload" && change.RequestedAcl is { } requested => AclEvaluator.EvaluateObject(requested, change.ObjectName!),
+            _ => Exposure.NotPublic,
+        };
+        return state.Protection.Apply(Combine(exposure, state.Sample));
+    }
+
+    /// <summary>How many objects to sample before deciding (0: none): when ACLs are honoured and IgnorePublicAcls is off,
+    /// an ownership change away from BucketOwnerEnforced brings back every object ACL S3 kept (S3 User Guide,
+    /// "Controlling ownership of objects and disabling ACLs"), so BUCKETGUARD_OBJECT_SAMPLE objects are read; the sweep
+    /// and `audit` read BUCKETGUARD_SWEEP_OBJECT_SAMPLE (`--objects`).</summary>
+    public static int ObjectSampleSize(BucketChange change, BucketState state, RemediationPolicy policy)
+    {
+        if (!state.Exists || !state.ProtectionRead || !state.Protection.ObjectsCanBePublic)
+        {
+            return 0;
+        }
+
+        return change.Kind switch
+        {
+            ChangeKind.OwnershipControlsChanged when change.RequestedObjectOwnership != "BucketOwnerEnforced" => policy.ObjectSample,
+            ChangeKind.OwnershipControlsDeleted => policy.ObjectSample,
+            ChangeKind.Sweep => policy.SweepObjectSample,
+            _ => 0,
+        };
     }
 
     /// <summary>Decides on what S3 says is true now. Fail safe (README, "Fail safe"): a read that was denied or could
@@ -196,7 +255,12 @@ public static class Remediation
             return new Verdict(Outcome.BucketGone, $"bucket {state.Bucket} no longer exists (deleted before BucketGuard looked), so nothing is exposed and nothing can be locked", Severity.Medium);
         }
 
-        var exposure = Evaluate(state, out var problems);
+        if (change.IsObjectLevel && state.Object is { Exists: false } gone && !(change.EventName == "CreateMultipartUpload" && change.RequestedAcl is not null))
+        {
+            return new Verdict(Outcome.NothingToDo, $"object {gone.Name} no longer exists (deleted before BucketGuard looked), so it exposes nothing", Severity.Info);
+        }
+
+        var exposure = change.IsObjectLevel ? EvaluateObject(change, state, out var problems) : Evaluate(state, out problems);
         string? disagreement = null;
         var s3Public = false;
         if (policy.TrustS3PolicyStatus && state.S3SaysPublic is { } s3)
@@ -204,7 +268,7 @@ public static class Remediation
             var ours = exposure.Findings.Any(f => f.Source switch
             {
                 FindingSource.PolicyStatement => true,
-                FindingSource.AclGrant => false, // GetBucketPolicyStatus judges the policy only
+                FindingSource.AclGrant or FindingSource.ObjectAclGrant => false, // GetBucketPolicyStatus judges the policy only
             });
             s3Public = s3 && !state.Protection.InForce.RestrictPublicBuckets;
             if (s3 != ours)
@@ -223,6 +287,7 @@ public static class Remediation
         var blockUnknown = state.BucketBlock is null && state.Unread("GetPublicAccessBlock");
         var before = state.BucketBlock ?? PublicAccessBlock.None;
         var lockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags);
+        var aclLockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags with { BlockPublicPolicy = false, RestrictPublicBuckets = false });
         var restores = RacedFlags(change, state, policy);
         if (exemption is null)
         {
@@ -230,9 +295,17 @@ public static class Remediation
             exemption = policy.ExemptionKeyId is not null && fromTags.IsValid ? fromTags.Approve("not approved: its signature was not checked") : fromTags;
         }
 
-        var context = new Decision(change, exposure, problems, s3Public, before, lockFlags, restores, restsOnEvent, disagreement, policy, exemption, today);
+        var objectsCanBePublic = state.ProtectionRead && state.Protection.ObjectsCanBePublic;
+        var context = new Decision(change, exposure, problems, s3Public, before, lockFlags, aclLockFlags, objectsCanBePublic, restores, restsOnEvent, disagreement, policy, exemption, today);
         var verdict = DecideOn(context, out var notExempt);
-        return verdict with { Problems = problems, Exemption = exemption, NotExempt = notExempt, RestsOnEvent = restsOnEvent && verdict.Outcome is Outcome.Block or Outcome.WouldBlock };
+        return verdict with
+        {
+            Problems = problems,
+            Exemption = exemption,
+            NotExempt = notExempt,
+            RestsOnEvent = restsOnEvent && verdict.Outcome is Outcome.Block or Outcome.WouldBlock,
+            ObjectsCanBePublic = objectsCanBePublic && verdict is not { Outcome: Outcome.Block, Apply.IgnorePublicAcls: true },
+        };
     }
 
     /// <summary>What the event itself asked for, for the parts of the bucket the reads could not show: the requested ACL
@@ -241,6 +314,14 @@ public static class Remediation
     private static Exposure? RequestedWhereUnread(BucketChange change, BucketState state)
     {
         var found = Exposure.NotPublic;
+        if (change.IsObjectLevel)
+        {
+            return state.Object is { Acl: null } && state.Unread("GetObjectAcl") && change.RequestedAcl is { } objectAcl
+                && AclEvaluator.EvaluateObject(objectAcl, change.ObjectName!) is { IsPublic: true } requestedObject
+                ? state.Protection.Apply(requestedObject)
+                : null;
+        }
+
         if (state.Acl is null && state.Unread("GetBucketAcl") && change.RequestedAcl is { } acl)
         {
             found = Exposure.Combine(found, AclEvaluator.Evaluate(acl));
@@ -280,6 +361,8 @@ public static class Remediation
         bool S3Public,
         PublicAccessBlock Before,
         PublicAccessBlock LockFlags,
+        PublicAccessBlock AclLockFlags,
+        bool ObjectsCanBePublic,
         PublicAccessBlock? Restores,
         bool RestsOnEvent,
         string? Disagreement,
@@ -289,7 +372,7 @@ public static class Remediation
 
     private static Verdict DecideOn(Decision d, out ImmutableArray<string> notExempt)
     {
-        var (change, exposure, problems, s3Public, before, _, restores, _, disagreement, policy, exemption, today) = d;
+        var (change, exposure, problems, s3Public, before, _, _, _, restores, _, disagreement, policy, exemption, today) = d;
         notExempt = [];
         if (!exposure.IsPublicInEffect && !s3Public)
         {
@@ -314,6 +397,18 @@ public static class Remediation
                 }
 
                 return new Verdict(Outcome.Incomplete, $"the bucket may be public: what could be read is not, but {unread}; BucketGuard cannot show it is private (BUCKETGUARD_UNREADABLE=report: reported, not locked)", Severity.High, exposure, before, null, disagreement);
+            }
+
+            if (policy.ObjectAcls == ObjectAcls.LockWhenPossible && d.ObjectsCanBePublic && !exemption.IsValid && d.AclLockFlags != before)
+            {
+                return Act(policy, "objects can be public (ACLs are honoured and IgnorePublicAcls is off), the bucket has no valid exemption, and BUCKETGUARD_OBJECT_ACLS=lock-when-possible locks such buckets", Severity.Medium, exposure, before, d.AclLockFlags, disagreement);
+            }
+
+            if (change.IsObjectLevel)
+            {
+                return exposure.IsPublic
+                    ? new Verdict(Outcome.AlreadyBlocked, $"object {change.ObjectName}'s public grants are already stopped ({string.Join(", ", exposure.Findings.Select(f => f.NeutralisedBy).Distinct())}); nothing changed", Severity.Info, exposure, before, null, disagreement)
+                    : new Verdict(Outcome.NothingToDo, $"object {change.ObjectName} is not public", Severity.Info, exposure, before, null, disagreement);
             }
 
             return exposure.IsPublic
@@ -356,16 +451,33 @@ public static class Remediation
         }
 
         notExempt = uncovered.ToImmutable();
-        var apply = restores is null ? d.LockFlags : d.LockFlags.Merge(restores);
+
+        // Object grants alone need only the bucket's ACL flags: IgnorePublicAcls neutralises every object ACL in the
+        // bucket at once, and a public policy the owner relies on (a website under an exemption) keeps working.
+        var objectsOnly = !s3Public && exposure.Findings.Where(f => f.InEffect).All(f => f.Source switch
+        {
+            FindingSource.ObjectAclGrant => true,
+            FindingSource.AclGrant or FindingSource.PolicyStatement => false,
+        });
+        var flags = objectsOnly ? d.AclLockFlags : d.LockFlags;
+        var apply = restores is null ? flags : flags.Merge(restores);
         if (apply == before)
         {
             return new Verdict(Outcome.Incomplete, $"the bucket is public, but the flags BucketGuard may set ({policy.Flags}) are already on and do not stop it", severity, exposure, before, null, disagreement);
         }
 
         var publicWhat = AccessLevels.Describe(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
+        var objects = exposure.Findings.Where(f => f.InEffect && f.Object is not null).Select(f => f.Object!).Distinct().ToList();
         var publicWhy = d.RestsOnEvent
-            ? $"the bucket denies BucketGuard's reads ({string.Join("; ", problems)}), and the event itself requested public access ({publicWhat}): the lock rests on the event, and a bucket that hides from its security tooling is critical"
-            : $"the bucket is public ({publicWhat})";
+            ? $"the {(change.IsObjectLevel ? "object" : "bucket")} denies BucketGuard's reads ({string.Join("; ", problems)}), and the event itself requested public access ({publicWhat}): the lock rests on the event, and a bucket that hides from its security tooling is critical"
+            : objectsOnly
+                ? $"object {string.Join(", ", objects.Take(3))}{(objects.Count > 3 ? $" and {objects.Count - 3} more" : string.Empty)} {(objects.Count == 1 ? "is" : "are")} public ({publicWhat}); the bucket's IgnorePublicAcls neutralises every public object ACL in it at once"
+                : $"the bucket is public ({publicWhat})";
+        if (objectsOnly && policy.ObjectAcls == ObjectAcls.Report)
+        {
+            return new Verdict(Outcome.WouldBlock, $"{publicWhy}; BUCKETGUARD_OBJECT_ACLS=report, so Block Public Access was not applied", severity, exposure, before, apply, disagreement);
+        }
+
         return Act(policy, publicWhy, severity, exposure, before, apply, disagreement) with { Restores = restores };
     }
 

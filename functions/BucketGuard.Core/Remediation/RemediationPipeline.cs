@@ -28,6 +28,12 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
     {
     }
 
+    /// <summary>Object reads (object events, sampling) come from the bucket reader when it can make them.</summary>
+    private readonly IObjectReader? objects = reader as IObjectReader;
+
+    /// <summary>Where a decision goes when its lock took effect and its reports failed (null: nowhere but the retry).</summary>
+    public IUnreportedLocks? Unreported { get; init; }
+
     public RemediationPolicy Policy => policy;
 
     public TimeProvider Clock => clock;
@@ -59,9 +65,21 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         var effective = act ? policy : policy with { Mode = Mode.Notify };
         var verdict = Remediation.Triage(change, effective);
         BucketState? state = null;
+        if (verdict is null && change.IsObjectLevel && objects is null)
+        {
+            verdict = new Verdict(Outcome.Incomplete, $"{change.EventName} of {change.ObjectName}: this BucketGuard cannot read objects' ACLs, so it cannot check the object", Severity.High);
+        }
+
         if (verdict is null)
         {
-            state = await reader.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
+            state = change.IsObjectLevel
+                ? await objects!.ReadObjectAsync(change.Bucket!, change.ObjectKey!, change.ObjectVersion, change.Account, cancellationToken).ConfigureAwait(false)
+                : await reader.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
+            if (objects is not null && Remediation.ObjectSampleSize(change, state, effective) is > 0 and var sample)
+            {
+                state = state with { Sample = await objects.SampleAsync(change.Bucket!, change.Account, sample, cancellationToken).ConfigureAwait(false) };
+            }
+
             var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
             var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, effective, verifier, today, cancellationToken).ConfigureAwait(false) : null;
             verdict = Remediation.Decide(change, state, effective, today, exemption);
@@ -131,6 +149,23 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
             }
         }
 
-        return failures.Count == 0 ? id : throw new OutputsFailedException(handled, failures.ToImmutable());
+        if (failures.Count == 0)
+        {
+            return id;
+        }
+
+        if (Unreported is not null && decision.Result is { Succeeded: true })
+        {
+            try
+            {
+                await Unreported.KeepAsync(decision, failures.ToImmutable(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add($"dead-letter queue: {ex.Message}");
+            }
+        }
+
+        throw new OutputsFailedException(handled, failures.ToImmutable());
     }
 }

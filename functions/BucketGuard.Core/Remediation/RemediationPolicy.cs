@@ -23,6 +23,21 @@ public enum Unreadable
     Lock,
 }
 
+/// <summary>What BucketGuard does about object ACLs (BUCKETGUARD_OBJECT_ACLS).</summary>
+public enum ObjectAcls
+{
+    /// <summary>Lock the bucket's ACLs (IgnorePublicAcls, BlockPublicAcls) when an object grant is public in effect and no
+    /// exemption covers it. The default.</summary>
+    LockWhenPublic,
+
+    /// <summary>Also lock every bucket whose objects can be public (ACLs honoured, IgnorePublicAcls off) and that has no
+    /// valid exemption, before any object is found public.</summary>
+    LockWhenPossible,
+
+    /// <summary>Report public objects (would-remediate), never lock on their account.</summary>
+    Report,
+}
+
 /// <summary>How BucketGuard may act, from the function's environment.</summary>
 /// <param name="Flags">The Block Public Access flags to turn on (merged with those already on; never turns one off).</param>
 /// <param name="TrustS3PolicyStatus">Whether to also ask S3 (GetBucketPolicyStatus): true on AWS, false for
@@ -37,6 +52,8 @@ public sealed record RemediationPolicy(
     ImmutableArray<string> OwnPrincipals)
 {
     public static readonly RemediationPolicy Default = new(Mode.Enforce, PublicAccessBlock.All, "bucketguard:", true, []);
+
+    public const int MaxObjectSample = 10_000;
 
     /// <summary>The longest an exemption may run, from today (BUCKETGUARD_MAX_EXEMPTION_DAYS).</summary>
     public int MaxExemptionDays { get; init; } = 90;
@@ -62,6 +79,17 @@ public sealed record RemediationPolicy(
     /// <summary>The security team's KMS HMAC key (ARN or alias) that approves exemptions (BUCKETGUARD_EXEMPTION_KEY_ID):
     /// set, only exemptions whose signature verifies with it are honoured. Null: exemptions are honoured unapproved.</summary>
     public string? ExemptionKeyId { get; init; }
+
+    /// <summary>BUCKETGUARD_OBJECT_ACLS: lock-when-public (default), lock-when-possible or report.</summary>
+    public ObjectAcls ObjectAcls { get; init; } = ObjectAcls.LockWhenPublic;
+
+    /// <summary>Objects sampled when an ownership change makes a bucket honour ACLs again (BUCKETGUARD_OBJECT_SAMPLE, 0 to 10000).</summary>
+    public int ObjectSample { get; init; } = 100;
+
+    /// <summary>Objects sampled per bucket whose objects can be public, by the sweep and `audit`
+    /// (BUCKETGUARD_SWEEP_OBJECT_SAMPLE, `audit --objects N`; 0 to 10000, default 0: one ListObjectsV2 page and one
+    /// GetObjectAcl per object sampled, so N + 1 requests per such bucket at most for N up to 1000).</summary>
+    public int SweepObjectSample { get; init; }
 
     public string OwnerTag => TagPrefix + "owner";
 
@@ -157,6 +185,37 @@ public sealed record RemediationPolicy(
                 break;
             case null:
                 return Parsed<RemediationPolicy>.Failure(error!);
+        }
+
+        switch (environment("BUCKETGUARD_OBJECT_ACLS")?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "lock-when-public":
+                break;
+            case "lock-when-possible":
+                policy = policy with { ObjectAcls = ObjectAcls.LockWhenPossible };
+                break;
+            case "report":
+                policy = policy with { ObjectAcls = ObjectAcls.Report };
+                break;
+            case var other:
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_OBJECT_ACLS \"{other}\" is not lock-when-public, lock-when-possible or report");
+        }
+
+        foreach (var (name, apply) in new (string, Func<RemediationPolicy, int, RemediationPolicy>)[]
+        {
+            ("BUCKETGUARD_OBJECT_SAMPLE", (p, n) => p with { ObjectSample = n }),
+            ("BUCKETGUARD_SWEEP_OBJECT_SAMPLE", (p, n) => p with { SweepObjectSample = n }),
+        })
+        {
+            if (environment(name)?.Trim() is { Length: > 0 } text)
+            {
+                if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n > MaxObjectSample)
+                {
+                    return Parsed<RemediationPolicy>.Failure($"{name} \"{text}\" is not a number of objects from 0 to {MaxObjectSample}");
+                }
+
+                policy = apply(policy, n);
+            }
         }
 
         if (environment("BUCKETGUARD_ORGANIZATION_ACCOUNTS") is { Length: > 0 } accountList)

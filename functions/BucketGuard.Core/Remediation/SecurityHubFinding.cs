@@ -64,6 +64,7 @@ public sealed record SecurityHubFinding(
         (string Compliance, string Workflow, string Record)? status = verdict.Outcome switch
         {
             Outcome.Skipped or Outcome.AccountBlockChanged => null,
+            Outcome.NothingToDo when verdict.ObjectsCanBePublic => ("WARNING", "NEW", "ACTIVE"),
             Outcome.NothingToDo when change.Kind == ChangeKind.Sweep => null,
             Outcome.NothingToDo or Outcome.AlreadyBlocked or Outcome.ExemptionRecorded => ("PASSED", "RESOLVED", "ARCHIVED"),
             Outcome.Block when locked => ("PASSED", "RESOLVED", "ARCHIVED"),
@@ -77,7 +78,9 @@ public sealed record SecurityHubFinding(
             return null;
         }
 
-        var severity = decision.Result is { Succeeded: false } ? Severity.Critical : verdict.Severity;
+        var severity = decision.Result is { Succeeded: false } ? Severity.Critical
+            : verdict.Outcome == Outcome.NothingToDo && verdict.ObjectsCanBePublic ? Severity.Low
+            : verdict.Severity;
         var what = AccessLevels.Describe(verdict.Exposure?.AccessInEffect ?? AccessLevel.None);
         var title = verdict.Outcome switch
         {
@@ -87,6 +90,7 @@ public sealed record SecurityHubFinding(
             Outcome.Exempted => $"S3 bucket {bucket} is public ({what}) under an exemption",
             Outcome.Incomplete => $"S3 bucket {bucket} could not be checked and may be public",
             Outcome.BucketGone => $"S3 bucket {bucket} was deleted",
+            Outcome.NothingToDo when verdict.ObjectsCanBePublic => $"Objects in S3 bucket {bucket} can be public (ACLs honoured, IgnorePublicAcls off)",
             Outcome.NothingToDo => $"S3 bucket {bucket} is not public",
             Outcome.AlreadyBlocked or Outcome.ExemptionRecorded => $"S3 bucket {bucket}'s public grants are stopped by Block Public Access",
             Outcome.Skipped or Outcome.AccountBlockChanged => bucket,

@@ -25,6 +25,10 @@ public sealed record BucketGuardSettings(
     bool Quiet,
     bool SweepOrganization)
 {
+    /// <summary>BUCKETGUARD_DEAD_LETTER_QUEUE_URL: the stack's dead-letter queue, where a decision whose lock took effect
+    /// but whose reports failed is kept (IUnreportedLocks); null: none.</summary>
+    public string? DeadLetterQueueUrl { get; init; }
+
     public const int DefaultSweepConcurrency = 64;
 
     public const int MaxSweepConcurrency = 1000;
@@ -79,7 +83,15 @@ public sealed record BucketGuardSettings(
             return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_EVENT_BUS \"{bus}\" is neither an event bus name (letters, digits, . - _ /, up to 256) nor an event bus ARN");
         }
 
-        return Parsed<BucketGuardSettings>.Success(new BucketGuardSettings(policy.Value!, topic, chat, securityHub, bus, concurrency, quiet, sweepOrganization));
+        var deadLetters = Text(environment, "BUCKETGUARD_DEAD_LETTER_QUEUE_URL");
+        // Only the scheme is checked: SQS takes the URL in the request, and some local SQS servers answer URLs that are
+        // not well-formed (fauxqs: http://sqs.REGION.127.0.0.1:4566:4566/ACCOUNT/NAME).
+        if (deadLetters is not null && !deadLetters.StartsWith("https://", StringComparison.Ordinal) && !deadLetters.StartsWith("http://", StringComparison.Ordinal))
+        {
+            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_DEAD_LETTER_QUEUE_URL \"{deadLetters}\" is not an SQS queue URL");
+        }
+
+        return Parsed<BucketGuardSettings>.Success(new BucketGuardSettings(policy.Value!, topic, chat, securityHub, bus, concurrency, quiet, sweepOrganization) { DeadLetterQueueUrl = deadLetters });
     }
 
     /// <summary>A setting that is on or off (unset: off); null with the error for anything else.</summary>

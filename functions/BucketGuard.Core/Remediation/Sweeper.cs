@@ -58,6 +58,9 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
 
     public int Expiring => Buckets.Count(b => b.Verdict?.ExemptionExpiring == true);
 
+    /// <summary>Buckets whose objects can be public (ACLs honoured, IgnorePublicAcls off): a risk, not an exposure.</summary>
+    public int ObjectsCanBePublic => Buckets.Count(b => b.Verdict?.ObjectsCanBePublic == true);
+
     /// <summary>Buckets whose exposure could not be read (a denied or unreadable read): counted among the errors.</summary>
     public int Unreadable => Buckets.Count(b => b.Error is null && b.Verdict?.Outcome == Outcome.Incomplete);
 
@@ -71,6 +74,7 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
         w.WriteNumber("locked", Locked);
         w.WriteNumber("exempted", Exempted);
         w.WriteNumber("expiring", Expiring);
+        w.WriteNumber("objectsCanBePublic", ObjectsCanBePublic);
         w.WriteNumber("unreadable", Unreadable);
         w.WriteNumber("errors", Errors);
         w.WriteBoolean("completed", Completed);
