@@ -21,12 +21,19 @@ public static class AuditCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Buckets read at once", DefaultValueFactory = _ => 64 };
         var account = new Option<string?>("--account") { Description = "Account id, for the account-level Block Public Access and the report" };
         var objects = new Option<int>("--objects") { Description = "Sample up to N objects of each bucket whose objects can be public (ListObjectsV2, then GetObjectAcl each: N + 1 requests per such bucket) and list the public ones", DefaultValueFactory = _ => 0 };
-        var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, fix, yes, concurrency, account, objects };
+        var format = new Option<string?>("--output") { Description = "Output format: table (default), json (one object per bucket per line), csv, or text (tab-separated, no header)" };
+        format.AcceptOnlyFromAmong("table", "json", "csv", "text");
+        var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, format, fix, yes, concurrency, account, objects };
         command.Validators.Add(result =>
         {
+            var chosen = new[] { result.GetValue(json) ? "json" : null, result.GetValue(csv) ? "csv" : null, result.GetValue(format) }.OfType<string>().Distinct().ToList();
             if (result.GetValue(json) && result.GetValue(csv))
             {
                 result.AddError("--json and --csv cannot be used together: choose one output format");
+            }
+            else if (chosen.Count > 1)
+            {
+                result.AddError($"--json, --csv and --output choose the output format, and they disagree ({string.Join(", ", chosen)}): choose one");
             }
         });
         concurrency.Validators.Add(result =>
@@ -44,13 +51,20 @@ public static class AuditCommand
             }
         });
         command.SetAction((parse, cancellationToken) => RunAsync(
-            new Options(parse.GetValue(json), parse.GetValue(csv), parse.GetValue(fix), parse.GetValue(yes), parse.GetValue(concurrency), parse.GetValue(account), parse.GetValue(objects)),
+            new Options(parse.GetValue(json) || parse.GetValue(format) == "json", parse.GetValue(csv) || parse.GetValue(format) == "csv", parse.GetValue(fix), parse.GetValue(yes), parse.GetValue(concurrency), parse.GetValue(account), parse.GetValue(objects))
+            {
+                Text = parse.GetValue(format) == "text",
+            },
             Environment.GetEnvironmentVariable, input, output, errors, cancellationToken));
         return command;
     }
 
     /// <param name="Objects">Objects sampled per bucket whose objects can be public (0: none).</param>
-    public sealed record Options(bool Json, bool Csv, bool Fix, bool Yes, int Concurrency, string? Account, int Objects = 0);
+    public sealed record Options(bool Json, bool Csv, bool Fix, bool Yes, int Concurrency, string? Account, int Objects = 0)
+    {
+        /// <summary>--output text: the table's rows, tab-separated, without header or summary (for scripts).</summary>
+        public bool Text { get; init; }
+    }
 
     public static async Task<int> RunAsync(Options options, Func<string, string?> environment, TextReader input, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
@@ -91,7 +105,8 @@ public static class AuditCommand
         if (report.ListError is not null)
         {
             // Said in every output format: an empty table must not read as an account without buckets.
-            await errors.WriteLineAsync($"bucketguard audit: {report.ListError}").ConfigureAwait(false);
+            var why = report.ListException is { } failure ? $"the buckets of account {options.Account ?? "(default)"} could not be listed: {BucketGuardCli.Describe(failure)}" : report.ListError;
+            await errors.WriteLineAsync($"bucketguard audit: {why}").ConfigureAwait(false);
             if (options.Json)
             {
                 await output.WriteLineAsync(JsonLine.Write(w => w.WriteString("error", report.ListError))).ConfigureAwait(false);
@@ -126,6 +141,16 @@ public static class AuditCommand
             b.PublicInEffect && !b.Locked ? Url(b, endpoint) : string.Empty,
         }).ToList();
         string[] header = ["BUCKET", "REGION", "PUBLIC", "IN EFFECT", "WHY", "EXEMPTION", "OBJECTS", "URL"];
+        if (options.Text)
+        {
+            foreach (var row in rows)
+            {
+                output.WriteLine(string.Join('\t', row.Select(c => c.Replace('\t', ' '))));
+            }
+
+            return;
+        }
+
         if (options.Csv)
         {
             output.WriteLine(string.Join(',', header.Select(Csv)));

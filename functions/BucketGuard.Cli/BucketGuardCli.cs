@@ -15,7 +15,17 @@ public static class BucketGuardCli
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
     {
         var debug = new Option<bool>("--debug") { Description = "On a failure, print the whole exception", Recursive = true };
-        var root = new RootCommand("BucketGuard: finds public S3 buckets by AWS's own definition of public, and explains why.") { debug };
+        var profile = new Option<string?>("--profile") { Description = "Use this profile from the AWS config and credentials files, SSO profiles included (AWS_PROFILE)", Recursive = true };
+        var region = new Option<string?>("--region") { Description = "The AWS Region (AWS_REGION)", Recursive = true };
+        var endpoint = new Option<string?>("--endpoint-url") { Description = "Send every AWS request to this URL (AWS_ENDPOINT_URL; AWS_ENDPOINT_URL_<SERVICE> still wins per service)", Recursive = true };
+        endpoint.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } url && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            {
+                result.AddError($"--endpoint-url must be an http or https URL, not \"{url}\"");
+            }
+        });
+        var root = new RootCommand("BucketGuard: finds public S3 buckets by AWS's own definition of public, and explains why.") { debug, profile, region, endpoint };
         root.Subcommands.Add(CheckCommand.Create(output, errors));
         root.Subcommands.Add(InvokeCommand.Create(output, errors));
         root.Subcommands.Add(ExemptCommand.Create(output, errors));
@@ -34,6 +44,13 @@ public static class BucketGuardCli
             return CouldNotRun;
         }
 
+        // The SDK reads its standard variables wherever a client or credentials are made, so the options are those
+        // variables for the length of the command (and put back after: the CLI also runs in-process in tests).
+        using var settings = StandardSettings.Apply(
+            ("AWS_PROFILE", parse.GetValue(profile)),
+            ("AWS_REGION", parse.GetValue(region)),
+            ("AWS_DEFAULT_REGION", parse.GetValue(region)),
+            ("AWS_ENDPOINT_URL", parse.GetValue(endpoint)));
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = output, Error = errors }, cancellationToken).ConfigureAwait(false);
@@ -48,6 +65,32 @@ public static class BucketGuardCli
         }
     }
 
+    /// <summary>Environment variables set for a while and put back as they were.</summary>
+    private sealed class StandardSettings : IDisposable
+    {
+        private readonly List<(string Name, string? Before)> saved = [];
+
+        public static StandardSettings Apply(params (string Name, string? Value)[] settings)
+        {
+            var applied = new StandardSettings();
+            foreach (var (name, value) in settings.Where(s => s.Value is not null))
+            {
+                applied.saved.Add((name, Environment.GetEnvironmentVariable(name)));
+                Environment.SetEnvironmentVariable(name, value);
+            }
+
+            return applied;
+        }
+
+        public void Dispose()
+        {
+            foreach (var (name, before) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, before);
+            }
+        }
+    }
+
     private static int Usage(TextWriter errors, string problem)
     {
         errors.WriteLine($"bucketguard: {problem}");
@@ -59,7 +102,8 @@ public static class BucketGuardCli
     public static string Describe(Exception ex) => ex switch
     {
         AmazonServiceException service => $"AWS refused the request: {service.ErrorCode ?? service.StatusCode.ToString()} (HTTP {(int)service.StatusCode}){(string.IsNullOrEmpty(service.Message) ? string.Empty : ": " + OneLine(service.Message))}. Check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID) and that they are allowed this call.",
-        AmazonClientException client when client.Message.Contains("credential", StringComparison.OrdinalIgnoreCase) => $"no usable AWS credentials: {OneLine(client.Message)}. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
+        AmazonClientException client when client.Message.Contains("is an SSO profile", StringComparison.Ordinal) => $"the SSO profile {Environment.GetEnvironmentVariable("AWS_PROFILE") ?? "(default)"} has no cached sign-in: run `aws sso login --profile {Environment.GetEnvironmentVariable("AWS_PROFILE") ?? "default"}`, then try again.",
+        AmazonClientException client when client.Message.Contains("credential", StringComparison.OrdinalIgnoreCase) => $"no usable AWS credentials: {OneLine(client.Message)}. Pass --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
         HttpRequestException http => $"could not reach the service: {OneLine(http.Message)}. Check the endpoint (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) and the network.",
         AmazonClientException client when client.InnerException is HttpRequestException inner => Describe(inner),
         _ when ex.InnerException is HttpRequestException inner => Describe(inner),

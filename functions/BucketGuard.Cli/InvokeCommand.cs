@@ -46,7 +46,25 @@ public static class InvokeCommand
             return 2;
         }
 
-        var handled = await pipeline.Value!.HandleAsync(json, cancellationToken).ConfigureAwait(false);
+        HandledEvent handled;
+        try
+        {
+            handled = await pipeline.Value!.HandleAsync(json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OutputsFailedException failed)
+        {
+            // What was done is said as well as what failed: a lock that took effect must not read as nothing done.
+            await output.WriteLineAsync(DecisionRecord.LogLine("invoke", "local-" + Guid.NewGuid().ToString("n")[..12], failed.Handled, DateTimeOffset.UtcNow)).ConfigureAwait(false);
+            var done = failed.Handled switch
+            {
+                { Verdict.Outcome: Outcome.Block, Result: { Succeeded: true } result } => $"bucket {failed.Handled.Change?.Bucket} locked ({result.InForce?.ToString() ?? "Block Public Access put"})",
+                { Change.Bucket: { } bucket } => $"bucket {bucket}: {failed.Handled.Verdict.Outcome}",
+                _ => "the event was decided",
+            };
+            await errors.WriteLineAsync($"bucketguard invoke: {done}; notification not sent: {failed.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
         await output.WriteLineAsync(DecisionRecord.LogLine("invoke", "local-" + Guid.NewGuid().ToString("n")[..12], handled, DateTimeOffset.UtcNow)).ConfigureAwait(false);
         if (handled.Notification is { } sent)
         {

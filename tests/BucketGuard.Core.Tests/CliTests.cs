@@ -25,6 +25,10 @@ public class CliTests
     [InlineData(new[] { "audit", "--concurrency", "-5" }, "--concurrency must be at least 1, not -5")]
     [InlineData(new[] { "exempt", "site", "--until", "2026-12-31" }, "--until and --reason are required")]
     [InlineData(new[] { "frobnicate" }, "Unrecognized command or argument 'frobnicate'")]
+    [InlineData(new[] { "audit", "--output", "yaml" }, "Argument 'yaml' not recogni")]
+    [InlineData(new[] { "audit", "--json", "--output", "csv" }, "--json, --csv and --output choose the output format, and they disagree (json, csv)")]
+    [InlineData(new[] { "audit", "--objects", "-1" }, "--objects must be from 0 to 10000, not -1")]
+    [InlineData(new[] { "audit", "--endpoint-url", "127.0.0.1:7480" }, "--endpoint-url must be an http or https URL")]
     public async Task A_usage_error_exits_2_with_a_line_that_names_it(string[] args, string message)
     {
         var (exit, _, errors) = await RunAsync(args);
@@ -51,5 +55,24 @@ public class CliTests
         Assert.Equal("AWS refused the request: AccessDenied (HTTP 403): Access Denied for you. Check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID) and that they are allowed this call.", refused);
         Assert.StartsWith("could not reach the service: Connection refused (127.0.0.1:9). Check the endpoint", unreachable, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', refused);
+    }
+
+    [Fact]
+    public async Task Profile_region_and_endpoint_options_are_the_sdks_standard_variables_for_the_command_only()
+    {
+        var before = (Environment.GetEnvironmentVariable("AWS_PROFILE"), Environment.GetEnvironmentVariable("AWS_REGION"), Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"));
+        var path = Path.Combine(Path.GetTempPath(), $"bg-cli-{Guid.NewGuid():n}.json");
+        await File.WriteAllTextAsync(path, """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*"}]}""");
+        try
+        {
+            var (exit, _, errors) = await RunAsync("check", path, "--profile", "audit-ro", "--region", "eu-central-1", "--endpoint-url", "http://127.0.0.1:9");
+
+            Assert.True(exit == 0, errors);
+            Assert.Equal(before, (Environment.GetEnvironmentVariable("AWS_PROFILE"), Environment.GetEnvironmentVariable("AWS_REGION"), Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL")));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

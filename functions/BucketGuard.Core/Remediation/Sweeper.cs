@@ -46,6 +46,9 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
     /// <summary>Failures beside the buckets' own (the organisation's accounts could not be listed): counted as errors.</summary>
     public ImmutableArray<string> Warnings { get; init; } = [];
 
+    /// <summary>What made the listing fail, for a caller that explains it in its own words (the CLI).</summary>
+    public Exception? ListException { get; init; }
+
     public bool Completed => ContinueAfter is null;
 
     public int Seen => Buckets.Length;
@@ -106,6 +109,7 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, 
     {
         var buckets = new List<BucketRef>();
         string? listError = null;
+        Exception? listException = null;
         try
         {
             await foreach (var bucket in lister.ListAsync(account, cancellationToken).ConfigureAwait(false))
@@ -121,6 +125,7 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, 
             // An account that cannot be listed is reported in the summary; the next sweep tries again, and the other
             // accounts of an organisation's sweep still run.
             listError = $"the buckets of account {account ?? "(unknown)"} could not be listed: {ex.Message}";
+            listException = ex;
             buckets.Clear();
         }
 
@@ -147,7 +152,7 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, 
         var firstMissing = Enumerable.Range(0, buckets.Count).FirstOrDefault(i => !results.ContainsKey(i), -1);
         var continueAfter = firstMissing < 0 ? null : firstMissing == 0 ? startAfter ?? string.Empty : buckets[firstMissing - 1].Name;
         var done = results.Where(r => firstMissing < 0 || r.Key < firstMissing).OrderBy(r => r.Key).Select(r => r.Value).ToImmutableArray();
-        var report = new SweepReport(done, continueAfter, listError) { Warnings = warnings.IsDefault ? [] : warnings };
+        var report = new SweepReport(done, continueAfter, listError) { Warnings = warnings.IsDefault ? [] : warnings, ListException = listException };
         if (act)
         {
             await pipeline.PublishSummaryAsync(report, account, cancellationToken).ConfigureAwait(false);
