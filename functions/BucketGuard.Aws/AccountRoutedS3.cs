@@ -17,7 +17,7 @@ public sealed record S3Ports(S3BucketStateReader Reader, S3PublicAccessBlockWrit
 /// A role that cannot be assumed (not deployed there, trust not matching) is a problem stated in the notification, not a retry:
 /// retrying cannot fix it. Throttling and STS outages are thrown, so the event is retried.</summary>
 /// <param name="portsFor">Makes the ports for a role ARN to assume, or for the function's own credentials (null).</param>
-public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> portsFor) : IBucketStateReader, IObjectReader, IPublicAccessBlockWriter, IBucketLister
+public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> portsFor) : IBucketStateReader, IObjectReader, IAccessPointResolver, IPublicAccessBlockWriter, IBucketLister
 {
     private readonly ConcurrentDictionary<string, Lazy<S3Ports>> ports = new(StringComparer.Ordinal);
 
@@ -55,6 +55,12 @@ public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> po
         {
             return Unreadable(bucket, why);
         }
+    }
+
+    public async Task<string?> BucketOfAsync(string accessPoint, string? account, CancellationToken cancellationToken)
+    {
+        var access = member.For(account);
+        return access.Refusal is null ? await PortsFor(access).Reader.BucketOfAsync(accessPoint, account, cancellationToken).ConfigureAwait(false) : null;
     }
 
     public async Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using System.Xml.Linq;
 using Amazon.Runtime;
@@ -18,8 +19,15 @@ namespace BucketGuard.Aws;
 /// decisions need; the event path reads everything at once, for the shortest time to a block.</param>
 /// <param name="tagsAlways">Read the tags in lazy mode too (BUCKETGUARD_OBJECT_ACLS=lock-when-possible, or object
 /// sampling: a bucket may be locked on its objects, and its exemption decides).</param>
-public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false, bool tagsAlways = false) : IBucketStateReader, IObjectReader
+public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false, bool tagsAlways = false) : IBucketStateReader, IObjectReader, IAccessPointResolver
 {
+    /// <summary>Reads the bucket's access points where an S3 Control API is reachable (on AWS, or at a configured S3
+    /// Control endpoint); null: they are not read, and BucketState.AccessPoints stays null.</summary>
+    public AccessPointReader? AccessPoints { get; init; }
+
+    public Task<string?> BucketOfAsync(string accessPoint, string? account, CancellationToken cancellationToken) =>
+        AccessPoints?.BucketOfAsync(accessPoint, account, cancellationToken) ?? Task.FromResult<string?>(null);
+
     /// <summary>GetObjectAcl calls in flight at once per sample.</summary>
     public const int SampleConcurrency = 16;
 
@@ -37,8 +45,14 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS, or where the S3 Control
         // endpoint is configured (the local moto server).
         var account = AccountPublicAccessBlockReader.FromEnvironment(signed, config);
+        var caller = new CallerAccount(policy.MemberRole.HomeAccount, () => AwsClients.CreateSts(null));
         return new(s3, policy.TrustS3PolicyStatus, signed, config, account, lazy,
-            tagsAlways: policy.ObjectAcls == ObjectAcls.LockWhenPossible || policy.SweepObjectSample > 0);
+            tagsAlways: policy.ObjectAcls == ObjectAcls.LockWhenPossible || policy.SweepObjectSample > 0)
+        {
+            AccessPoints = account is null ? null : new AccessPointReader(
+                new Amazon.S3Control.AmazonS3ControlClient(signed, config, config.RegionEndpoint?.SystemName ?? config.AuthenticationRegion ?? "us-east-1", AwsEndpoints.Configured("S3 Control")),
+                policy.TrustS3PolicyStatus, caller.GetAsync),
+        };
     }
 
     public async Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
@@ -51,24 +65,32 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         var policy = Try<GetBucketPolicyResponse>(problems, "GetBucketPolicy", async () => await s3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy");
         var block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
         var ownership = Ownership(bucket, problems, cancellationToken);
+        var points = AccessPoints?.ReadAsync(bucket, account, cancellationToken) ?? Task.FromResult<(ImmutableArray<AccessPoint>?, string?)>((null, null));
         Task<GetBucketTaggingResponse?> tags;
         try
         {
             if (lazy && !tagsAlways)
             {
-                await Task.WhenAll(acl, policy).ConfigureAwait(false);
-                tags = MayBePublic(await acl.ConfigureAwait(false), await policy.ConfigureAwait(false), problems) ? Tags(bucket, problems, cancellationToken) : Task.FromResult<GetBucketTaggingResponse?>(null);
+                await Task.WhenAll(acl, policy, points).ConfigureAwait(false);
+                var anyPointPolicy = (await points.ConfigureAwait(false)).Item1 is { } listed && listed.Any(p => p.PolicyJson is not null || p.Problem is not null);
+                tags = anyPointPolicy || MayBePublic(await acl.ConfigureAwait(false), await policy.ConfigureAwait(false), problems) ? Tags(bucket, problems, cancellationToken) : Task.FromResult<GetBucketTaggingResponse?>(null);
             }
             else
             {
                 tags = Tags(bucket, problems, cancellationToken);
             }
 
-            await Task.WhenAll(acl, policy, block, ownership, tags).ConfigureAwait(false);
+            await Task.WhenAll(acl, policy, block, ownership, tags, points).ConfigureAwait(false);
         }
         catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null)
         {
             return BucketState.Gone(bucket);
+        }
+
+        var (accessPoints, pointsProblem) = await points.ConfigureAwait(false);
+        if (pointsProblem is not null)
+        {
+            problems.Add(pointsProblem);
         }
 
         var policyText = PolicyText(await policy.ConfigureAwait(false), problems);
@@ -91,7 +113,10 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             rule?.ObjectOwnership?.Value,
             [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
             s3SaysPublic,
-            [.. problems]);
+            [.. problems])
+        {
+            AccessPoints = accessPoints,
+        };
     }
 
     private Task<GetBucketOwnershipControlsResponse?> Ownership(string bucket, List<string> problems, CancellationToken cancellationToken) =>

@@ -15,6 +15,7 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
     public sealed record Response(HttpStatusCode Status, string Body);
 
     /// <param name="subResources">Query sub-resources such as "publicAccessBlock" (sent as ?publicAccessBlock=).</param>
+    /// <param name="query">Query parameters with values (signed as part of the canonical query string).</param>
     public async Task<Response> SendAsync(
         HttpMethod method,
         ClientConfig config,
@@ -26,7 +27,8 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         byte[]? content = null,
         string? contentType = null,
         IReadOnlyDictionary<string, string>? headers = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, string>? query = null)
     {
         var request = new DefaultRequest(new RawRequest(), serviceName)
         {
@@ -39,6 +41,12 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         foreach (var sub in subResources ?? [])
         {
             request.AddSubResource(sub);
+        }
+
+        foreach (var (name, value) in query ?? new Dictionary<string, string>())
+        {
+            request.Parameters[name] = value;
+            request.UseQueryString = true;
         }
 
         if (contentType is not null)

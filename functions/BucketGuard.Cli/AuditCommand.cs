@@ -21,9 +21,10 @@ public static class AuditCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Buckets read at once", DefaultValueFactory = _ => 64 };
         var account = new Option<string?>("--account") { Description = "Account id, for the account-level Block Public Access and the report" };
         var objects = new Option<int>("--objects") { Description = "Sample up to N objects of each bucket whose objects can be public (ListObjectsV2, then GetObjectAcl each: N + 1 requests per such bucket) and list the public ones", DefaultValueFactory = _ => 0 };
+        var html = new Option<FileInfo?>("--html") { Description = "Also write a self-contained HTML report (summary, chart, sortable table) to this file" };
         var format = new Option<string?>("--output") { Description = "Output format: table (default), json (one object per bucket per line), csv, or text (tab-separated, no header)" };
         format.AcceptOnlyFromAmong("table", "json", "csv", "text");
-        var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, format, fix, yes, concurrency, account, objects };
+        var command = new Command("audit", "Evaluate every bucket of the account and list the public ones, why, and at what URL") { json, csv, format, html, fix, yes, concurrency, account, objects };
         command.Validators.Add(result =>
         {
             var chosen = new[] { result.GetValue(json) ? "json" : null, result.GetValue(csv) ? "csv" : null, result.GetValue(format) }.OfType<string>().Distinct().ToList();
@@ -54,6 +55,7 @@ public static class AuditCommand
             new Options(parse.GetValue(json) || parse.GetValue(format) == "json", parse.GetValue(csv) || parse.GetValue(format) == "csv", parse.GetValue(fix), parse.GetValue(yes), parse.GetValue(concurrency), parse.GetValue(account), parse.GetValue(objects))
             {
                 Text = parse.GetValue(format) == "text",
+                Html = parse.GetValue(html)?.FullName,
             },
             Environment.GetEnvironmentVariable, input, output, errors, cancellationToken));
         return command;
@@ -64,6 +66,9 @@ public static class AuditCommand
     {
         /// <summary>--output text: the table's rows, tab-separated, without header or summary (for scripts).</summary>
         public bool Text { get; init; }
+
+        /// <summary>--html FILE: where the HTML report goes, besides the chosen output.</summary>
+        public string? Html { get; init; }
     }
 
     public static async Task<int> RunAsync(Options options, Func<string, string?> environment, TextReader input, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
@@ -102,10 +107,17 @@ public static class AuditCommand
         }
 
         Write(report, options, output, environment);
+        if (options.Html is { } page)
+        {
+            var endpoint = environment("AWS_ENDPOINT_URL_S3") ?? environment("AWS_ENDPOINT_URL");
+            await File.WriteAllTextAsync(page, HtmlReport.Write(report, options.Account, DateTimeOffset.UtcNow, b => Url(b, endpoint)), cancellationToken).ConfigureAwait(false);
+            await errors.WriteLineAsync($"bucketguard audit: HTML report written to {page}").ConfigureAwait(false);
+        }
+
         if (report.ListError is not null)
         {
             // Said in every output format: an empty table must not read as an account without buckets.
-            var why = report.ListException is { } failure ? $"the buckets of account {options.Account ?? "(default)"} could not be listed: {BucketGuardCli.Describe(failure)}" : report.ListError;
+            var why = report.ListException is { } failure ? $"the buckets of account {options.Account ?? "(unknown)"} could not be listed: {BucketGuardCli.Describe(failure)}" : report.ListError;
             await errors.WriteLineAsync($"bucketguard audit: {why}").ConfigureAwait(false);
             if (options.Json)
             {
@@ -171,14 +183,40 @@ public static class AuditCommand
 
         foreach (var b in report.Buckets)
         {
+            foreach (var point in b.AccessPoints ?? [])
+            {
+                var open = PublicThrough(b, point);
+                output.WriteLine($"  access point {Untrusted.Clean(point.Name)} of {b.Bucket.Name}: {point.NetworkOrigin}{(point.VpcId is null ? string.Empty : " " + Untrusted.Clean(point.VpcId))}, {(open ? "public" : "not public")}{(open && point.Alias is { } alias ? $"  alias {Untrusted.Clean(alias)}  https://{Untrusted.Clean(alias)}.s3.{b.Bucket.Region ?? "us-east-1"}.amazonaws.com/" : string.Empty)}{(open && b.Locked ? "  (locked now)" : string.Empty)}");
+            }
+
             foreach (var key in PublicObjects(b))
             {
                 output.WriteLine($"public object: {b.Bucket.Name}/{Untrusted.Clean(key)}  {ObjectUrl(b, key, endpoint)}{(b.Locked ? "  (locked now)" : string.Empty)}");
             }
         }
 
-        output.WriteLine($"{report.Seen} bucket(s): {report.Public} public ({report.Buckets.Count(b => b.Unexempted)} without a valid exemption), {report.Locked} locked now, {report.Exempted} exempted, {report.ObjectsCanBePublic} whose objects can be public, {report.Unreadable} could not be read, {report.Errors} error(s)");
+        output.WriteLine(Summary(report, options.Fix));
     }
+
+    /// <summary>The closing line: what is public and what became of it, in words that read right whether --fix ran or not
+    /// ("3 public: 2 locked by --fix, 1 exempted").</summary>
+    public static string Summary(SweepReport report, bool fix)
+    {
+        var open = report.Buckets.Count(b => b.Unexempted);
+        List<string> parts = [];
+        if (fix)
+        {
+            parts.Add($"{report.Locked} locked by --fix");
+        }
+
+        parts.Add($"{report.Exempted} exempted");
+        parts.Add(open == 0 ? "none left public without a valid exemption" : $"{open} public without a valid exemption{(fix ? " (not locked: see WHY)" : "; --fix locks them")}");
+        return $"{report.Seen} bucket(s), {report.Public} public: {string.Join(", ", parts)}. {report.ObjectsCanBePublic} whose objects can be public; {report.Unreadable} could not be read; {report.Errors} error(s).";
+    }
+
+    /// <summary>Whether an access point's policy made the bucket public (a finding of it in effect).</summary>
+    private static bool PublicThrough(BucketAudit b, BucketGuard.Core.Remediation.AccessPoint point) =>
+        (b.Exposure?.Findings ?? []).Any(f => f.Source == FindingSource.AccessPointPolicyStatement && f.AccessPoint == point.Name && f.InEffect);
 
     /// <summary>The objects whose own ACL is public in effect (found by --objects sampling), by key.</summary>
     private static List<string> PublicObjects(BucketAudit b) =>
@@ -225,6 +263,23 @@ public static class AuditCommand
             }
 
             w.WriteEndArray();
+            if (b.AccessPoints is { } points)
+            {
+                w.WriteStartArray("accessPoints");
+                foreach (var point in points)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", point.Name);
+                    w.WriteString("arn", point.Arn);
+                    w.WriteString("alias", point.Alias);
+                    w.WriteString("networkOrigin", point.NetworkOrigin);
+                    w.WriteBoolean("public", PublicThrough(b, point));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteString("exemption", b.Verdict?.Exemption?.ToString());
             w.WriteString("url", b.PublicInEffect && !b.Locked ? url : null);
             w.WriteBoolean("objectsCanBePublic", b.Verdict?.ObjectsCanBePublic == true);

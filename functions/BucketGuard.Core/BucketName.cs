@@ -13,4 +13,13 @@ public static class BucketName
         name is { Length: >= 3 and <= 255 }
         && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1])
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
+
+    /// <summary>The region a GetBucketLocation LocationConstraint stands for (S3 API reference, GetBucketLocation): none
+    /// (empty) is us-east-1, the legacy "EU" is eu-west-1, anything else is the region itself.</summary>
+    public static string RegionOf(string? locationConstraint) => locationConstraint switch
+    {
+        null or "" => "us-east-1",
+        "EU" => "eu-west-1",
+        var region => region,
+    };
 }

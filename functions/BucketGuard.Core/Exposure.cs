@@ -24,6 +24,9 @@ public enum FindingSource
 
     /// <summary>A grant in one object's ACL (<see cref="Finding.Object"/> names the object).</summary>
     ObjectAclGrant,
+
+    /// <summary>A statement of an access point's policy (<see cref="Finding.AccessPoint"/> names the access point).</summary>
+    AccessPointPolicyStatement,
 }
 
 /// <summary>One public grant: where it is, to whom, what it allows, and why nothing restricts it.</summary>
@@ -47,7 +50,11 @@ public sealed record Finding(
         FindingSource.PolicyStatement => Sid is { Length: > 0 } ? $"statement {Index + 1} (Sid \"{Sid}\")" : $"statement {Index + 1}",
         FindingSource.AclGrant => $"grant {Index + 1}",
         FindingSource.ObjectAclGrant => $"grant {Index + 1} of object {Object}",
+        FindingSource.AccessPointPolicyStatement => (Sid is { Length: > 0 } ? $"statement {Index + 1} (Sid \"{Sid}\")" : $"statement {Index + 1}") + $" of access point {AccessPoint}",
     };
+
+    /// <summary>The access point whose policy holds the statement; null for other findings.</summary>
+    public string? AccessPoint { get; init; }
 
     /// <summary>The object whose ACL holds the grant (key, and " version V" when the event named one); null for bucket grants and statements.</summary>
     public string? Object { get; init; }

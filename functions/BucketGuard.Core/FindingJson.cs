@@ -13,7 +13,13 @@ public static class FindingJson
             FindingSource.PolicyStatement => "statement",
             FindingSource.AclGrant => "grant",
             FindingSource.ObjectAclGrant => "object-grant",
+            FindingSource.AccessPointPolicyStatement => "access-point-statement",
         });
+        if (f.AccessPoint is not null)
+        {
+            w.WriteString("accessPoint", f.AccessPoint);
+        }
+
         if (f.Object is not null)
         {
             w.WriteString("object", f.Object);

@@ -96,7 +96,7 @@ public sealed record BucketProtection(PublicAccessBlock? Bucket, PublicAccessBlo
     {
         FindingSource.AclGrant or FindingSource.ObjectAclGrant when AclsDisabled => "Object Ownership BucketOwnerEnforced (ACLs are disabled)",
         FindingSource.AclGrant or FindingSource.ObjectAclGrant => Which(b => b.IgnorePublicAcls, "IgnorePublicAcls"),
-        FindingSource.PolicyStatement => Which(b => b.RestrictPublicBuckets, "RestrictPublicBuckets"),
+        FindingSource.PolicyStatement or FindingSource.AccessPointPolicyStatement => Which(b => b.RestrictPublicBuckets, "RestrictPublicBuckets"),
     };
 
     private string? Which(Func<PublicAccessBlock, bool> flag, string name) =>

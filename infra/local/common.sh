@@ -35,8 +35,9 @@ bg_moto() {
   if [ -x "$BG_STATE/moto/bin/moto_server" ]; then echo "$BG_STATE/moto/bin/moto_server"; else command -v moto_server; fi
 }
 
-# The environment a client needs: the SDK's standard settings, nothing BucketGuard-specific but the
-# switch that tells it Ceph's GetBucketPolicyStatus is not AWS's.
+# The environment a client needs: the SDK's standard settings, and two BucketGuard settings for what the local
+# services cannot say: Ceph's GetBucketPolicyStatus is not AWS's, and RGW's STS has no GetCallerIdentity, so the
+# local account (the one the sample events name) is given as the home account.
 bg_env() {
   cat <<ENV
 export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$BG_S3_PORT
@@ -55,6 +56,7 @@ export AWS_REGION=$BG_REGION
 export AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED
 export AWS_RESPONSE_CHECKSUM_VALIDATION=WHEN_REQUIRED
 export BUCKETGUARD_S3_POLICY_STATUS=off
+export BUCKETGUARD_HOME_ACCOUNT=111122223333
 export BG_MEMBER_ACCOUNT=$BG_MEMBER_ACCOUNT
 export BG_MEMBER_ACCESS_KEY=$BG_MEMBER_ACCESS_KEY
 export BG_MEMBER_SECRET_KEY=$BG_MEMBER_SECRET_KEY

@@ -75,4 +75,17 @@ public class CliTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void The_audit_summary_says_what_became_of_the_public_buckets_with_and_without_fix()
+    {
+        static BucketGuard.Core.Remediation.BucketAudit Audit(string name, BucketGuard.Core.Remediation.Outcome outcome, bool locked) =>
+            new(new BucketGuard.Core.Remediation.BucketRef(name, "eu-west-1"), new BucketGuard.Core.Remediation.Verdict(outcome, "why", BucketGuard.Core.Remediation.Severity.High),
+                locked ? new BucketGuard.Core.Remediation.ActionResult(BucketGuard.Core.PublicAccessBlock.All, null) : null, null);
+        var fixedReport = new BucketGuard.Core.Remediation.SweepReport([Audit("a", BucketGuard.Core.Remediation.Outcome.Block, true), Audit("b", BucketGuard.Core.Remediation.Outcome.Block, true), Audit("c", BucketGuard.Core.Remediation.Outcome.Exempted, false), Audit("d", BucketGuard.Core.Remediation.Outcome.NothingToDo, false)], null);
+        var seen = new BucketGuard.Core.Remediation.SweepReport([Audit("a", BucketGuard.Core.Remediation.Outcome.WouldBlock, false), Audit("c", BucketGuard.Core.Remediation.Outcome.Exempted, false)], null);
+
+        Assert.StartsWith("4 bucket(s), 3 public: 2 locked by --fix, 1 exempted, none left public without a valid exemption.", AuditCommand.Summary(fixedReport, fix: true), StringComparison.Ordinal);
+        Assert.StartsWith("2 bucket(s), 2 public: 1 exempted, 1 public without a valid exemption; --fix locks them.", AuditCommand.Summary(seen, fix: false), StringComparison.Ordinal);
+    }
 }

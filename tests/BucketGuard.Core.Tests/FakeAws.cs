@@ -5,8 +5,14 @@ namespace BucketGuard.Tests;
 
 /// <summary>One fake of the S3 and SNS ports for pipeline tests: serves a bucket state and its objects' ACLs, records the
 /// blocks applied (and then serves the bucket as blocked, as S3 would) and the notifications sent.</summary>
-public sealed class FakeAws(BucketState state) : IBucketStateReader, IObjectReader, IPublicAccessBlockWriter, INotifier
+public sealed class FakeAws(BucketState state) : IBucketStateReader, IObjectReader, IAccessPointResolver, IPublicAccessBlockWriter, INotifier
 {
+    /// <summary>Access points by name, with their bucket (GetAccessPoint).</summary>
+    public Dictionary<string, string> AccessPointBuckets { get; } = new(StringComparer.Ordinal);
+
+    public Task<string?> BucketOfAsync(string accessPoint, string? account, CancellationToken cancellationToken) =>
+        Task.FromResult(AccessPointBuckets.GetValueOrDefault(accessPoint));
+
     /// <summary>The bucket's objects by key; a null ACL is an object whose GetObjectAcl is denied.</summary>
     public Dictionary<string, BucketGuard.Core.Acls.AccessControlList?> Objects { get; } = new(StringComparer.Ordinal);
 

@@ -166,10 +166,10 @@ public partial class TemplateTests
         "s3:GetBucketTagging", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
         "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole",
         "organizations:ListAccounts", "sqs:SendMessage", "kms:VerifyMac", "securityhub:BatchImportFindings", "events:PutEvents",
-        "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:ListBucket",
+        "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:ListBucket", "s3:GetAccessPoint", "s3:GetAccessPointPolicy", "s3:GetAccessPointPolicyStatus", "s3:ListAccessPoints",
     ];
 
-    private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts"];
+    private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts", "s3:ListAccessPoints"];
 
     /// <summary>A policy's statements, each branch of a conditional statement (Fn::If) included, AWS::NoValue left out.</summary>
     private static IEnumerable<JsonNode> Statements(JsonNode policyDocument)

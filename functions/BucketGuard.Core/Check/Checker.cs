@@ -134,6 +134,14 @@ public static class Checker
             notes.Add($"{change.EventName} carries no ACL: S3 gives the object the bucket's default, so it makes nothing public (BucketGuard skips it without an S3 call)");
         }
 
+        if (change.IsAccessPointLevel || change.IsMultiRegionAccessPoint)
+        {
+            notes.Add($"an access point call ({change.EventName}) for {(change.IsMultiRegionAccessPoint ? "multi-region access point" : "access point")} {change.AccessPointName ?? "(unnamed)"}"
+                + (change.AccessPointVpc is { } vpc ? $", VPC origin {vpc}: only that VPC can reach it, so nothing it grants is public" : string.Empty)
+                + (change.RequestedPublicAccessBlock is { } block ? $", its Block Public Access {block} (fixed at creation)" : string.Empty)
+                + "; a public access point policy exposes the bucket unless the access point's, the bucket's or the account's RestrictPublicBuckets stops it");
+        }
+
         notes.AddRange(Describe(change));
         return new CheckResult(path, InputKind.Event, exposure?.IsPublic, exposure, problem, change, null, notes.ToImmutable());
     }

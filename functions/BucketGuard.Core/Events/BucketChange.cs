@@ -25,6 +25,21 @@ public enum ChangeKind
     /// CreateMultipartUpload; CloudTrail data events). A public grant in effect locks the bucket's ACLs.</summary>
     ObjectAclChanged,
 
+    /// <summary>CreateAccessPoint: an access point on a bucket, with its network origin and Block Public Access.</summary>
+    AccessPointCreated,
+
+    /// <summary>PutAccessPointPolicy: the bucket is found by reading the access point.</summary>
+    AccessPointPolicyChanged,
+
+    /// <summary>DeleteAccessPointPolicy.</summary>
+    AccessPointPolicyDeleted,
+
+    /// <summary>CreateMultiRegionAccessPoint: judged on the event only (see README, access points).</summary>
+    MultiRegionAccessPointCreated,
+
+    /// <summary>PutMultiRegionAccessPointPolicy: judged on the event only.</summary>
+    MultiRegionAccessPointPolicyChanged,
+
     /// <summary>No event: the bucket was found by the scheduled sweep or by `bucketguard audit`.</summary>
     Sweep,
 }
@@ -82,6 +97,16 @@ public sealed record BucketChange(
     public string? ObjectName => ObjectKey is null ? null : ObjectVersion is null ? ObjectKey : $"{ObjectKey} (version {ObjectVersion})";
 
     public bool IsObjectLevel => Kind == ChangeKind.ObjectAclChanged;
+
+    /// <summary>The access point (or multi-region access point) an S3 Control event names.</summary>
+    public string? AccessPointName { get; init; }
+
+    /// <summary>The VPC a CreateAccessPoint restricts the access point to; null for Internet origin.</summary>
+    public string? AccessPointVpc { get; init; }
+
+    public bool IsAccessPointLevel => Kind is ChangeKind.AccessPointCreated or ChangeKind.AccessPointPolicyChanged or ChangeKind.AccessPointPolicyDeleted;
+
+    public bool IsMultiRegionAccessPoint => Kind is ChangeKind.MultiRegionAccessPointCreated or ChangeKind.MultiRegionAccessPointPolicyChanged;
 
     /// <summary>The call was refused (errorCode set), so it changed nothing.</summary>
     public bool Failed => !string.IsNullOrEmpty(ErrorCode);

@@ -84,6 +84,22 @@ public static class CloudTrailEventParser
             notBucketReason = eventName.Length == 0 ? "the event has no eventName" : $"{eventName} does not change who can reach a bucket";
         }
 
+        // S3 Control calls: the access point's name and account in the request, the bucket only in CreateAccessPoint's
+        // body (CreateAccessPointRequest); a multi-region access point's under its request's Details.
+        string? accessPointName = null;
+        string? accessPointVpc = null;
+        JsonElement control = default;
+        if (kind is ChangeKind.AccessPointCreated or ChangeKind.AccessPointPolicyChanged or ChangeKind.AccessPointPolicyDeleted
+            or ChangeKind.MultiRegionAccessPointCreated or ChangeKind.MultiRegionAccessPointPolicyChanged)
+        {
+            account ??= NullIfEmpty(parameters.TextOf("x-amz-account-id")) ?? AccountFromControlHost(parameters);
+            control = parameters.TryGetAny(out var body, eventName + "Request", "CreateAccessPointRequest", "PutAccessPointPolicyRequest") && body.ValueKind == JsonValueKind.Object ? body : parameters;
+            var details = control.TryGet("Details", out var requestDetails) && requestDetails.ValueKind == JsonValueKind.Object ? requestDetails : control;
+            accessPointName = NullIfEmpty(parameters.TextOf("name") ?? parameters.TextOf("Name") ?? details.TextOf("Name"));
+            bucket = control.TextOf("Bucket") ?? bucket;
+            accessPointVpc = control.TryGet("VpcConfiguration", out var vpc) ? NullIfEmpty(vpc.TextOf("VpcId")) : null;
+        }
+
         if (kind is ChangeKind.AccountPublicAccessBlockChanged or ChangeKind.AccountPublicAccessBlockDeleted)
         {
             // s3control calls name the account only in the host header: <account>.s3-control.<region>.amazonaws.com
@@ -129,6 +145,14 @@ public static class CloudTrailEventParser
             case ChangeKind.OwnershipControlsChanged:
                 ownership = RequestedOwnership(parameters);
                 break;
+            case ChangeKind.AccessPointPolicyChanged or ChangeKind.MultiRegionAccessPointPolicyChanged:
+                var details = control.TryGet("Details", out var pd) && pd.ValueKind == JsonValueKind.Object ? pd : control;
+                policy = RequestedPolicy(details, out problem, "Policy") ?? (problem is null ? null : RequestedPolicy(parameters, out problem, "policy"));
+                break;
+            case ChangeKind.AccessPointCreated or ChangeKind.MultiRegionAccessPointCreated:
+                var created = control.TryGet("Details", out var cd) && cd.ValueKind == JsonValueKind.Object ? cd : control;
+                publicAccessBlock = created.TryGetAny(out var apBlock, "PublicAccessBlockConfiguration", "PublicAccessBlock") ? PublicAccessBlock.FromJson(apBlock) : null;
+                break;
             case ChangeKind.BucketTaggingChanged:
                 tags = RequestedTags(parameters);
                 break;
@@ -160,6 +184,8 @@ public static class CloudTrailEventParser
         {
             Invalid = invalid,
             ObjectVersion = kind == ChangeKind.ObjectAclChanged ? NullIfEmpty(parameters.TextOf("versionId")) : null,
+            AccessPointName = accessPointName,
+            AccessPointVpc = accessPointVpc,
             AclInRequest = kind == ChangeKind.ObjectAclChanged && CarriesAcl(parameters),
         });
     }
@@ -242,12 +268,12 @@ public static class CloudTrailEventParser
     }
 
     /// <summary>The requested policy as JSON text (CloudTrail records it as an object, some tools as a string).</summary>
-    private static string? RequestedPolicy(JsonElement parameters, out string? problem)
+    private static string? RequestedPolicy(JsonElement parameters, out string? problem, string name = "bucketPolicy")
     {
         problem = null;
-        if (!parameters.TryGet("bucketPolicy", out var element) || element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        if (parameters.ValueKind != JsonValueKind.Object || !parameters.TryGet(name, out var element) || element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
         {
-            problem = "the event carries no bucketPolicy";
+            problem = $"the event carries no {name}";
             return null;
         }
 
@@ -259,7 +285,7 @@ public static class CloudTrailEventParser
         var text = element.GetString()!;
         if (!JsonRead.TryParse(text, out var document, out var error))
         {
-            problem = $"the requested bucketPolicy is a string that is {error}";
+            problem = $"the requested {name} is a string that is {error}";
             return null;
         }
 

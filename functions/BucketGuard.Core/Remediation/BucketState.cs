@@ -28,6 +28,10 @@ public sealed record BucketState(
     /// <summary>The object an object-level event names, as read (GetObjectAcl); null for bucket-level reads.</summary>
     public ObjectState? Object { get; init; }
 
+    /// <summary>The bucket's access points (ListAccessPoints, then each one's configuration and policy); null when they
+    /// were not read (no S3 Control API at this endpoint).</summary>
+    public ImmutableArray<AccessPoint>? AccessPoints { get; init; }
+
     /// <summary>Objects sampled because their ACLs may make them public (an ownership change away from
     /// BucketOwnerEnforced, or the sweep's BUCKETGUARD_SWEEP_OBJECT_SAMPLE); null when none were sampled.</summary>
     public ObjectSample? Sample { get; init; }
@@ -53,3 +57,18 @@ public sealed record ObjectState(string Key, string? VersionId, string Name, boo
 /// <param name="Truncated">The bucket holds more objects than were sampled.</param>
 /// <param name="Problems">Listing or ACL reads that failed: what they would have shown is unknown.</param>
 public sealed record ObjectSample(ImmutableArray<ObjectState> Objects, bool Truncated, ImmutableArray<string> Problems);
+
+/// <summary>One S3 access point of a bucket, as read (GetAccessPoint, GetAccessPointPolicy, GetAccessPointPolicyStatus).</summary>
+/// <param name="NetworkOrigin">"Internet" or "VPC": a VPC-origin access point takes requests only from its VPC, never from
+/// the Internet (S3 User Guide, "Creating access points restricted to a virtual private cloud").</param>
+/// <param name="Block">The access point's own Block Public Access, set at creation and never changed after.</param>
+/// <param name="PolicyJson">Its policy, or null when it has none.</param>
+/// <param name="S3SaysPublic">S3's verdict on its policy (GetAccessPointPolicyStatus), when read.</param>
+/// <param name="Problem">A read that failed ("GetAccessPointPolicy: AccessDenied"): what it would have shown is unknown.</param>
+public sealed record AccessPoint(string Name, string? Arn, string? Alias, string NetworkOrigin, string? VpcId, PublicAccessBlock? Block, string? PolicyJson, bool? S3SaysPublic, string? Problem = null)
+{
+    public bool InternetOrigin => !string.Equals(NetworkOrigin, "VPC", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What it is called in reports: "name (arn, alias)".</summary>
+    public string Describe() => $"{Name}{(Arn is null && Alias is null ? string.Empty : $" ({string.Join(", ", new[] { Arn, Alias }.OfType<string>())})")}";
+}

@@ -200,7 +200,7 @@ public sealed record Exemption(
         {
             FindingSource.AclGrant => Scope == ExemptionScope.ReadList && finding.Actions.All(p => p == "READ"), // a bucket ACL's READ is listing
             FindingSource.ObjectAclGrant => finding.Actions.All(p => p == "READ"), // an object ACL's READ is reading that object
-            FindingSource.PolicyStatement => finding.Actions.All(a => allowed.Contains(a, StringComparer.OrdinalIgnoreCase)),
+            FindingSource.PolicyStatement or FindingSource.AccessPointPolicyStatement => finding.Actions.All(a => allowed.Contains(a, StringComparer.OrdinalIgnoreCase)),
         };
         if (!covered)
         {

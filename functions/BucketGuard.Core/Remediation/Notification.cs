@@ -311,6 +311,21 @@ public static class Notifications
             b.AppendLine($"  URL: https://{bucket}.s3.{Field(change.Region) ?? "REGION"}.amazonaws.com/{Field(Uri.EscapeDataString(change.ObjectKey).Replace("%2F", "/", StringComparison.Ordinal))}");
         }
 
+        if (verdict.Exposure?.Findings.Where(f => f.AccessPoint is not null).Select(f => f.AccessPoint).Distinct().ToList() is { Count: > 0 } named)
+        {
+            b.AppendLine();
+            b.AppendLine("Access points");
+            foreach (var point in (state?.AccessPoints ?? []).Where(p => named.Contains(p.Name)))
+            {
+                var stopped = verdict.Exposure!.Findings.Where(f => f.AccessPoint == point.Name).All(f => !f.InEffect);
+                b.AppendLine($"  {Field(point.Describe())}: network origin {point.NetworkOrigin}{(point.VpcId is null ? string.Empty : " " + Field(point.VpcId))}, {(stopped ? "its public statements are stopped" : "public through its policy")}");
+                if (point.Alias is { } alias && !stopped)
+                {
+                    b.AppendLine($"  URL: https://{Field(alias)}.s3.{Field(change.Region) ?? "REGION"}.amazonaws.com/");
+                }
+            }
+        }
+
         if (state?.Sample is { } sample)
         {
             b.AppendLine();

@@ -32,6 +32,13 @@ public interface IUnreportedLocks
     Task KeepAsync(BucketDecision decision, ImmutableArray<string> failures, CancellationToken cancellationToken);
 }
 
+/// <summary>Finds the bucket of an access point an event names only by name (PutAccessPointPolicy, GetAccessPoint).</summary>
+public interface IAccessPointResolver
+{
+    /// <returns>The bucket, or null when the access point does not exist (any more).</returns>
+    Task<string?> BucketOfAsync(string accessPoint, string? account, CancellationToken cancellationToken);
+}
+
 /// <summary>Puts Block Public Access on a bucket and re-reads what is in force.</summary>
 public interface IPublicAccessBlockWriter
 {

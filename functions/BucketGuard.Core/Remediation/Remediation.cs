@@ -154,7 +154,20 @@ public static class Remediation
             }
         }
 
-        if (change.Bucket is null)
+        if (change.IsMultiRegionAccessPoint)
+        {
+            // Judged on the event alone: BucketGuard does not read multi-region access points. S3 applies each
+            // underlying bucket's Block Public Access to requests through one, so the buckets' own locks still hold.
+            var requested = change.RequestedPolicy is { } mrapPolicy && PolicyEvaluator.Evaluate(mrapPolicy) is { Ok: true } evaluated ? evaluated.Value! : null;
+            var blockOff = change.Kind == ChangeKind.MultiRegionAccessPointCreated && change.RequestedPublicAccessBlock is { IsAll: false };
+            return requested is { IsPublic: true }
+                ? new Verdict(Outcome.Incomplete, $"{change.Actor} gave multi-region access point {change.AccessPointName} a public policy ({AccessLevels.Describe(requested.Access)}); BucketGuard judges multi-region access points on their event only and does not lock them: each underlying bucket's Block Public Access still applies to requests through it", Severity.High, requested)
+                : blockOff
+                    ? new Verdict(Outcome.Incomplete, $"{change.Actor} created multi-region access point {change.AccessPointName} with Block Public Access {change.RequestedPublicAccessBlock}; it cannot be changed later, and a public policy on it would then depend on its buckets' own Block Public Access", Severity.Medium)
+                    : new Verdict(Outcome.Skipped, $"{change.EventName} of multi-region access point {change.AccessPointName} requests nothing public", Severity.Info);
+        }
+
+        if (change.Bucket is null && !(change.IsAccessPointLevel && change.AccessPointName is not null))
         {
             return new Verdict(Outcome.Incomplete, $"{change.EventName} names no bucket, so BucketGuard cannot re-read or protect it", Severity.Medium);
         }
@@ -198,9 +211,52 @@ public static class Remediation
             }
         }
 
+        foreach (var point in state.AccessPoints ?? [])
+        {
+            if (point.Problem is { } unread)
+            {
+                found.Add($"access point {point.Name}: {unread}");
+            }
+
+            if (point.PolicyJson is not { } pointPolicy)
+            {
+                continue;
+            }
+
+            var evaluated = PolicyEvaluator.Evaluate(pointPolicy);
+            if (evaluated.Ok)
+            {
+                exposure = Exposure.Combine(exposure, OfAccessPoint(evaluated.Value!, point));
+            }
+            else
+            {
+                found.Add($"the policy of access point {point.Name} could not be read: {evaluated.Error}");
+            }
+        }
+
         problems = found.ToImmutable();
         return state.Protection.Apply(Combine(exposure, state.Sample));
     }
+
+    /// <summary>An access point policy's public statements as the access point's findings. For a request through an
+    /// access point S3 applies the Block Public Access of the access point, the bucket and the account (S3 User Guide,
+    /// "Managing public access to access points"): the access point's own RestrictPublicBuckets stops them here, the
+    /// bucket's and account's in BucketProtection.Apply. A VPC-origin access point takes requests only from its VPC, so
+    /// nothing it grants is public.</summary>
+    public static Exposure OfAccessPoint(Exposure policy, AccessPoint point) => !point.InternetOrigin
+        ? new Exposure([], policy.IsPublic ? [$"access point {point.Name} has a public policy but a VPC network origin: only {point.VpcId ?? "its VPC"} can reach it, never the Internet"] : [])
+        : policy with
+        {
+            Findings = [.. policy.Findings.Select(f => f with
+        {
+            Source = FindingSource.AccessPointPolicyStatement,
+            AccessPoint = point.Name,
+            NeutralisedBy = f.NeutralisedBy
+                ?? (!point.InternetOrigin ? $"VPC network origin (only {point.VpcId ?? "its VPC"} reaches access point {point.Name})"
+                : point.Block?.RestrictPublicBuckets == true ? "RestrictPublicBuckets (access point)"
+                : null),
+        })],
+        };
 
     /// <summary>The public grants of the sampled objects' ACLs, added to an exposure.</summary>
     private static Exposure Combine(Exposure exposure, ObjectSample? sample) =>
@@ -268,12 +324,26 @@ public static class Remediation
             var ours = exposure.Findings.Any(f => f.Source switch
             {
                 FindingSource.PolicyStatement => true,
-                FindingSource.AclGrant or FindingSource.ObjectAclGrant => false, // GetBucketPolicyStatus judges the policy only
+                FindingSource.AclGrant or FindingSource.ObjectAclGrant or FindingSource.AccessPointPolicyStatement => false, // GetBucketPolicyStatus judges the bucket policy only
             });
             s3Public = s3 && !state.Protection.InForce.RestrictPublicBuckets;
             if (s3 != ours)
             {
                 disagreement = $"S3 (GetBucketPolicyStatus) says the policy is {(s3 ? "public" : "not public")}; BucketGuard's evaluator says it is {(ours ? "public" : "not public")}. One of them is wrong; the bucket is treated as public if either says so.";
+            }
+        }
+
+        // S3's own verdict on access point policies, trusted as for the bucket policy: a public one that BucketGuard's
+        // evaluator did not find public, reachable from the Internet and not restricted, makes the bucket public too.
+        if (policy.TrustS3PolicyStatus && !change.IsObjectLevel)
+        {
+            foreach (var point in (state.AccessPoints ?? []).Where(p => p.S3SaysPublic == true && p.InternetOrigin && p.Block?.RestrictPublicBuckets != true))
+            {
+                if (!exposure.Findings.Any(f => f.AccessPoint == point.Name) && !state.Protection.InForce.RestrictPublicBuckets)
+                {
+                    s3Public = true;
+                    disagreement = $"S3 (GetAccessPointPolicyStatus) says the policy of access point {point.Name} is public; BucketGuard's evaluator does not. The bucket is treated as public.";
+                }
             }
         }
 
@@ -288,6 +358,7 @@ public static class Remediation
         var before = state.BucketBlock ?? PublicAccessBlock.None;
         var lockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags);
         var aclLockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags with { BlockPublicPolicy = false, RestrictPublicBuckets = false });
+        var policyLockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags with { BlockPublicAcls = false, IgnorePublicAcls = false });
         var restores = RacedFlags(change, state, policy);
         if (exemption is null)
         {
@@ -296,7 +367,7 @@ public static class Remediation
         }
 
         var objectsCanBePublic = state.ProtectionRead && state.Protection.ObjectsCanBePublic;
-        var context = new Decision(change, exposure, problems, s3Public, before, lockFlags, aclLockFlags, objectsCanBePublic, restores, restsOnEvent, disagreement, policy, exemption, today);
+        var context = new Decision(change, exposure, problems, s3Public, before, lockFlags, aclLockFlags, policyLockFlags, objectsCanBePublic, restores, restsOnEvent, disagreement, policy, exemption, today);
         var verdict = DecideOn(context, out var notExempt);
         return verdict with
         {
@@ -362,6 +433,7 @@ public static class Remediation
         PublicAccessBlock Before,
         PublicAccessBlock LockFlags,
         PublicAccessBlock AclLockFlags,
+        PublicAccessBlock PolicyLockFlags,
         bool ObjectsCanBePublic,
         PublicAccessBlock? Restores,
         bool RestsOnEvent,
@@ -372,7 +444,7 @@ public static class Remediation
 
     private static Verdict DecideOn(Decision d, out ImmutableArray<string> notExempt)
     {
-        var (change, exposure, problems, s3Public, before, _, _, _, restores, _, disagreement, policy, exemption, today) = d;
+        var (change, exposure, problems, s3Public, before, _, _, _, _, restores, _, disagreement, policy, exemption, today) = d;
         notExempt = [];
         if (!exposure.IsPublicInEffect && !s3Public)
         {
@@ -452,14 +524,22 @@ public static class Remediation
 
         notExempt = uncovered.ToImmutable();
 
-        // Object grants alone need only the bucket's ACL flags: IgnorePublicAcls neutralises every object ACL in the
-        // bucket at once, and a public policy the owner relies on (a website under an exemption) keeps working.
-        var objectsOnly = !s3Public && exposure.Findings.Where(f => f.InEffect).All(f => f.Source switch
+        // Each source needs its own flags: object grants only the bucket's ACL flags (IgnorePublicAcls neutralises every
+        // object ACL in the bucket at once, and a public policy the owner relies on keeps working); access point policies
+        // only the policy flags (RestrictPublicBuckets stops public access through every access point of the bucket);
+        // the bucket's own ACL and policy, every flag BucketGuard may set, as always.
+        var inEffect = exposure.Findings.Where(f => f.InEffect).ToList();
+        var needs = inEffect.Select(f => f.Source switch
         {
-            FindingSource.ObjectAclGrant => true,
-            FindingSource.AclGrant or FindingSource.PolicyStatement => false,
-        });
-        var flags = objectsOnly ? d.AclLockFlags : d.LockFlags;
+            FindingSource.ObjectAclGrant => LockNeed.Acls,
+            FindingSource.AccessPointPolicyStatement => LockNeed.Policies,
+            FindingSource.AclGrant or FindingSource.PolicyStatement => LockNeed.All,
+        }).Distinct().ToList();
+        var full = s3Public || needs.Count == 0 || needs.Contains(LockNeed.All);
+        var objectsOnly = !full && needs is [LockNeed.Acls];
+        var accessPointsOnly = !full && needs is [LockNeed.Policies];
+        var flags = full ? d.LockFlags
+            : (needs.Contains(LockNeed.Acls) ? d.AclLockFlags : before).Merge(needs.Contains(LockNeed.Policies) ? d.PolicyLockFlags : before);
         var apply = restores is null ? flags : flags.Merge(restores);
         if (apply == before)
         {
@@ -470,6 +550,8 @@ public static class Remediation
         var objects = exposure.Findings.Where(f => f.InEffect && f.Object is not null).Select(f => f.Object!).Distinct().ToList();
         var publicWhy = d.RestsOnEvent
             ? $"the {(change.IsObjectLevel ? "object" : "bucket")} denies BucketGuard's reads ({string.Join("; ", problems)}), and the event itself requested public access ({publicWhat}): the lock rests on the event, and a bucket that hides from its security tooling is critical"
+            : accessPointsOnly
+                ? $"access point {string.Join(", ", inEffect.Select(f => f.AccessPoint).Distinct().Take(3))} {(inEffect.Select(f => f.AccessPoint).Distinct().Count() == 1 ? "is" : "are")} public ({publicWhat}) through {(inEffect.Count == 1 ? "its policy" : "their policies")}; the bucket's RestrictPublicBuckets stops public access through every access point of the bucket"
             : objectsOnly
                 ? $"object {string.Join(", ", objects.Take(3))}{(objects.Count > 3 ? $" and {objects.Count - 3} more" : string.Empty)} {(objects.Count == 1 ? "is" : "are")} public ({publicWhat}); the bucket's IgnorePublicAcls neutralises every public object ACL in it at once"
                 : $"the bucket is public ({publicWhat})";
@@ -492,4 +574,17 @@ public static class Remediation
         (level & (AccessLevel.Write | AccessLevel.PermissionsManagement)) != 0 ? Severity.Critical
         : (level & (AccessLevel.Read | AccessLevel.List)) != 0 ? Severity.High
         : Severity.Low;
+}
+
+/// <summary>Which flags a finding needs to be stopped.</summary>
+internal enum LockNeed
+{
+    /// <summary>Every flag BucketGuard may set.</summary>
+    All,
+
+    /// <summary>BlockPublicAcls and IgnorePublicAcls.</summary>
+    Acls,
+
+    /// <summary>BlockPublicPolicy and RestrictPublicBuckets.</summary>
+    Policies,
 }

@@ -12,7 +12,11 @@ public sealed record HandledEvent(
     ActionResult? Result,
     Notification? Notification,
     string? NotificationId,
-    TimeSpan? EventToBlock);
+    TimeSpan? EventToBlock)
+{
+    /// <summary>What was read of the bucket, when it was read.</summary>
+    public BucketState? State { get; init; }
+}
 
 /// <summary>The one path from a change to its reports: triage, re-read the bucket, decide, act (the lock re-reads what
 /// is in force), report to every output. Decisions are Remediation's; this only sequences the ports. Events (the Lambda
@@ -65,6 +69,20 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         var effective = act ? policy : policy with { Mode = Mode.Notify };
         var verdict = Remediation.Triage(change, effective);
         BucketState? state = null;
+        if (verdict is null && change.IsAccessPointLevel && change.Bucket is null)
+        {
+            var bucket = reader is IAccessPointResolver resolver ? await resolver.BucketOfAsync(change.AccessPointName!, change.Account, cancellationToken).ConfigureAwait(false) : null;
+            if (bucket is null)
+            {
+                verdict = new Verdict(reader is IAccessPointResolver ? Outcome.NothingToDo : Outcome.Incomplete,
+                    reader is IAccessPointResolver ? $"access point {change.AccessPointName} no longer exists, so it exposes nothing" : $"{change.EventName}: this BucketGuard cannot read access points, so it cannot find the bucket of {change.AccessPointName}", Severity.Info);
+            }
+            else
+            {
+                change = change with { Bucket = bucket };
+            }
+        }
+
         if (verdict is null && change.IsObjectLevel && objects is null)
         {
             verdict = new Verdict(Outcome.Incomplete, $"{change.EventName} of {change.ObjectName}: this BucketGuard cannot read objects' ACLs, so it cannot check the object", Severity.High);
@@ -97,7 +115,7 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         }
 
         var decision = new BucketDecision(change, verdict, state, result, effective, clock.GetUtcNow());
-        var handled = new HandledEvent(change, verdict, result, decision.Notification, null, eventToBlock);
+        var handled = new HandledEvent(change, verdict, result, decision.Notification, null, eventToBlock) { State = state };
         return act ? handled with { NotificationId = await ReportAsync(decision, handled, cancellationToken).ConfigureAwait(false) } : handled;
     }
 

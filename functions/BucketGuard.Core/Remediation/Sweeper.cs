@@ -23,6 +23,9 @@ public interface IBucketLister
 /// <summary>One bucket's result in a sweep or audit; Error is set (and nothing else) when the bucket could not be handled.</summary>
 public sealed record BucketAudit(BucketRef Bucket, Verdict? Verdict, ActionResult? Result, string? Error)
 {
+    /// <summary>The bucket's access points as read (null: not read).</summary>
+    public ImmutableArray<AccessPoint>? AccessPoints { get; init; }
+
     public Exposure? Exposure => Verdict?.Exposure;
 
     public bool PublicInEffect => Verdict?.Outcome is Outcome.Block or Outcome.WouldBlock or Outcome.Exempted
@@ -208,7 +211,7 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, 
         try
         {
             var handled = await pipeline.HandleAsync(BucketChange.ForSweep(bucket.Name, account, bucket.Region, pipeline.Clock.GetUtcNow()), act, cancellationToken).ConfigureAwait(false);
-            return new BucketAudit(bucket, handled.Verdict, handled.Result, null);
+            return new BucketAudit(bucket, handled.Verdict, handled.Result, null) { AccessPoints = handled.State?.AccessPoints };
         }
         catch (OutputsFailedException ex)
         {
