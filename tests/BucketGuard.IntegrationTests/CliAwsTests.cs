@@ -122,4 +122,80 @@ public sealed class CliAwsTests(LocalAws aws)
             await aws.S3.DeleteBucketAsync(bucket);
         }
     }
+
+    /// <summary>The CLI as its own process, with the local environment and some settings changed.</summary>
+    private static async Task<(int Exit, string Output, string Errors)> RunCliAsync(Dictionary<string, string?> changed, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var (name, value) in changed)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        using var cli = Process.Start(start)!;
+        var output = cli.StandardOutput.ReadToEndAsync();
+        var errors = cli.StandardError.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        return (cli.ExitCode, await output, await errors);
+    }
+
+    [Theory]
+    [InlineData("s3-down", "could not reach the service: Connection refused (127.0.0.1:9). Check the endpoint")]
+    [InlineData("wrong-key", "(HTTP 403). Check the credentials in use (AWS_PROFILE, AWS_ACCESS_KEY_ID)")] // RGW answers AccessDenied where AWS answers SignatureDoesNotMatch
+    public async Task Audit_says_in_one_line_why_it_could_not_list_and_exits_2(string fault, string message)
+    {
+        Dictionary<string, string?> changed = fault == "s3-down"
+            ? new() { ["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:9" }
+            : new() { ["AWS_SECRET_ACCESS_KEY"] = "not-the-right-secret" };
+
+        foreach (var format in new[] { "table", "json", "csv" })
+        {
+            var (exit, output, errors) = await RunCliAsync(changed, "audit", "--output", format);
+
+            Assert.Equal(2, exit);
+            Assert.True(errors.Contains(message, StringComparison.Ordinal), errors);
+            Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+            Assert.True(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 2, errors);
+            if (format == "json")
+            {
+                Assert.Contains("\"error\"", output, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Exempting_a_bucket_that_does_not_exist_and_invoking_with_s3_down_fail_in_one_line_without_a_stack_trace()
+    {
+        var missing = LocalAws.UniqueName("bg-missing");
+        var (exempt, _, exemptErrors) = await RunCliAsync([], "exempt", missing, "--until", DateTime.UtcNow.AddDays(5).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), "--reason", "test", "--apply");
+        var eventFile = Path.Combine(Path.GetTempPath(), $"{missing}.json");
+        await File.WriteAllTextAsync(eventFile, File.ReadAllText(Path.Combine(LocalAws.RepositoryRoot, "events", "putbucketacl-public-read.json")));
+        try
+        {
+            var (invoke, _, invokeErrors) = await RunCliAsync(new() { ["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:9", ["BUCKETGUARD_TOPIC_ARN"] = "arn:aws:sns:us-east-1:000000000000:t" }, "invoke", eventFile);
+
+            Assert.Equal(2, exempt);
+            Assert.True(exemptErrors.Contains("NoSuchBucket", StringComparison.Ordinal), exemptErrors);
+            Assert.DoesNotContain("   at ", exemptErrors, StringComparison.Ordinal);
+            Assert.Equal(2, invoke);
+            Assert.True(invokeErrors.Contains("could not reach the service", StringComparison.Ordinal), invokeErrors);
+            Assert.DoesNotContain("   at ", invokeErrors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(eventFile);
+        }
+    }
 }
