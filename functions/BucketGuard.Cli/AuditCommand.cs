@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Spectre.Console;
 using BucketGuard.Aws;
 using BucketGuard.Core;
 using BucketGuard.Core.Remediation;
@@ -128,7 +129,9 @@ public static class AuditCommand
         return report.Errors > 0 ? 2 : report.Buckets.Any(b => b.Unexempted) ? 1 : 0;
     }
 
-    private static void Write(SweepReport report, Options options, TextWriter output, Func<string, string?> environment)
+    /// <summary>The report in the chosen format: one JSON object per bucket, CSV, tab-separated text, or the table with the public
+    /// objects and access points under it and the summary line.</summary>
+    public static void Write(SweepReport report, Options options, TextWriter output, Func<string, string?> environment)
     {
         var endpoint = environment("AWS_ENDPOINT_URL_S3") ?? environment("AWS_ENDPOINT_URL");
         if (options.Json)
@@ -174,13 +177,28 @@ public static class AuditCommand
             return;
         }
 
-        var widths = header.Select((h, i) => Math.Min(60, Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max()))).ToArray();
-        output.WriteLine(string.Join("  ", header.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
-        foreach (var row in rows)
+        // The table through Spectre.Console, plain (no colour or ANSI codes, so it reads the same in a file or a pipe),
+        // wide enough that rows do not wrap; WHY and URL may still wrap inside their cells.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
-            output.WriteLine(string.Join("  ", row.Select((c, i) => (c.Length > widths[i] ? c[..(widths[i] - 1)] + "…" : c).PadRight(widths[i]))).TrimEnd());
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        console.Profile.Width = 240;
+        var table = new Table { Border = TableBorder.Simple, ShowHeaders = true };
+        foreach (var column in header)
+        {
+            table.AddColumn(new TableColumn(column) { NoWrap = column is not ("WHY" or "URL") });
         }
 
+        foreach (var row in rows)
+        {
+            table.AddRow([.. row.Select(c => new Text(c))]);
+        }
+
+        console.Write(table);
         foreach (var b in report.Buckets)
         {
             foreach (var point in b.AccessPoints ?? [])
@@ -299,17 +317,28 @@ public static class AuditCommand
         return json;
     }
 
-    /// <summary>A progress line on standard error, so standard output stays clean for --json and --csv.</summary>
-    private sealed class Progress(TextWriter errors) : IProgress<BucketAudit>
+    /// <summary>Progress on standard error, so standard output stays clean for --json and --csv: one line that rewrites
+    /// itself with the buckets done of the total and the rate, written through Spectre.Console.</summary>
+    private sealed class Progress(TextWriter errors) : ISweepProgress
     {
+        private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(errors), Ansi = AnsiSupport.Detect, ColorSystem = ColorSystemSupport.Detect });
         private int count;
+        private int total;
+
+        public void Listed(int buckets)
+        {
+            Interlocked.Exchange(ref total, buckets);
+            clock.Restart();
+        }
 
         public void Report(BucketAudit value)
         {
             var n = Interlocked.Increment(ref count);
+            var rate = n / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
             lock (errors)
             {
-                errors.Write($"\raudited {n} bucket(s)...");
+                console.Markup(Markup.Escape(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\raudited {n}/{Volatile.Read(ref total)} bucket(s), {rate:0.0}/s")));
             }
         }
 

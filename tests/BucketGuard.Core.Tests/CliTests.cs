@@ -88,4 +88,24 @@ public class CliTests
         Assert.StartsWith("4 bucket(s), 3 public: 2 locked by --fix, 1 exempted, none left public without a valid exemption.", AuditCommand.Summary(fixedReport, fix: true), StringComparison.Ordinal);
         Assert.StartsWith("2 bucket(s), 2 public: 1 exempted, 1 public without a valid exemption; --fix locks them.", AuditCommand.Summary(seen, fix: false), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_audit_table_is_drawn_plain_with_every_column_and_a_row_per_bucket_that_names_it()
+    {
+        var state = new BucketGuard.Core.Remediation.BucketState("patient-reports", true, BucketGuard.Core.Acls.CannedAcl.Expand("public-read").Value, null, null, null, null, [], null, []);
+        var verdict = BucketGuard.Core.Remediation.Remediation.Decide(BucketGuard.Core.Events.BucketChange.ForSweep("patient-reports", null, "eu-west-1", DateTimeOffset.UtcNow), state,
+            BucketGuard.Core.Remediation.RemediationPolicy.Default with { Mode = BucketGuard.Core.Remediation.Mode.Notify }, new DateOnly(2026, 12, 1));
+        var report = new BucketGuard.Core.Remediation.SweepReport([new(new BucketGuard.Core.Remediation.BucketRef("patient-reports", "eu-west-1"), verdict, null, null)], null);
+        var output = new StringWriter();
+
+        AuditCommand.Write(report, new AuditCommand.Options(false, false, false, false, 1, null), output, _ => null);
+
+        var lines = output.ToString().Split('\n');
+        Assert.Contains(lines, l => l.Contains("BUCKET", StringComparison.Ordinal) && l.Contains("REGION", StringComparison.Ordinal) && l.Contains("OBJECTS", StringComparison.Ordinal) && l.Contains("URL", StringComparison.Ordinal));
+        var row = Assert.Single(lines, l => l.TrimStart().StartsWith("patient-reports", StringComparison.Ordinal));
+        Assert.Contains("eu-west-1", row, StringComparison.Ordinal);
+        Assert.Contains("https://patient-reports.s3.eu-west-1.amazonaws.com/", row, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", output.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("1 bucket(s), 1 public:", lines.Last(l => l.Length > 0), StringComparison.Ordinal);
+    }
 }

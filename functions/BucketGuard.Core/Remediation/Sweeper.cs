@@ -8,6 +8,12 @@ namespace BucketGuard.Core.Remediation;
 
 public sealed record BucketRef(string Name, string? Region);
 
+/// <summary>A progress receiver that also wants the number of buckets to audit, once they are listed.</summary>
+public interface ISweepProgress : IProgress<BucketAudit>
+{
+    void Listed(int buckets);
+}
+
 /// <summary>The organisation's active member accounts (AWS Organizations ListAccounts, paginated), for the sweep.</summary>
 public interface IOrganizationAccounts
 {
@@ -133,6 +139,7 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, 
         }
 
         buckets.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        (progress as ISweepProgress)?.Listed(buckets.Count);
         var results = new ConcurrentDictionary<int, BucketAudit>();
         var stopped = false;
         await Parallel.ForEachAsync(
