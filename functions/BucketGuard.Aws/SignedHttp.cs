@@ -126,5 +126,32 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         return Task.Delay(Random.Shared.Next(ceiling / 2, ceiling), cancellationToken);
     }
 
+    /// <summary>A JSON protocol error's code ("__type", or "Code"/"code" in REST-JSON), without the namespace some services
+    /// put before a '#' or the suffix after a ':'; null when the body is not such an error.</summary>
+    public static string? JsonErrorCode(string body) => JsonError(body, "__type", "Code", "code") is { } type ? type[(type.LastIndexOf('#') + 1)..].Split(':')[0] : null;
+
+    /// <summary>A JSON protocol error's message as ": message", or empty.</summary>
+    public static string JsonErrorMessage(string body) => JsonError(body, "message", "Message") is { } message ? ": " + message : string.Empty;
+
+    private static string? JsonError(string body, params string[] names)
+    {
+        try
+        {
+            using var error = System.Text.Json.JsonDocument.Parse(body);
+            foreach (var name in names)
+            {
+                if (error.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && error.RootElement.TryGetProperty(name, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String)
+                {
+                    return value.GetString();
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        return null;
+    }
+
     private sealed class RawRequest : AmazonWebServiceRequest;
 }

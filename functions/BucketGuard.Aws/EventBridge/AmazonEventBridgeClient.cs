@@ -98,12 +98,12 @@ namespace Amazon.EventBridge
                 () => signed.SendAsync(HttpMethod.Post, config, "events", new Uri(config.ServiceURL), "/", region,
                     content: body.ToArray(), contentType: "application/x-amz-json-1.1",
                     headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSEvents.PutEvents" }, cancellationToken: cancellationToken),
-                r => ErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.OK)
             {
-                var code = ErrorCode(response.Body);
+                var code = SignedHttp.JsonErrorCode(response.Body);
                 throw new AmazonEventBridgeException(
-                    string.Create(CultureInfo.InvariantCulture, $"EventBridge PutEvents: {(int)response.Status} {code ?? "(no error code)"}{Message(response.Body)}"), code, response.Status);
+                    string.Create(CultureInfo.InvariantCulture, $"EventBridge PutEvents: {(int)response.Status} {code ?? "(no error code)"}{SignedHttp.JsonErrorMessage(response.Body)}"), code, response.Status);
             }
 
             using var answer = JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
@@ -125,32 +125,7 @@ namespace Amazon.EventBridge
 
         private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-        private static string? ErrorCode(string body)
-        {
-            try
-            {
-                using var error = JsonDocument.Parse(body);
-                var type = Text(error.RootElement, "__type");
-                return type?[(type.LastIndexOf('#') + 1)..];
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
 
-        private static string Message(string body)
-        {
-            try
-            {
-                using var error = JsonDocument.Parse(body);
-                return (Text(error.RootElement, "message") ?? Text(error.RootElement, "Message")) is { } message ? ": " + message : string.Empty;
-            }
-            catch (JsonException)
-            {
-                return string.Empty;
-            }
-        }
 
         public void Dispose() => http.Dispose();
     }

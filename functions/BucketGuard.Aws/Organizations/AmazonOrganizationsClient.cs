@@ -104,31 +104,17 @@ namespace Amazon.Organizations
                 () => signed.SendAsync(HttpMethod.Post, config, "organizations", new Uri(config.ServiceURL), "/", "us-east-1",
                     content: content, contentType: "application/x-amz-json-1.1",
                     headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSOrganizationsV20161128." + operation }, cancellationToken: cancellationToken),
-                r => ErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
             if (response.Status == HttpStatusCode.OK)
             {
                 return JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
             }
 
-            var code = ErrorCode(response.Body);
+            var code = SignedHttp.JsonErrorCode(response.Body);
             throw new AmazonOrganizationsException(
                 string.Create(CultureInfo.InvariantCulture, $"Organizations {operation}: {(int)response.Status} {code ?? "(no error code)"}"), code, response.Status);
         }
 
-        /// <summary>The JSON protocol's error code: "__type", without the namespace some services put before a '#'.</summary>
-        private static string? ErrorCode(string body)
-        {
-            try
-            {
-                using var error = JsonDocument.Parse(body);
-                var type = error.RootElement.TryGetProperty("__type", out var t) ? t.GetString() : null;
-                return type?[(type.LastIndexOf('#') + 1)..];
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
 
         public void Dispose() => http.Dispose();
     }

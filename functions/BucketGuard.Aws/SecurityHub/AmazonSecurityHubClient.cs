@@ -76,12 +76,12 @@ namespace Amazon.SecurityHub
             var response = await SignedHttp.WithStandardRetriesAsync(
                 () => signed.SendAsync(HttpMethod.Post, config, "securityhub", new Uri(config.ServiceURL), "/findings/import", region,
                     content: body.ToArray(), contentType: "application/json", cancellationToken: cancellationToken),
-                r => ErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.OK)
             {
-                var code = ErrorCode(response.Body);
+                var code = SignedHttp.JsonErrorCode(response.Body);
                 throw new AmazonSecurityHubException(
-                    string.Create(CultureInfo.InvariantCulture, $"Security Hub BatchImportFindings: {(int)response.Status} {code ?? "(no error code)"}{Message(response.Body)}"), code, response.Status);
+                    string.Create(CultureInfo.InvariantCulture, $"Security Hub BatchImportFindings: {(int)response.Status} {code ?? "(no error code)"}{SignedHttp.JsonErrorMessage(response.Body)}"), code, response.Status);
             }
 
             using var answer = JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
@@ -204,33 +204,7 @@ namespace Amazon.SecurityHub
 
         private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-        /// <summary>The REST-JSON error code: "__type" or "Code" in the body, without a namespace before '#' or ':'.</summary>
-        private static string? ErrorCode(string body)
-        {
-            try
-            {
-                using var error = JsonDocument.Parse(body);
-                var type = Text(error.RootElement, "__type") ?? Text(error.RootElement, "Code") ?? Text(error.RootElement, "code");
-                return type?[(type.LastIndexOf('#') + 1)..].Split(':')[0];
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
 
-        private static string Message(string body)
-        {
-            try
-            {
-                using var error = JsonDocument.Parse(body);
-                return (Text(error.RootElement, "Message") ?? Text(error.RootElement, "message")) is { } message ? ": " + message : string.Empty;
-            }
-            catch (JsonException)
-            {
-                return string.Empty;
-            }
-        }
 
         public void Dispose() => http.Dispose();
     }
