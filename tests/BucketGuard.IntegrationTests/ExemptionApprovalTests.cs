@@ -30,9 +30,7 @@ public sealed class ExemptionApprovalTests(LocalAws aws) : IAsyncLifetime
         await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = Key, ContentBody = "<h1>public on purpose</h1>" });
         await aws.S3.PutObjectAclAsync(new PutObjectAclRequest { BucketName = bucket, Key = Key, ACL = S3CannedACL.PublicRead });
         await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = bucket, ACL = S3CannedACL.PublicRead });
-        topic = (await aws.Sns.CreateTopicAsync(new CreateTopicRequest { Name = LocalAws.UniqueName("bg-topic") })).TopicArn!;
-        (queueUrl, var queueArn) = await aws.Sqs.CreateQueueAsync(LocalAws.UniqueName("bg-approvals"));
-        await aws.Sns.SubscribeAsync(new SubscribeRequest { TopicArn = topic, Protocol = "sqs", Endpoint = queueArn });
+        (topic, queueUrl) = await aws.TopicWithQueueAsync("bg-approvals");
         keyArn = (await MotoClient.OkAsync("kms", "TrentService.CreateKey", new JsonObject { ["KeyUsage"] = "GENERATE_VERIFY_MAC", ["KeySpec"] = "HMAC_256" }))["KeyMetadata"]!["Arn"]!.GetValue<string>();
     }
 
@@ -77,13 +75,7 @@ public sealed class ExemptionApprovalTests(LocalAws aws) : IAsyncLifetime
         return JsonNode.Parse(body)!;
     }
 
-    private async Task<List<(string Event, JsonNode Document, string Email)>> NotificationsAsync(int expected, TimeSpan wait) =>
-        [.. (await aws.Sqs.ReceiveAsync(queueUrl, wait, expected)).Select(m =>
-        {
-            var envelope = JsonNode.Parse(m["Body"]!.GetValue<string>())!;
-            var structure = JsonNode.Parse(envelope["Message"]!.GetValue<string>())!;
-            return (envelope["MessageAttributes"]!["event"]!["Value"]!.GetValue<string>(), JsonNode.Parse(structure["default"]!.GetValue<string>())!, structure["email"]!.GetValue<string>());
-        })];
+    private Task<List<(string Event, JsonNode Document, string Email)>> NotificationsAsync(int expected, TimeSpan wait) => aws.NotificationsAsync(queueUrl, expected, wait);
 
     private async Task<HttpStatusCode> AnonymousGetAsync() => (await aws.Anonymous.GetAsync(aws.ObjectUrl(bucket, Key))).StatusCode;
 

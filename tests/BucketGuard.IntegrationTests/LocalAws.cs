@@ -51,6 +51,25 @@ public sealed class LocalAws : IAsyncLifetime
 
     public Uri ObjectUrl(string bucket, string key = "") => new(S3Endpoint, $"{bucket}/{key}");
 
+    /// <summary>A fresh SNS topic with a fresh SQS queue subscribed to it, as a security team's mailbox.</summary>
+    public async Task<(string Topic, string QueueUrl)> TopicWithQueueAsync(string prefix)
+    {
+        var topic = (await Sns.CreateTopicAsync(new Amazon.SimpleNotificationService.Model.CreateTopicRequest { Name = UniqueName(prefix) })).TopicArn!;
+        var (queueUrl, queueArn) = await Sqs.CreateQueueAsync(UniqueName(prefix));
+        await Sns.SubscribeAsync(new Amazon.SimpleNotificationService.Model.SubscribeRequest { TopicArn = topic, Protocol = "sqs", Endpoint = queueArn });
+        return (topic, queueUrl);
+    }
+
+    /// <summary>The notifications that reached a queue within <paramref name="wait"/>: the event attribute, the JSON
+    /// document (SNS's "default") and the e-mail text.</summary>
+    public async Task<List<(string Event, System.Text.Json.Nodes.JsonNode Document, string Email)>> NotificationsAsync(string queueUrl, int expected, TimeSpan wait) =>
+        [.. (await Sqs.ReceiveAsync(queueUrl, wait, expected)).Select(m =>
+        {
+            var envelope = System.Text.Json.Nodes.JsonNode.Parse(m["Body"]!.GetValue<string>())!;
+            var structure = System.Text.Json.Nodes.JsonNode.Parse(envelope["Message"]!.GetValue<string>())!;
+            return (envelope["MessageAttributes"]!["event"]!["Value"]!.GetValue<string>(), System.Text.Json.Nodes.JsonNode.Parse(structure["default"]!.GetValue<string>())!, structure["email"]!.GetValue<string>());
+        })];
+
     private async Task<bool> AnswersAsync(string? url, string path = "/")
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))

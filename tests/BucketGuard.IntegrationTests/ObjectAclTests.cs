@@ -26,9 +26,7 @@ public sealed class ObjectAclTests(LocalAws aws) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await aws.S3.PutBucketAsync(bucket);
-        topic = (await aws.Sns.CreateTopicAsync(new CreateTopicRequest { Name = LocalAws.UniqueName("bg-topic") })).TopicArn!;
-        (queueUrl, var queueArn) = await aws.Sqs.CreateQueueAsync(LocalAws.UniqueName("bg-objects"));
-        await aws.Sns.SubscribeAsync(new SubscribeRequest { TopicArn = topic, Protocol = "sqs", Endpoint = queueArn });
+        (topic, queueUrl) = await aws.TopicWithQueueAsync("bg-objects");
     }
 
     public async Task DisposeAsync()
@@ -80,13 +78,7 @@ public sealed class ObjectAclTests(LocalAws aws) : IAsyncLifetime
         return JsonNode.Parse(body)!;
     }
 
-    private async Task<List<(string Event, JsonNode Document, string Email)>> NotificationsAsync(int expected, TimeSpan wait) =>
-        [.. (await aws.Sqs.ReceiveAsync(queueUrl, wait, expected)).Select(m =>
-        {
-            var envelope = JsonNode.Parse(m["Body"]!.GetValue<string>())!;
-            var structure = JsonNode.Parse(envelope["Message"]!.GetValue<string>())!;
-            return (envelope["MessageAttributes"]!["event"]!["Value"]!.GetValue<string>(), JsonNode.Parse(structure["default"]!.GetValue<string>())!, structure["email"]!.GetValue<string>());
-        })];
+    private Task<List<(string Event, JsonNode Document, string Email)>> NotificationsAsync(int expected, TimeSpan wait) => aws.NotificationsAsync(queueUrl, expected, wait);
 
     private Task UploadAsync(string key, S3CannedACL? acl = null) =>
         aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, ContentBody = "blood test results", CannedACL = acl });

@@ -30,8 +30,8 @@ public sealed class OutputsTests(LocalAws aws) : IAsyncLifetime
     {
         await aws.S3.PutBucketAsync(bucket);
         await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = bucket, ACL = S3CannedACL.PublicRead });
-        (topic, queueUrl) = await TopicWithQueueAsync("bg-topic");
-        (chatTopic, chatQueueUrl) = await TopicWithQueueAsync("bg-chat");
+        (topic, queueUrl) = await aws.TopicWithQueueAsync("bg-topic");
+        (chatTopic, chatQueueUrl) = await aws.TopicWithQueueAsync("bg-chat");
 
         await MotoClient.OkAsync("events", "AWSEvents.CreateEventBus", new JsonObject { ["Name"] = bus });
         busQueueUrl = (await MotoClient.OkAsync("sqs", "AmazonSQS.CreateQueue", new JsonObject { ["QueueName"] = bus }, "1.0"))["QueueUrl"]!.GetValue<string>();
@@ -40,13 +40,6 @@ public sealed class OutputsTests(LocalAws aws) : IAsyncLifetime
         await MotoClient.OkAsync("events", "AWSEvents.PutTargets", new JsonObject { ["Rule"] = bus, ["EventBusName"] = bus, ["Targets"] = new JsonArray(new JsonObject { ["Id"] = "soar", ["Arn"] = queueArn }) });
     }
 
-    private async Task<(string Topic, string Queue)> TopicWithQueueAsync(string prefix)
-    {
-        var arn = (await aws.Sns.CreateTopicAsync(new CreateTopicRequest { Name = LocalAws.UniqueName(prefix) })).TopicArn!;
-        var (url, queueArn) = await aws.Sqs.CreateQueueAsync(LocalAws.UniqueName(prefix));
-        await aws.Sns.SubscribeAsync(new SubscribeRequest { TopicArn = arn, Protocol = "sqs", Endpoint = queueArn });
-        return (arn, url);
-    }
 
     public async Task DisposeAsync()
     {
