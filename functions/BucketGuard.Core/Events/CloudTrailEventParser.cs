@@ -89,12 +89,13 @@ public static class CloudTrailEventParser
         string? accessPointName = null;
         string? accessPointVpc = null;
         JsonElement control = default;
+        JsonElement details = default;
         if (kind is ChangeKind.AccessPointCreated or ChangeKind.AccessPointPolicyChanged or ChangeKind.AccessPointPolicyDeleted
             or ChangeKind.MultiRegionAccessPointCreated or ChangeKind.MultiRegionAccessPointPolicyChanged)
         {
             account ??= NullIfEmpty(parameters.TextOf("x-amz-account-id")) ?? AccountFromControlHost(parameters);
             control = parameters.TryGetAny(out var body, eventName + "Request", "CreateAccessPointRequest", "PutAccessPointPolicyRequest") && body.ValueKind == JsonValueKind.Object ? body : parameters;
-            var details = control.TryGet("Details", out var requestDetails) && requestDetails.ValueKind == JsonValueKind.Object ? requestDetails : control;
+            details = control.TryGet("Details", out var requestDetails) && requestDetails.ValueKind == JsonValueKind.Object ? requestDetails : control;
             accessPointName = NullIfEmpty(parameters.TextOf("name") ?? parameters.TextOf("Name") ?? details.TextOf("Name"));
             bucket = control.TextOf("Bucket") ?? bucket;
             accessPointVpc = control.TryGet("VpcConfiguration", out var vpc) ? NullIfEmpty(vpc.TextOf("VpcId")) : null;
@@ -146,12 +147,10 @@ public static class CloudTrailEventParser
                 ownership = RequestedOwnership(parameters);
                 break;
             case ChangeKind.AccessPointPolicyChanged or ChangeKind.MultiRegionAccessPointPolicyChanged:
-                var details = control.TryGet("Details", out var pd) && pd.ValueKind == JsonValueKind.Object ? pd : control;
                 policy = RequestedPolicy(details, out problem, "Policy") ?? (problem is null ? null : RequestedPolicy(parameters, out problem, "policy"));
                 break;
             case ChangeKind.AccessPointCreated or ChangeKind.MultiRegionAccessPointCreated:
-                var created = control.TryGet("Details", out var cd) && cd.ValueKind == JsonValueKind.Object ? cd : control;
-                publicAccessBlock = created.TryGetAny(out var apBlock, "PublicAccessBlockConfiguration", "PublicAccessBlock") ? PublicAccessBlock.FromJson(apBlock) : null;
+                publicAccessBlock = details.TryGetAny(out var apBlock, "PublicAccessBlockConfiguration", "PublicAccessBlock") ? PublicAccessBlock.FromJson(apBlock) : null;
                 break;
             case ChangeKind.BucketTaggingChanged:
                 tags = RequestedTags(parameters);

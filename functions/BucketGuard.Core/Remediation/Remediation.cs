@@ -248,19 +248,20 @@ public static class Remediation
         : policy with
         {
             Findings = [.. policy.Findings.Select(f => f with
-        {
-            Source = FindingSource.AccessPointPolicyStatement,
-            AccessPoint = point.Name,
-            NeutralisedBy = f.NeutralisedBy
-                ?? (!point.InternetOrigin ? $"VPC network origin (only {point.VpcId ?? "its VPC"} reaches access point {point.Name})"
-                : point.Block?.RestrictPublicBuckets == true ? "RestrictPublicBuckets (access point)"
-                : null),
-        })],
+            {
+                Source = FindingSource.AccessPointPolicyStatement,
+                AccessPoint = point.Name,
+                NeutralisedBy = f.NeutralisedBy ?? (point.Block?.RestrictPublicBuckets == true ? "RestrictPublicBuckets (access point)" : null),
+            })],
         };
 
     /// <summary>The public grants of the sampled objects' ACLs, added to an exposure.</summary>
     private static Exposure Combine(Exposure exposure, ObjectSample? sample) =>
         sample is null ? exposure : sample.Objects.Where(o => o.Acl is not null).Aggregate(exposure, (e, o) => Exposure.Combine(e, AclEvaluator.EvaluateObject(o.Acl!, o.Name)));
+
+    /// <summary>A multipart upload that is not complete has no object yet; the ACL it asked for is what the object will have.</summary>
+    private static bool JudgedOnRequest(BucketChange change, BucketState state) =>
+        state.Object is { Exists: false } && change.EventName == "CreateMultipartUpload" && change.RequestedAcl is not null;
 
     /// <summary>What the object an object-level event names exposes: its ACL as read (ObjectAclGrant findings), with the
     /// bucket's Block Public Access and ownership applied. A multipart upload that is not complete has no object yet:
@@ -271,7 +272,7 @@ public static class Remediation
         var exposure = state.Object switch
         {
             { Acl: { } acl, Name: var name } => AclEvaluator.EvaluateObject(acl, name),
-            { Exists: false } when change.EventName == "CreateMultipartUpload" && change.RequestedAcl is { } requested => AclEvaluator.EvaluateObject(requested, change.ObjectName!),
+            _ when JudgedOnRequest(change, state) => AclEvaluator.EvaluateObject(change.RequestedAcl!, change.ObjectName!),
             _ => Exposure.NotPublic,
         };
         return state.Protection.Apply(Combine(exposure, state.Sample));
@@ -311,7 +312,7 @@ public static class Remediation
             return new Verdict(Outcome.BucketGone, $"bucket {state.Bucket} no longer exists (deleted before BucketGuard looked), so nothing is exposed and nothing can be locked", Severity.Medium);
         }
 
-        if (change.IsObjectLevel && state.Object is { Exists: false } gone && !(change.EventName == "CreateMultipartUpload" && change.RequestedAcl is not null))
+        if (change.IsObjectLevel && state.Object is { Exists: false } gone && !JudgedOnRequest(change, state))
         {
             return new Verdict(Outcome.NothingToDo, $"object {gone.Name} no longer exists (deleted before BucketGuard looked), so it exposes nothing", Severity.Info);
         }
@@ -356,9 +357,6 @@ public static class Remediation
 
         var blockUnknown = state.BucketBlock is null && state.Unread("GetPublicAccessBlock");
         var before = state.BucketBlock ?? PublicAccessBlock.None;
-        var lockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags);
-        var aclLockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags with { BlockPublicPolicy = false, RestrictPublicBuckets = false });
-        var policyLockFlags = blockUnknown ? PublicAccessBlock.All : before.Merge(policy.Flags with { BlockPublicAcls = false, IgnorePublicAcls = false });
         var restores = RacedFlags(change, state, policy);
         if (exemption is null)
         {
@@ -367,7 +365,7 @@ public static class Remediation
         }
 
         var objectsCanBePublic = state.ProtectionRead && state.Protection.ObjectsCanBePublic;
-        var context = new Decision(change, exposure, problems, s3Public, before, lockFlags, aclLockFlags, policyLockFlags, objectsCanBePublic, restores, restsOnEvent, disagreement, policy, exemption, today);
+        var context = new Decision(change, exposure, problems, s3Public, before, blockUnknown, objectsCanBePublic, restores, restsOnEvent, disagreement, policy, exemption, today);
         var verdict = DecideOn(context, out var notExempt);
         return verdict with
         {
@@ -431,20 +429,31 @@ public static class Remediation
         ImmutableArray<string> Problems,
         bool S3Public,
         PublicAccessBlock Before,
-        PublicAccessBlock LockFlags,
-        PublicAccessBlock AclLockFlags,
-        PublicAccessBlock PolicyLockFlags,
+        bool BlockUnknown,
         bool ObjectsCanBePublic,
         PublicAccessBlock? Restores,
         bool RestsOnEvent,
         string? Disagreement,
         RemediationPolicy Policy,
         Exemption Exemption,
-        DateOnly Today);
+        DateOnly Today)
+    {
+        /// <summary>The flags to put for <paramref name="wanted"/> of the policy's flags: merged with those on (never
+        /// fewer); all four when the bucket's own Block Public Access could not be read, since the put replaces it whole.</summary>
+        public PublicAccessBlock Lock(PublicAccessBlock wanted) => BlockUnknown ? PublicAccessBlock.All : Before.Merge(wanted);
+
+        public PublicAccessBlock LockFlags => Lock(Policy.Flags);
+
+        /// <summary>The policy's ACL flags (BlockPublicAcls, IgnorePublicAcls), for object grants.</summary>
+        public PublicAccessBlock AclFlags => Policy.Flags with { BlockPublicPolicy = false, RestrictPublicBuckets = false };
+
+        /// <summary>The policy's policy flags (BlockPublicPolicy, RestrictPublicBuckets), for access point policies.</summary>
+        public PublicAccessBlock PolicyFlags => Policy.Flags with { BlockPublicAcls = false, IgnorePublicAcls = false };
+    }
 
     private static Verdict DecideOn(Decision d, out ImmutableArray<string> notExempt)
     {
-        var (change, exposure, problems, s3Public, before, _, _, _, _, restores, _, disagreement, policy, exemption, today) = d;
+        var (change, exposure, problems, s3Public, before, _, _, restores, _, disagreement, policy, exemption, today) = d;
         notExempt = [];
         if (!exposure.IsPublicInEffect && !s3Public)
         {
@@ -471,9 +480,9 @@ public static class Remediation
                 return new Verdict(Outcome.Incomplete, $"the bucket may be public: what could be read is not, but {unread}; BucketGuard cannot show it is private (BUCKETGUARD_UNREADABLE=report: reported, not locked)", Severity.High, exposure, before, null, disagreement);
             }
 
-            if (policy.ObjectAcls == ObjectAcls.LockWhenPossible && d.ObjectsCanBePublic && !exemption.IsValid && d.AclLockFlags != before)
+            if (policy.ObjectAcls == ObjectAcls.LockWhenPossible && d.ObjectsCanBePublic && !exemption.IsValid && d.Lock(d.AclFlags) != before)
             {
-                return Act(policy, "objects can be public (ACLs are honoured and IgnorePublicAcls is off), the bucket has no valid exemption, and BUCKETGUARD_OBJECT_ACLS=lock-when-possible locks such buckets", Severity.Medium, exposure, before, d.AclLockFlags, disagreement);
+                return Act(policy, "objects can be public (ACLs are honoured and IgnorePublicAcls is off), the bucket has no valid exemption, and BUCKETGUARD_OBJECT_ACLS=lock-when-possible locks such buckets", Severity.Medium, exposure, before, d.Lock(d.AclFlags), disagreement);
             }
 
             if (change.IsObjectLevel)
@@ -539,7 +548,7 @@ public static class Remediation
         var objectsOnly = !full && needs is [LockNeed.Acls];
         var accessPointsOnly = !full && needs is [LockNeed.Policies];
         var flags = full ? d.LockFlags
-            : (needs.Contains(LockNeed.Acls) ? d.AclLockFlags : before).Merge(needs.Contains(LockNeed.Policies) ? d.PolicyLockFlags : before);
+            : d.Lock((needs.Contains(LockNeed.Acls) ? d.AclFlags : PublicAccessBlock.None).Merge(needs.Contains(LockNeed.Policies) ? d.PolicyFlags : PublicAccessBlock.None));
         var apply = restores is null ? flags : flags.Merge(restores);
         if (apply == before)
         {
@@ -547,11 +556,12 @@ public static class Remediation
         }
 
         var publicWhat = AccessLevels.Describe(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
-        var objects = exposure.Findings.Where(f => f.InEffect && f.Object is not null).Select(f => f.Object!).Distinct().ToList();
+        var objects = inEffect.Where(f => f.Object is not null).Select(f => f.Object!).Distinct().ToList();
+        var points = inEffect.Where(f => f.AccessPoint is not null).Select(f => f.AccessPoint!).Distinct().ToList();
         var publicWhy = d.RestsOnEvent
             ? $"the {(change.IsObjectLevel ? "object" : "bucket")} denies BucketGuard's reads ({string.Join("; ", problems)}), and the event itself requested public access ({publicWhat}): the lock rests on the event, and a bucket that hides from its security tooling is critical"
             : accessPointsOnly
-                ? $"access point {string.Join(", ", inEffect.Select(f => f.AccessPoint).Distinct().Take(3))} {(inEffect.Select(f => f.AccessPoint).Distinct().Count() == 1 ? "is" : "are")} public ({publicWhat}) through {(inEffect.Count == 1 ? "its policy" : "their policies")}; the bucket's RestrictPublicBuckets stops public access through every access point of the bucket"
+                ? $"access point {string.Join(", ", points.Take(3))} {(points.Count == 1 ? "is" : "are")} public ({publicWhat}) through {(inEffect.Count == 1 ? "its policy" : "their policies")}; the bucket's RestrictPublicBuckets stops public access through every access point of the bucket"
             : objectsOnly
                 ? $"object {string.Join(", ", objects.Take(3))}{(objects.Count > 3 ? $" and {objects.Count - 3} more" : string.Empty)} {(objects.Count == 1 ? "is" : "are")} public ({publicWhat}); the bucket's IgnorePublicAcls neutralises every public object ACL in it at once"
                 : $"the bucket is public ({publicWhat})";

@@ -35,6 +35,9 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
     /// <summary>Object reads (object events, sampling) come from the bucket reader when it can make them.</summary>
     private readonly IObjectReader? objects = reader as IObjectReader;
 
+    /// <summary>Access points named only by name are found through the bucket reader when it can read them.</summary>
+    private readonly IAccessPointResolver? accessPoints = reader as IAccessPointResolver;
+
     /// <summary>Where a decision goes when its lock took effect and its reports failed (null: nowhere but the retry).</summary>
     public IUnreportedLocks? Unreported { get; init; }
 
@@ -71,15 +74,16 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         BucketState? state = null;
         if (verdict is null && change.IsAccessPointLevel && change.Bucket is null)
         {
-            var bucket = reader is IAccessPointResolver resolver ? await resolver.BucketOfAsync(change.AccessPointName!, change.Account, cancellationToken).ConfigureAwait(false) : null;
-            if (bucket is null)
+            var bucket = accessPoints is null ? null : await accessPoints.BucketOfAsync(change.AccessPointName!, change.Account, cancellationToken).ConfigureAwait(false);
+            if (bucket is not null)
             {
-                verdict = new Verdict(reader is IAccessPointResolver ? Outcome.NothingToDo : Outcome.Incomplete,
-                    reader is IAccessPointResolver ? $"access point {change.AccessPointName} no longer exists, so it exposes nothing" : $"{change.EventName}: this BucketGuard cannot read access points, so it cannot find the bucket of {change.AccessPointName}", Severity.Info);
+                change = change with { Bucket = bucket };
             }
             else
             {
-                change = change with { Bucket = bucket };
+                verdict = accessPoints is null
+                    ? new Verdict(Outcome.Incomplete, $"{change.EventName}: this BucketGuard cannot read access points, so it cannot find the bucket of {change.AccessPointName}", Severity.Info)
+                    : new Verdict(Outcome.NothingToDo, $"access point {change.AccessPointName} no longer exists, so it exposes nothing", Severity.Info);
             }
         }
 
@@ -123,19 +127,7 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
     /// <exception cref="OutputsFailedException">An output could not publish it.</exception>
     public async Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken)
     {
-        var failures = ImmutableArray.CreateBuilder<string>();
-        foreach (var output in outputs)
-        {
-            try
-            {
-                await output.PublishSummaryAsync(report, account, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failures.Add($"{output.Name}: {ex.Message}");
-            }
-        }
-
+        var failures = await EachOutputAsync(output => output.PublishSummaryAsync(report, account, cancellationToken)).ConfigureAwait(false);
         if (failures.Count > 0)
         {
             throw new OutputsFailedException(new HandledEvent(null, new Verdict(Outcome.Incomplete, "sweep summary", Severity.High), null, null, null, null), failures.ToImmutable());
@@ -150,22 +142,14 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
     private async Task<string?> ReportAsync(BucketDecision decision, HandledEvent handled, CancellationToken cancellationToken)
     {
         string? id = null;
-        var failures = ImmutableArray.CreateBuilder<string>();
-        foreach (var output in outputs)
+        var failures = await EachOutputAsync(async output =>
         {
-            try
+            var published = await output.PublishAsync(decision, cancellationToken).ConfigureAwait(false);
+            if (output is NotificationOutput)
             {
-                var published = await output.PublishAsync(decision, cancellationToken).ConfigureAwait(false);
-                if (output is NotificationOutput)
-                {
-                    id = published;
-                }
+                id = published;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failures.Add($"{output.Name}: {ex.Message}");
-            }
-        }
+        }).ConfigureAwait(false);
 
         if (failures.Count == 0)
         {
@@ -185,5 +169,25 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         }
 
         throw new OutputsFailedException(handled, failures.ToImmutable());
+    }
+
+    /// <summary>Runs <paramref name="publish"/> for every output in order, whatever the others did, and collects each
+    /// failure as "name: message".</summary>
+    private async Task<ImmutableArray<string>.Builder> EachOutputAsync(Func<IDecisionOutput, Task> publish)
+    {
+        var failures = ImmutableArray.CreateBuilder<string>();
+        foreach (var output in outputs)
+        {
+            try
+            {
+                await publish(output).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add($"{output.Name}: {ex.Message}");
+            }
+        }
+
+        return failures;
     }
 }

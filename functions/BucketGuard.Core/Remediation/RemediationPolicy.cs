@@ -100,7 +100,7 @@ public sealed record RemediationPolicy(
     {
         var policy = Default;
         string? error;
-        switch (TwoWay(environment, "BUCKETGUARD_MODE", "enforce", "notify", out error))
+        switch (Setting.TwoWay(environment, "BUCKETGUARD_MODE", "enforce", "notify", out error))
         {
             case true:
                 policy = policy with { Mode = Mode.Notify };
@@ -143,7 +143,7 @@ public sealed record RemediationPolicy(
             policy = policy with { TagPrefix = prefix };
         }
 
-        switch (TwoWay(environment, "BUCKETGUARD_S3_POLICY_STATUS", "on", "off", out error))
+        switch (Setting.TwoWay(environment, "BUCKETGUARD_S3_POLICY_STATUS", "on", "off", out error))
         {
             case true:
                 policy = policy with { TrustS3PolicyStatus = false };
@@ -160,16 +160,16 @@ public sealed record RemediationPolicy(
         {
             if (environment(name) is { Length: > 0 } text)
             {
-                if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days) || days > 3650)
+                if (Setting.Whole(name, text, 0, 3650, "days", out var days) is { } bad)
                 {
-                    return Parsed<RemediationPolicy>.Failure($"{name} \"{text}\" is not a number of days (0 to 3650)");
+                    return Parsed<RemediationPolicy>.Failure(bad);
                 }
 
                 policy = apply(policy, days);
             }
         }
 
-        switch (TwoWay(environment, "BUCKETGUARD_EXEMPT_WRITE", "deny", "allow", out error))
+        switch (Setting.TwoWay(environment, "BUCKETGUARD_EXEMPT_WRITE", "deny", "allow", out error))
         {
             case true:
                 policy = policy with { ExemptWrite = true };
@@ -178,7 +178,7 @@ public sealed record RemediationPolicy(
                 return Parsed<RemediationPolicy>.Failure(error!);
         }
 
-        switch (TwoWay(environment, "BUCKETGUARD_UNREADABLE", "report", "lock", out error))
+        switch (Setting.TwoWay(environment, "BUCKETGUARD_UNREADABLE", "report", "lock", out error))
         {
             case true:
                 policy = policy with { Unreadable = Unreadable.Lock };
@@ -209,9 +209,9 @@ public sealed record RemediationPolicy(
         {
             if (environment(name)?.Trim() is { Length: > 0 } text)
             {
-                if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n > MaxObjectSample)
+                if (Setting.Whole(name, text, 0, MaxObjectSample, "objects", out var n) is { } bad)
                 {
-                    return Parsed<RemediationPolicy>.Failure($"{name} \"{text}\" is not a number of objects from 0 to {MaxObjectSample}");
+                    return Parsed<RemediationPolicy>.Failure(bad);
                 }
 
                 policy = apply(policy, n);
@@ -252,25 +252,5 @@ public sealed record RemediationPolicy(
 
         policy = policy with { MemberRole = member.Value! };
         return Parsed<RemediationPolicy>.Success(policy);
-    }
-
-    /// <summary>A setting with two values: false when unset or <paramref name="usual"/>, true when <paramref name="other"/>,
-    /// null (with the error) for anything else.</summary>
-    private static bool? TwoWay(Func<string, string?> environment, string name, string usual, string other, out string? error)
-    {
-        error = null;
-        var value = environment(name)?.Trim().ToLowerInvariant();
-        if (string.IsNullOrEmpty(value) || value == usual)
-        {
-            return false;
-        }
-
-        if (value == other)
-        {
-            return true;
-        }
-
-        error = $"{name} \"{value}\" is neither {usual} nor {other}";
-        return null;
     }
 }

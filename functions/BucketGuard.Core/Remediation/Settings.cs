@@ -43,9 +43,9 @@ public sealed record BucketGuardSettings(
 
         var concurrency = DefaultSweepConcurrency;
         if (environment("BUCKETGUARD_SWEEP_CONCURRENCY")?.Trim() is { Length: > 0 } text
-            && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out concurrency) || concurrency is < 1 or > MaxSweepConcurrency))
+            && Setting.Whole("BUCKETGUARD_SWEEP_CONCURRENCY", text, 1, MaxSweepConcurrency, "buckets", out concurrency) is { } bad)
         {
-            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_SWEEP_CONCURRENCY \"{text}\" is not a number of buckets from 1 to {MaxSweepConcurrency}");
+            return Parsed<BucketGuardSettings>.Failure(bad);
         }
 
         bool quiet;
@@ -95,22 +95,43 @@ public sealed record BucketGuardSettings(
     }
 
     /// <summary>A setting that is on or off (unset: off); null with the error for anything else.</summary>
-    public static bool? OnOff(Func<string, string?> environment, string name, out string? error)
-    {
-        error = null;
-        switch (environment(name)?.Trim().ToLowerInvariant())
-        {
-            case null or "" or "off":
-                return false;
-            case "on":
-                return true;
-            case var other:
-                error = $"{name} \"{other}\" is neither on nor off";
-                return null;
-        }
-    }
+    public static bool? OnOff(Func<string, string?> environment, string name, out string? error) =>
+        Setting.TwoWay(environment, name, "off", "on", out error, choices: "on nor off");
 
     private static string? Text(Func<string, string?> environment, string name) => environment(name)?.Trim() is { Length: > 0 } value ? value : null;
 
     private static bool IsBusName(string name) => name.Length <= 256 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' or '/');
+}
+
+/// <summary>How a BUCKETGUARD_* value of a kind is read, for every setting of that kind: a value that cannot be
+/// understood is an error naming the setting and what it accepts.</summary>
+internal static class Setting
+{
+    /// <summary>A setting with two values: false when unset or <paramref name="usual"/>, true when <paramref name="other"/>,
+    /// null (with the error) for anything else.</summary>
+    /// <param name="choices">How the error names the two values ("usual nor other" unless given).</param>
+    public static bool? TwoWay(Func<string, string?> environment, string name, string usual, string other, out string? error, string? choices = null)
+    {
+        error = null;
+        var value = environment(name)?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(value) || value == usual)
+        {
+            return false;
+        }
+
+        if (value == other)
+        {
+            return true;
+        }
+
+        error = $"{name} \"{value}\" is neither {choices ?? $"{usual} nor {other}"}";
+        return null;
+    }
+
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/> (digits only); the error, or null
+    /// with the number in <paramref name="value"/>.</summary>
+    public static string? Whole(string name, string text, int min, int max, string unit, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max
+            ? null
+            : $"{name} \"{text}\" is not a number of {unit} from {min} to {max}";
 }
