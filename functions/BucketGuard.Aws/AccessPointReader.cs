@@ -79,13 +79,14 @@ public sealed class AccessPointReader(AmazonS3ControlClient control, bool readPo
             ? Try(problems, "GetAccessPointPolicyStatus", () => control.GetAccessPointPolicyStatusAsync(new GetAccessPointPolicyStatusRequest { AccountId = owner, Name = name }, cancellationToken))
             : Task.FromResult<GetAccessPointPolicyStatusResponse?>(null);
         await Task.WhenAll(details, policy, status).ConfigureAwait(false);
-        var config = (await details.ConfigureAwait(false))?.PublicAccessBlockConfiguration;
+        var read = await details.ConfigureAwait(false);
+        var config = read?.PublicAccessBlockConfiguration;
         return new AccessPoint(
             name,
             listed.AccessPointArn,
             listed.Alias,
-            (await details.ConfigureAwait(false))?.NetworkOrigin?.Value ?? listed.NetworkOrigin?.Value ?? "Internet",
-            (await details.ConfigureAwait(false))?.VpcConfiguration?.VpcId ?? listed.VpcConfiguration?.VpcId,
+            read?.NetworkOrigin?.Value ?? listed.NetworkOrigin?.Value ?? "Internet",
+            read?.VpcConfiguration?.VpcId ?? listed.VpcConfiguration?.VpcId,
             config is null ? null : new PublicAccessBlock(config.BlockPublicAcls ?? false, config.IgnorePublicAcls ?? false, config.BlockPublicPolicy ?? false, config.RestrictPublicBuckets ?? false),
             (await policy.ConfigureAwait(false))?.Policy is { Length: > 0 } text ? text : null,
             (await status.ConfigureAwait(false))?.PolicyStatus?.IsPublic,

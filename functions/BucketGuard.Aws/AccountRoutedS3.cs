@@ -21,81 +21,42 @@ public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> po
 {
     private readonly ConcurrentDictionary<string, Lazy<S3Ports>> ports = new(StringComparer.Ordinal);
 
-    public async Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
-    {
-        var access = member.For(account);
-        if (access.Refusal is { } refusal)
-        {
-            return Unreadable(bucket, refusal);
-        }
+    public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken) =>
+        RouteAsync(account, p => p.Reader.ReadAsync(bucket, account, cancellationToken), why => Unreadable(bucket, why));
 
-        try
-        {
-            return await PortsFor(access).Reader.ReadAsync(bucket, account, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RoleRefused(ex, access) is { } why)
-        {
-            return Unreadable(bucket, why);
-        }
-    }
+    public Task<BucketState> ReadObjectAsync(string bucket, string key, string? versionId, string? account, CancellationToken cancellationToken) =>
+        RouteAsync(account, p => p.Reader.ReadObjectAsync(bucket, key, versionId, account, cancellationToken), why => Unreadable(bucket, why));
 
-    public async Task<BucketState> ReadObjectAsync(string bucket, string key, string? versionId, string? account, CancellationToken cancellationToken)
-    {
-        var access = member.For(account);
-        if (access.Refusal is { } refusal)
-        {
-            return Unreadable(bucket, refusal);
-        }
-
-        try
-        {
-            return await PortsFor(access).Reader.ReadObjectAsync(bucket, key, versionId, account, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RoleRefused(ex, access) is { } why)
-        {
-            return Unreadable(bucket, why);
-        }
-    }
-
+    /// <summary>A role refusal is thrown here, not taken for "no such access point": the event is retried.</summary>
     public async Task<string?> BucketOfAsync(string accessPoint, string? account, CancellationToken cancellationToken)
     {
         var access = member.For(account);
         return access.Refusal is null ? await PortsFor(access).Reader.BucketOfAsync(accessPoint, account, cancellationToken).ConfigureAwait(false) : null;
     }
 
-    public async Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken)
+    public Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken) =>
+        RouteAsync(account, p => p.Reader.SampleAsync(bucket, account, max, cancellationToken), why => new ObjectSample([], false, [why]));
+
+    public Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken) =>
+        RouteAsync(account, p => p.Writer.ApplyAsync(bucket, account, flags, cancellationToken), why => new ActionResult(null, why));
+
+    /// <summary>One call with the ports of the account's identity. An account BucketGuard may not enter, or a member role
+    /// STS refuses for good, gives <paramref name="refused"/> with the reason instead of a retry.</summary>
+    private async Task<T> RouteAsync<T>(string? account, Func<S3Ports, Task<T>> call, Func<string, T> refused)
     {
         var access = member.For(account);
         if (access.Refusal is { } refusal)
         {
-            return new ObjectSample([], false, [refusal]);
+            return refused(refusal);
         }
 
         try
         {
-            return await PortsFor(access).Reader.SampleAsync(bucket, account, max, cancellationToken).ConfigureAwait(false);
+            return await call(PortsFor(access)).ConfigureAwait(false);
         }
         catch (Exception ex) when (RoleRefused(ex, access) is { } why)
         {
-            return new ObjectSample([], false, [why]);
-        }
-    }
-
-    public async Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken)
-    {
-        var access = member.For(account);
-        if (access.Refusal is { } refusal)
-        {
-            return new ActionResult(null, refusal);
-        }
-
-        try
-        {
-            return await PortsFor(access).Writer.ApplyAsync(bucket, account, flags, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (RoleRefused(ex, access) is { } why)
-        {
-            return new ActionResult(null, why);
+            return refused(why);
         }
     }
 

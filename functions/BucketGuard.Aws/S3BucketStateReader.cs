@@ -57,13 +57,11 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
 
     public async Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
     {
-        var accountBlock = account is not null && accountReader is not null
-            ? accountReader.ReadAsync(account, cancellationToken)
-            : Task.FromResult<PublicAccessBlock?>(null);
+        var accountBlock = AccountBlock(account, cancellationToken);
         var problems = new List<string>();
         var acl = Try<GetBucketAclResponse>(problems, "GetBucketAcl", async () => await s3.GetBucketAclAsync(new GetBucketAclRequest { BucketName = bucket }, cancellationToken), null);
         var policy = Try<GetBucketPolicyResponse>(problems, "GetBucketPolicy", async () => await s3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = bucket }, cancellationToken), "NoSuchBucketPolicy");
-        var block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
+        var block = Block(bucket, problems, cancellationToken);
         var ownership = Ownership(bucket, problems, cancellationToken);
         var points = AccessPoints?.ReadAsync(bucket, account, cancellationToken) ?? Task.FromResult<(ImmutableArray<AccessPoint>?, string?)>((null, null));
         Task<GetBucketTaggingResponse?> tags;
@@ -82,7 +80,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
 
             await Task.WhenAll(acl, policy, block, ownership, tags, points).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null)
+        catch (AmazonS3Exception ex) when (IsNoSuchBucket(ex))
         {
             return BucketState.Gone(bucket);
         }
@@ -102,7 +100,6 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         }
 
         var aclResponse = await acl.ConfigureAwait(false);
-        var rule = (await ownership.ConfigureAwait(false))?.OwnershipControls?.Rules?.FirstOrDefault();
         return new BucketState(
             bucket,
             true,
@@ -110,14 +107,28 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             policyText,
             await block.ConfigureAwait(false),
             await accountBlock.ConfigureAwait(false),
-            rule?.ObjectOwnership?.Value,
-            [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
+            OwnershipOf(await ownership.ConfigureAwait(false)),
+            TagsOf(await tags.ConfigureAwait(false)),
             s3SaysPublic,
             [.. problems])
         {
             AccessPoints = accessPoints,
         };
     }
+
+    private Task<PublicAccessBlock?> AccountBlock(string? account, CancellationToken cancellationToken) =>
+        account is not null && accountReader is not null ? accountReader.ReadAsync(account, cancellationToken) : Task.FromResult<PublicAccessBlock?>(null);
+
+    private Task<PublicAccessBlock?> Block(string bucket, List<string> problems, CancellationToken cancellationToken) =>
+        Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
+
+    /// <summary>S3's NoSuchBucket (or a bare 404 on a bucket read): the bucket is gone.</summary>
+    private static bool IsNoSuchBucket(AmazonS3Exception ex) => ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null;
+
+    private static string? OwnershipOf(GetBucketOwnershipControlsResponse? response) => response?.OwnershipControls?.Rules?.FirstOrDefault()?.ObjectOwnership?.Value;
+
+    private static ImmutableArray<BucketGuard.Core.Events.Tag> TagsOf(GetBucketTaggingResponse? response) =>
+        [.. (response?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))];
 
     private Task<GetBucketOwnershipControlsResponse?> Ownership(string bucket, List<string> problems, CancellationToken cancellationToken) =>
         Try<GetBucketOwnershipControlsResponse>(problems, "GetBucketOwnershipControls", async () => await s3.GetBucketOwnershipControlsAsync(new GetBucketOwnershipControlsRequest { BucketName = bucket }, cancellationToken), "OwnershipControlsNotFoundError");
@@ -130,27 +141,24 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
     /// does not exist; a denied GetObjectAcl is a problem.</summary>
     public async Task<BucketState> ReadObjectAsync(string bucket, string key, string? versionId, string? account, CancellationToken cancellationToken)
     {
-        var accountBlock = account is not null && accountReader is not null
-            ? accountReader.ReadAsync(account, cancellationToken)
-            : Task.FromResult<PublicAccessBlock?>(null);
+        var accountBlock = AccountBlock(account, cancellationToken);
         var problems = new List<string>();
         var name = versionId is null ? key : $"{key} (version {versionId})";
         var missing = false;
         var objectAcl = ObjectAcl(bucket, key, versionId, problems, () => missing = true, cancellationToken);
-        var block = Try<PublicAccessBlock>(problems, "GetPublicAccessBlock", () => ReadBlockAsync(bucket, cancellationToken), "NoSuchPublicAccessBlockConfiguration");
+        var block = Block(bucket, problems, cancellationToken);
         var ownership = Ownership(bucket, problems, cancellationToken);
         var tags = Tags(bucket, problems, cancellationToken);
         try
         {
             await Task.WhenAll(objectAcl, block, ownership, tags).ConfigureAwait(false);
         }
-        catch (AmazonS3Exception ex) when (ex.ErrorCode == "NoSuchBucket" || ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is null)
+        catch (AmazonS3Exception ex) when (IsNoSuchBucket(ex))
         {
             return BucketState.Gone(bucket);
         }
 
         var acl = await objectAcl.ConfigureAwait(false);
-        var rule = (await ownership.ConfigureAwait(false))?.OwnershipControls?.Rules?.FirstOrDefault();
         return new BucketState(
             bucket,
             true,
@@ -158,8 +166,8 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             null,
             await block.ConfigureAwait(false),
             await accountBlock.ConfigureAwait(false),
-            rule?.ObjectOwnership?.Value,
-            [.. ((await tags.ConfigureAwait(false))?.TagSet ?? []).Select(t => new BucketGuard.Core.Events.Tag(t.Key, t.Value))],
+            OwnershipOf(await ownership.ConfigureAwait(false)),
+            TagsOf(await tags.ConfigureAwait(false)),
             null,
             [.. problems])
         {
@@ -246,7 +254,7 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
     {
         lock (problems)
         {
-            return problems.Any(p => p.StartsWith(call + ":", StringComparison.Ordinal));
+            return BucketState.IsUnread(problems, call);
         }
     }
 

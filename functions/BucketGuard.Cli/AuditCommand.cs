@@ -204,7 +204,7 @@ public static class AuditCommand
             foreach (var point in b.AccessPoints ?? [])
             {
                 var open = PublicThrough(b, point);
-                output.WriteLine($"  access point {Untrusted.Clean(point.Name)} of {b.Bucket.Name}: {point.NetworkOrigin}{(point.VpcId is null ? string.Empty : " " + Untrusted.Clean(point.VpcId))}, {(open ? "public" : "not public")}{(open && point.Alias is { } alias ? $"  alias {Untrusted.Clean(alias)}  https://{Untrusted.Clean(alias)}.s3.{b.Bucket.Region ?? "us-east-1"}.amazonaws.com/" : string.Empty)}{(open && b.Locked ? "  (locked now)" : string.Empty)}");
+                output.WriteLine($"  access point {Untrusted.Clean(point.Name)} of {b.Bucket.Name}: {point.NetworkOrigin}{(point.VpcId is null ? string.Empty : " " + Untrusted.Clean(point.VpcId))}, {(open ? "public" : "not public")}{(open && point.Alias is { } alias ? $"  alias {Untrusted.Clean(alias)}  {Untrusted.Clean(S3Url.Of(alias, b.Bucket.Region ?? "us-east-1"))}" : string.Empty)}{(open && b.Locked ? "  (locked now)" : string.Empty)}");
             }
 
             foreach (var key in PublicObjects(b))
@@ -240,18 +240,13 @@ public static class AuditCommand
     private static List<string> PublicObjects(BucketAudit b) =>
         [.. (b.Exposure?.Findings ?? []).Where(f => f.Source == FindingSource.ObjectAclGrant && f.InEffect && f.Object is not null).Select(f => f.Object!).Distinct()];
 
-    private static string ObjectUrl(BucketAudit b, string key, string? endpoint)
-    {
-        var path = Uri.EscapeDataString(key).Replace("%2F", "/", StringComparison.Ordinal);
-        return endpoint is not null ? $"{endpoint.TrimEnd('/')}/{b.Bucket.Name}/{path}" : $"https://{b.Bucket.Name}.s3.{b.Bucket.Region ?? "us-east-1"}.amazonaws.com/{path}";
-    }
+    private static string ObjectUrl(BucketAudit b, string key, string? endpoint) => S3Url.Of(b.Bucket.Name, b.Bucket.Region ?? "us-east-1", key, endpoint);
 
     /// <summary>The findings in short words: "AllUsers READ; statement 1 * s3:GetObject".</summary>
     private static string Why(BucketAudit b) =>
         string.Join("; ", (b.Exposure?.Findings ?? []).Select(f => $"{f.Principal} {string.Join("+", f.Actions)}{(f.NeutralisedBy is null ? string.Empty : " (stopped)")}"));
 
-    private static string Url(BucketAudit b, string? endpoint) =>
-        endpoint is not null ? $"{endpoint.TrimEnd('/')}/{b.Bucket.Name}/" : $"https://{b.Bucket.Name}.s3.{b.Bucket.Region ?? "us-east-1"}.amazonaws.com/";
+    private static string Url(BucketAudit b, string? endpoint) => S3Url.Of(b.Bucket.Name, b.Bucket.Region ?? "us-east-1", endpoint: endpoint);
 
     private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 

@@ -39,7 +39,10 @@ public sealed record BucketState(
     public BucketProtection Protection => new(BucketBlock, AccountBlock, ObjectOwnership);
 
     /// <summary>Whether the named read ("GetBucketAcl") failed, so what it would have shown is unknown.</summary>
-    public bool Unread(string call) => Problems.Any(p => p.StartsWith(call + ":", StringComparison.Ordinal));
+    public bool Unread(string call) => IsUnread(Problems, call);
+
+    /// <summary>Whether a list of problems ("GetBucketAcl: AccessDenied") says the named read failed.</summary>
+    public static bool IsUnread(IEnumerable<string> problems, string call) => problems.Any(p => p.StartsWith(call + ":", StringComparison.Ordinal));
 
     /// <summary>Whether the bucket's own Block Public Access and its ownership controls were read (not denied).</summary>
     public bool ProtectionRead => Exists && !Unread("GetPublicAccessBlock") && !Unread("GetBucketOwnershipControls");

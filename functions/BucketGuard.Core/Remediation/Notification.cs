@@ -308,7 +308,7 @@ public static class Notifications
             b.AppendLine();
             b.AppendLine("The object");
             b.AppendLine($"  {Field(change.ObjectName)} in bucket {bucket}, {(change.EventName == "PutObjectAcl" ? "its ACL set" : "uploaded")} by {Field(change.Actor.Arn ?? change.Actor.ToString())} from {Field(change.SourceIp) ?? "(unknown)"}");
-            b.AppendLine($"  URL: https://{bucket}.s3.{Field(change.Region) ?? "REGION"}.amazonaws.com/{Field(Uri.EscapeDataString(change.ObjectKey).Replace("%2F", "/", StringComparison.Ordinal))}");
+            b.AppendLine($"  URL: {Field(S3Url.Of(bucket, change.Region ?? "REGION", change.ObjectKey))}");
         }
 
         if (verdict.Exposure?.Findings.Where(f => f.AccessPoint is not null).Select(f => f.AccessPoint).Distinct().ToList() is { Count: > 0 } named)
@@ -321,7 +321,7 @@ public static class Notifications
                 b.AppendLine($"  {Field(point.Describe())}: network origin {point.NetworkOrigin}{(point.VpcId is null ? string.Empty : " " + Field(point.VpcId))}, {(stopped ? "its public statements are stopped" : "public through its policy")}");
                 if (point.Alias is { } alias && !stopped)
                 {
-                    b.AppendLine($"  URL: https://{Field(alias)}.s3.{Field(change.Region) ?? "REGION"}.amazonaws.com/");
+                    b.AppendLine($"  URL: {Field(S3Url.Of(alias, change.Region ?? "REGION"))}");
                 }
             }
         }
