@@ -48,6 +48,13 @@ public sealed record PublicAccessBlock(bool BlockPublicAcls, bool IgnorePublicAc
 
     public override string ToString() => OnFlags().Any() ? string.Join(", ", OnFlags()) : "no flags on";
 
+    /// <summary>All four flags, each with its state: "BlockPublicAcls on, IgnorePublicAcls off, ..." (for a setting
+    /// that cannot be changed later, where the flags that are off matter as much as those on).</summary>
+    public string DescribeEach() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"BlockPublicAcls {OnOff(BlockPublicAcls)}, IgnorePublicAcls {OnOff(IgnorePublicAcls)}, BlockPublicPolicy {OnOff(BlockPublicPolicy)}, RestrictPublicBuckets {OnOff(RestrictPublicBuckets)}");
+
+    private static string OnOff(bool flag) => flag ? "on" : "off";
+
     /// <summary>Reads {"BlockPublicAcls": true, ...}; flags may be booleans or "true"/"false" and may be missing.</summary>
     public static PublicAccessBlock? FromJson(JsonElement element)
     {

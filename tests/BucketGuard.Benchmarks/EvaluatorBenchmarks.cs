@@ -58,7 +58,7 @@ public class EvaluatorBenchmarks
         var publicCount = 0;
         foreach (var json in policies)
         {
-            if (PolicyEvaluator.Evaluate(json).Value?.IsPublic == true)
+            if (PolicyEvaluator.Evaluate(json, PolicyKind.Bucket).Value?.IsPublic == true)
             {
                 publicCount++;
             }

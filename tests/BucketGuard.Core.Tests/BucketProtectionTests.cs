@@ -8,7 +8,7 @@ public class BucketProtectionTests
 {
     private static readonly Exposure AclAndPolicy = Exposure.Combine(
         AclEvaluator.Evaluate(CannedAcl.Expand("public-read").Value!),
-        PolicyEvaluator.Evaluate(Policies.Everyone()).Value!);
+        PolicyEvaluator.Evaluate(Policies.Everyone(), PolicyKind.Bucket).Value!);
 
     // "-" stands for "not neutralised", so the expectations read as one list.
     private static string[] Neutralisers(BucketProtection protection) =>

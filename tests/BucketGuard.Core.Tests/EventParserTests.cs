@@ -66,7 +66,7 @@ public class EventParserTests
         var change = Parse(Event("PutBucketPolicy", """{"bucketName":"b","bucketPolicy":"{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\"}}"}"""));
 
         Assert.Equal(ChangeKind.BucketPolicyChanged, change.Kind);
-        Assert.True(BucketGuard.Core.Policies.PolicyEvaluator.Evaluate(change.RequestedPolicy!).Value!.IsPublic);
+        Assert.True(BucketGuard.Core.Policies.PolicyEvaluator.Evaluate(change.RequestedPolicy!, BucketGuard.Core.Policies.PolicyKind.Bucket).Value!.IsPublic);
         Assert.Null(change.RequestProblem);
     }
 

@@ -101,7 +101,7 @@ public class ExemptionTests
     }
 
     private static Finding PolicyFinding(string actions) =>
-        PolicyEvaluator.Evaluate(Policies.Everyone(actions)).Value!.Findings.Single();
+        PolicyEvaluator.Evaluate(Policies.Everyone(actions), PolicyKind.Bucket).Value!.Findings.Single();
 
     private static Finding AclFinding(string canned) => AclEvaluator.Evaluate(CannedAcl.Expand(canned).Value!).Findings.First();
 

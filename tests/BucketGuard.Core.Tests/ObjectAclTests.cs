@@ -98,13 +98,13 @@ public class ObjectAclTests
     }
 
     [Fact]
-    public void The_version_an_event_names_is_kept_and_read_acp_of_an_object_is_permissions_management()
+    public void The_version_an_event_names_is_kept_and_read_acp_of_an_object_is_read_of_its_acl_as_aws_tables_it()
     {
         var change = Parse(ObjectEvent("PutObjectAcl", """ "versionId":"3HL4kqtJlcpXroDTDmJ", "x-amz-grant-read-acp":"uri=http://acs.amazonaws.com/groups/global/AllUsers" """));
 
         Assert.Equal("3HL4kqtJlcpXroDTDmJ", change.ObjectVersion);
         Assert.Equal("results/2026/patient-0042.pdf (version 3HL4kqtJlcpXroDTDmJ)", change.ObjectName);
-        Assert.Equal(AccessLevel.PermissionsManagement, AclEvaluator.EvaluateObject(change.RequestedAcl!, change.ObjectName!).Access);
+        Assert.Equal(AccessLevel.Read, AclEvaluator.EvaluateObject(change.RequestedAcl!, change.ObjectName!).Access);
     }
 
     [Fact]

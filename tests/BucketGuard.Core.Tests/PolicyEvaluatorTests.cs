@@ -9,7 +9,7 @@ public class PolicyEvaluatorTests
 {
     private static Exposure Evaluate(string json)
     {
-        var result = PolicyEvaluator.Evaluate(json);
+        var result = PolicyEvaluator.Evaluate(json, PolicyKind.Bucket);
         Assert.True(result.Ok, result.Error);
         return result.Value!;
     }
@@ -274,7 +274,7 @@ public class PolicyEvaluatorTests
     [InlineData("\"still not json\"", "a string that is not valid JSON")]
     public void A_policy_that_cannot_be_understood_gets_a_clear_error_not_an_exception(string json, string message)
     {
-        var result = PolicyEvaluator.Evaluate(json);
+        var result = PolicyEvaluator.Evaluate(json, PolicyKind.Bucket);
 
         Assert.False(result.Ok);
         Assert.Contains(message, result.Error, StringComparison.Ordinal);

@@ -122,7 +122,7 @@ public class PolicyProperties
 
     private static bool IsPublic(string json)
     {
-        var result = PolicyEvaluator.Evaluate(json);
+        var result = PolicyEvaluator.Evaluate(json, PolicyKind.Bucket);
         Assert.True(result.Ok, result.Error + "\n" + json);
         return result.Value!.IsPublic;
     }
@@ -177,8 +177,8 @@ public class PolicyProperties
                   select (policy, a, b);
         Check.One(Runs, Prop.ForAll(Arb.From(gen), t =>
         {
-            var first = PolicyEvaluator.Evaluate(Render(t.policy, t.a)).Value!;
-            var second = PolicyEvaluator.Evaluate(Render(t.policy, t.b)).Value!;
+            var first = PolicyEvaluator.Evaluate(Render(t.policy, t.a), PolicyKind.Bucket).Value!;
+            var second = PolicyEvaluator.Evaluate(Render(t.policy, t.b), PolicyKind.Bucket).Value!;
             return first.IsPublic == second.IsPublic && first.Findings.Length == second.Findings.Length && first.Access == second.Access;
         }));
     }
@@ -187,7 +187,7 @@ public class PolicyProperties
     public void The_generated_policies_cover_both_verdicts_and_limiting_conditions()
     {
         // Guards the properties above against a generator that only ever produces one kind of policy.
-        var sample = Gen.Sample(Gen.Zip(Policy, AnyForm), 300).Select(t => PolicyEvaluator.Evaluate(Render(t.Item1, t.Item2)).Value!).ToList();
+        var sample = Gen.Sample(Gen.Zip(Policy, AnyForm), 300).Select(t => PolicyEvaluator.Evaluate(Render(t.Item1, t.Item2), PolicyKind.Bucket).Value!).ToList();
 
         Assert.Contains(sample, e => e.IsPublic);
         Assert.Contains(sample, e => !e.IsPublic);
@@ -240,7 +240,7 @@ public class PolicyProperties
             Gen.ArrayOf(Gen.Elements('{', '}', '[', ']', '"', ':', ',', 'a', '1', ' ', '<', '>', '\\')).Select(c => new string(c)));
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(3000), Prop.ForAll(Arb.From(text), json =>
         {
-            var policy = PolicyEvaluator.Evaluate(json);
+            var policy = PolicyEvaluator.Evaluate(json, PolicyKind.Bucket);
             var acl = AclParser.Parse(json);
             if (acl.Ok)
             {

@@ -109,8 +109,8 @@ public sealed class S3FactsTests(LocalAws aws) : IAsyncLifetime
 
         var got = (await aws.S3.GetBucketPolicyAsync(new GetBucketPolicyRequest { BucketName = bucket })).Policy;
 
-        var before = PolicyEvaluator.Evaluate(put).Value!;
-        var after = PolicyEvaluator.Evaluate(got).Value!;
+        var before = PolicyEvaluator.Evaluate(put, PolicyKind.Bucket).Value!;
+        var after = PolicyEvaluator.Evaluate(got, PolicyKind.Bucket).Value!;
         Assert.True(after.IsPublic);
         Assert.Equal(before.Findings.Single().Reason, after.Findings.Single().Reason);
         Assert.Equal(before.Findings.Single().Actions.AsEnumerable(), after.Findings.Single().Actions.AsEnumerable());

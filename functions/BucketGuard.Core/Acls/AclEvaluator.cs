@@ -6,9 +6,8 @@ namespace BucketGuard.Core.Acls;
 /// AuthenticatedUsers group. LogDelivery, canonical users and e-mail grantees are not public.</summary>
 public static class AclEvaluator
 {
-    /// <summary>One object's ACL: its public grants are ObjectAclGrant findings naming the object. An object's READ is
-    /// public read of that object; READ_ACP, WRITE_ACP and FULL_CONTROL are permissions management (never covered by an
-    /// exemption by default).</summary>
+    /// <summary>One object's ACL: its public grants are ObjectAclGrant findings naming the object, at the access levels
+    /// of <see cref="LevelOf"/> for an object.</summary>
     /// <param name="name">The object's key, with " (version V)" when known.</param>
     public static Exposure EvaluateObject(AccessControlList acl, string name)
     {
@@ -50,24 +49,39 @@ public static class AclEvaluator
         return findings is null ? Exposure.NotPublic : new Exposure(findings.ToImmutable(), []);
     }
 
-    public static AccessLevel LevelOf(string permission, AclTarget target) => permission switch
+    /// <summary>What an ACL permission lets its grantee do, by AWS's table (S3 User Guide, "Access control list (ACL)
+    /// overview", "Permissions that you can grant"), as IAM's access levels:
+    /// READ lists a bucket's objects, or reads an object's data and metadata; WRITE creates, overwrites and deletes a
+    /// bucket's objects, and is not applicable to an object (it grants nothing there); READ_ACP reads the ACL, of a bucket
+    /// or of an object (Read, as s3:GetBucketAcl and s3:GetObjectAcl are); WRITE_ACP writes the ACL (permissions
+    /// management); FULL_CONTROL is READ, WRITE, READ_ACP and WRITE_ACP on a bucket, and READ, READ_ACP and WRITE_ACP on
+    /// an object. A permission AWS does not name is taken as Read: never assumed harmless.</summary>
+    public static AccessLevel LevelOf(string permission, AclTarget target) => (permission, target) switch
     {
-        "READ" => target == AclTarget.Bucket ? AccessLevel.List : AccessLevel.Read,
-        "WRITE" => AccessLevel.Write,
-        "READ_ACP" => target == AclTarget.Bucket ? AccessLevel.Read : AccessLevel.PermissionsManagement,
-        "WRITE_ACP" => AccessLevel.PermissionsManagement,
-        "FULL_CONTROL" => (target == AclTarget.Bucket ? AccessLevel.List : AccessLevel.Read) | AccessLevel.Read | AccessLevel.Write | AccessLevel.PermissionsManagement,
-        // A permission we cannot name is not assumed harmless.
+        ("READ", AclTarget.Bucket) => AccessLevel.List,
+        ("READ", AclTarget.Object) => AccessLevel.Read,
+        ("WRITE", AclTarget.Bucket) => AccessLevel.Write,
+        ("WRITE", AclTarget.Object) => AccessLevel.None,
+        ("READ_ACP", _) => AccessLevel.Read,
+        ("WRITE_ACP", _) => AccessLevel.PermissionsManagement,
+        ("FULL_CONTROL", AclTarget.Bucket) => AccessLevel.List | AccessLevel.Read | AccessLevel.Write | AccessLevel.PermissionsManagement,
+        ("FULL_CONTROL", AclTarget.Object) => AccessLevel.Read | AccessLevel.PermissionsManagement,
         _ => AccessLevel.Read,
     };
 
-    private static string Meaning(string permission, AclTarget target) => permission switch
+    /// <summary>The same table in words, for the explanation.</summary>
+    private static string Meaning(string permission, AclTarget target) => (permission, target) switch
     {
-        "READ" => target == AclTarget.Bucket ? " (list every object in the bucket)" : " (read the object)",
-        "WRITE" => target == AclTarget.Bucket ? " (create, overwrite and delete objects)" : string.Empty,
-        "READ_ACP" => " (read the ACL)",
-        "WRITE_ACP" => " (change the ACL, so grant themselves anything)",
-        "FULL_CONTROL" => " (everything, including changing the ACL)",
-        _ => string.Empty,
-    };
+        ("READ", AclTarget.Bucket) => " (list every object in the bucket)",
+        ("READ", AclTarget.Object) => " (read the object's data and metadata)",
+        ("WRITE", AclTarget.Bucket) => " (create, overwrite and delete any object in the bucket)",
+        ("WRITE", AclTarget.Object) => " (WRITE is not applicable to an object and grants nothing there, but any grant to this group makes the ACL public)",
+        ("READ_ACP", AclTarget.Bucket) => " (read the bucket's ACL)",
+        ("READ_ACP", AclTarget.Object) => " (read the object's ACL)",
+        ("WRITE_ACP", AclTarget.Bucket) => " (change the bucket's ACL, so grant themselves anything)",
+        ("WRITE_ACP", AclTarget.Object) => " (change the object's ACL, so grant themselves anything on it)",
+        ("FULL_CONTROL", AclTarget.Bucket) => " (READ, WRITE, READ_ACP and WRITE_ACP on the bucket)",
+        ("FULL_CONTROL", AclTarget.Object) => " (READ, READ_ACP and WRITE_ACP on the object)",
+        _ => " (a permission S3 does not name, taken as read)",
+    } + " (S3 User Guide, \"Access control list (ACL) overview\")";
 }

@@ -37,7 +37,7 @@ public static class Checker
             case JsonValueKind.String when CannedAcl.IsName(root.GetString()!):
                 return FromAcl(path, CannedAcl.Expand(root.GetString()!), AclTarget.Bucket, null);
             case JsonValueKind.String:
-                return FromPolicy(path, PolicyEvaluator.Evaluate(root), null);
+                return FromPolicy(path, root, null);
             case JsonValueKind.Object:
                 break;
             default:
@@ -52,7 +52,7 @@ public static class Checker
         var protection = root.TryGet("context", out var context) ? ProtectionFrom(context) : null;
         if (root.TryGet("policy", out var policy))
         {
-            return FromPolicy(path, PolicyEvaluator.Evaluate(policy), protection);
+            return FromPolicy(path, policy, protection);
         }
 
         if (root.TryGet("acl", out var acl))
@@ -62,7 +62,7 @@ public static class Checker
 
         if (root.TryGet("Statement", out _))
         {
-            return FromPolicy(path, PolicyEvaluator.Evaluate(root), null);
+            return FromPolicy(path, root, null);
         }
 
         var parsedAcl = AclParser.Parse(root);
@@ -71,10 +71,21 @@ public static class Checker
             : CheckResult.Failure(path, null, "not a bucket policy (no Statement), an ACL (no Grants, AccessControlPolicy or canned name) or an EventBridge event (no detail)");
     }
 
-    private static CheckResult FromPolicy(string path, Parsed<Exposure> evaluated, BucketProtection? protection) =>
-        evaluated.Ok
-            ? Evaluated(path, InputKind.Policy, evaluated.Value!, protection)
-            : CheckResult.Failure(path, InputKind.Policy, evaluated.Error!);
+    /// <summary>A policy met on its own, judged by the rule of the kind its Resource ARNs show (PolicyKinds.Infer).</summary>
+    private static CheckResult FromPolicy(string path, JsonElement policy, BucketProtection? protection)
+    {
+        var kind = PolicyKinds.Infer(policy);
+        var evaluated = PolicyEvaluator.Evaluate(policy, kind);
+        if (!evaluated.Ok)
+        {
+            return CheckResult.Failure(path, InputKind.Policy, evaluated.Error!);
+        }
+
+        var exposure = kind == PolicyKind.Bucket
+            ? evaluated.Value!
+            : evaluated.Value! with { Notes = evaluated.Value!.Notes.Insert(0, $"judged as {PolicyKinds.Describe(kind)} (its Resource names an access point)") };
+        return Evaluated(path, InputKind.Policy, exposure, protection);
+    }
 
     private static CheckResult FromAcl(string path, Parsed<AccessControlList> acl, AclTarget target, BucketProtection? protection)
     {
@@ -115,7 +126,7 @@ public static class Checker
         var problem = change.RequestProblem;
         if (change.RequestedPolicy is { } policy)
         {
-            var evaluated = PolicyEvaluator.Evaluate(policy);
+            var evaluated = PolicyEvaluator.Evaluate(policy, change.RequestedPolicyKind);
             exposure = evaluated.Value;
             problem ??= evaluated.Error is null ? null : $"the requested bucketPolicy: {evaluated.Error}";
         }
@@ -124,26 +135,47 @@ public static class Checker
             exposure = change.IsObjectLevel ? AclEvaluator.EvaluateObject(acl, change.ObjectName ?? "(unnamed)") : AclEvaluator.Evaluate(acl);
             if (change.IsObjectLevel)
             {
-                notes.Add($"an object ACL ({change.EventName}): it exposes object {change.ObjectName ?? "(unnamed)"}; where the bucket honours ACLs, BucketGuard locks the bucket's ACLs (IgnorePublicAcls, BlockPublicAcls), which neutralises every public object ACL in it at once");
+                notes.Add(ObjectNote(change, exposure));
             }
         }
         else if (change.IsObjectLevel && !change.AclInRequest)
         {
             exposure = Exposure.NotPublic;
             problem = null;
-            notes.Add($"{change.EventName} carries no ACL: S3 gives the object the bucket's default, so it makes nothing public (BucketGuard skips it without an S3 call)");
+            notes.Add($"{change.EventName} carries no ACL: S3 gives a new object the default ACL, in which its owner has FULL_CONTROL and nobody else has anything (S3 User Guide, \"Access control list (ACL) overview\", Default ACL), so it makes nothing public (BucketGuard skips it without an S3 call)");
         }
 
         if (change.IsAccessPointLevel || change.IsMultiRegionAccessPoint)
         {
-            notes.Add($"an access point call ({change.EventName}) for {(change.IsMultiRegionAccessPoint ? "multi-region access point" : "access point")} {change.AccessPointName ?? "(unnamed)"}"
-                + (change.AccessPointVpc is { } vpc ? $", VPC origin {vpc}: only that VPC can reach it, so nothing it grants is public" : string.Empty)
-                + (change.RequestedPublicAccessBlock is { } block ? $", its Block Public Access {block} (fixed at creation)" : string.Empty)
-                + "; a public access point policy exposes the bucket unless the access point's, the bucket's or the account's RestrictPublicBuckets stops it");
+            var what = change.IsMultiRegionAccessPoint ? "multi-region access point" : "access point";
+            var block = change.RequestedPublicAccessBlock is { } requested
+                ? $", its Block Public Access {requested.DescribeEach()} (fixed at creation)"
+                : change.Kind is ChangeKind.AccessPointCreated or ChangeKind.MultiRegionAccessPointCreated
+                    ? $", with no Block Public Access configuration, so S3 turns all four flags on for the {what} (S3 User Guide, \"Managing public access to access points for general purpose buckets\": all block public access settings are enabled by default)"
+                    : string.Empty;
+            notes.Add($"an access point call ({change.EventName}) for {what} {change.AccessPointName ?? "(unnamed)"}"
+                + (change.AccessPointVpc is { } vpc ? $", VPC origin {vpc}: only that VPC can reach it, so nothing it grants is public (S3 User Guide, \"The meaning of 'public'\", Access points)" : string.Empty)
+                + block
+                + $"; its policy is judged as {PolicyKinds.Describe(change.RequestedPolicyKind)}, and a public one exposes the bucket unless the access point's, the bucket's or the account's RestrictPublicBuckets stops it (S3 User Guide, \"Managing public access to access points\")");
         }
 
         notes.AddRange(Describe(change));
         return new CheckResult(path, InputKind.Event, exposure?.IsPublic, exposure, problem, change, null, notes.ToImmutable());
+    }
+
+    /// <summary>What an object event's requested ACL means, said only as far as it is true: a refused call changed
+    /// nothing, a non-public ACL exposes nothing, a public one exposes that object.</summary>
+    private static string ObjectNote(BucketChange change, Exposure exposure)
+    {
+        var name = change.ObjectName ?? "(unnamed)";
+        if (change.Failed)
+        {
+            return $"an object ACL ({change.EventName}) that S3 refused: object {name} kept the ACL it had";
+        }
+
+        return exposure.IsPublic
+            ? $"an object ACL ({change.EventName}): it exposes object {name} ({AccessLevels.Describe(exposure.Access)}); where the bucket honours ACLs, BucketGuard locks the bucket's ACLs (IgnorePublicAcls, BlockPublicAcls), which neutralises every public object ACL in it at once (S3 User Guide, \"Blocking public access\")"
+            : $"an object ACL ({change.EventName}) that is not public for object {name}: no grant to AllUsers or AuthenticatedUsers (S3 User Guide, \"The meaning of 'public'\", ACLs)";
     }
 
     private static IEnumerable<string> Describe(BucketChange change)

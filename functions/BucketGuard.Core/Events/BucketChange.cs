@@ -108,6 +108,12 @@ public sealed record BucketChange(
 
     public bool IsMultiRegionAccessPoint => Kind is ChangeKind.MultiRegionAccessPointCreated or ChangeKind.MultiRegionAccessPointPolicyChanged;
 
+    /// <summary>What kind of policy RequestedPolicy is, so that it is judged by its kind's rule.</summary>
+    public Policies.PolicyKind RequestedPolicyKind =>
+        IsMultiRegionAccessPoint ? Policies.PolicyKind.MultiRegionAccessPoint
+        : IsAccessPointLevel ? Policies.PolicyKind.AccessPoint
+        : Policies.PolicyKind.Bucket;
+
     /// <summary>The call was refused (errorCode set), so it changed nothing.</summary>
     public bool Failed => !string.IsNullOrEmpty(ErrorCode);
 

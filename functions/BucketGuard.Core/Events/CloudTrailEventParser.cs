@@ -130,10 +130,11 @@ public static class CloudTrailEventParser
         PublicAccessBlock? publicAccessBlock = null;
         string? ownership = null;
         ImmutableArray<Tag>? tags = null;
+        var aclInRequest = false;
         switch (kind)
         {
             case ChangeKind.BucketCreated or ChangeKind.BucketAclChanged or ChangeKind.ObjectAclChanged:
-                acl = RequestedAcl(parameters, kind, out problem);
+                acl = RequestedAcl(parameters, kind, out problem, out aclInRequest);
                 ownership = kind == ChangeKind.BucketCreated ? parameters.TextOf("x-amz-object-ownership") : null;
                 break;
             case ChangeKind.BucketPolicyChanged:
@@ -185,27 +186,8 @@ public static class CloudTrailEventParser
             ObjectVersion = kind == ChangeKind.ObjectAclChanged ? NullIfEmpty(parameters.TextOf("versionId")) : null,
             AccessPointName = accessPointName,
             AccessPointVpc = accessPointVpc,
-            AclInRequest = kind == ChangeKind.ObjectAclChanged && CarriesAcl(parameters),
+            AclInRequest = aclInRequest,
         });
-    }
-
-    /// <summary>Whether requestParameters name any ACL: x-amz-acl, an x-amz-grant-* header (hyphen or underscore, at the
-    /// top or under AccessControlList) or an AccessControlPolicy body.</summary>
-    private static bool CarriesAcl(JsonElement parameters)
-    {
-        if (parameters.ValueKind != JsonValueKind.Object)
-        {
-            return false;
-        }
-
-        static bool AclKey(string name)
-        {
-            var key = name.Replace('_', '-').ToLowerInvariant();
-            return key is "x-amz-acl" or "accesscontrolpolicy" || key.StartsWith("x-amz-grant-", StringComparison.Ordinal);
-        }
-
-        return parameters.EnumerateObject().Any(p => AclKey(p.Name)
-            || (p.NameEquals("AccessControlList") && p.Value.ValueKind == JsonValueKind.Object && p.Value.EnumerateObject().Any(q => AclKey(q.Name))));
     }
 
     private static BucketChange NotBucketChange(JsonElement root, string reason) => new(
@@ -225,34 +207,49 @@ public static class CloudTrailEventParser
         return dot > 0 ? host![..dot] : null;
     }
 
-    private static AccessControlList? RequestedAcl(JsonElement parameters, ChangeKind kind, out string? problem)
+    /// <summary>The ACL a request asked for, read one way whatever the keys' case (CloudTrail has recorded both
+    /// AccessControlList and accessControlList, and hyphen or underscore header names): an AccessControlPolicy body,
+    /// x-amz-acl, or x-amz-grant-* headers, at the top of requestParameters or under AccessControlList.
+    /// <paramref name="present"/> says whether the request named any ACL at all, parsed or not: that one fact is what
+    /// triage skips uploads on.</summary>
+    private static AccessControlList? RequestedAcl(JsonElement parameters, ChangeKind kind, out string? problem, out bool present)
     {
         problem = null;
+        present = false;
         if (parameters.ValueKind != JsonValueKind.Object)
         {
             problem = kind == ChangeKind.BucketCreated ? null : "the event carries no requestParameters";
             return kind == ChangeKind.BucketCreated ? CannedAcl.Expand("private").Value : null;
         }
 
-        if (parameters.TryGet("AccessControlPolicy", out var body) && body.ValueKind == JsonValueKind.Object)
+        if (parameters.TryGet("AccessControlPolicy", out var body) && body.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
         {
-            var parsed = AclParser.Parse(body);
+            present = true;
+            var parsed = body.ValueKind == JsonValueKind.Object ? AclParser.Parse(body) : Parsed<AccessControlList>.Failure($"AccessControlPolicy is {JsonRead.Describe(body.ValueKind)}, not an object");
             problem = parsed.Error is null ? null : $"the requested ACL: {parsed.Error}";
             return parsed.Value;
         }
 
-        if (parameters.TryGet("x-amz-acl", out var cannedElement) && cannedElement.Text() is { Length: > 0 } canned)
+        var list = parameters.TryGet("AccessControlList", out var l) && l.ValueKind == JsonValueKind.Object ? l : default;
+        foreach (var where in (JsonElement[])[parameters, list])
         {
-            var parsed = CannedAcl.Expand(canned);
-            problem = parsed.Error is null ? null : $"the requested ACL: {parsed.Error}";
-            return parsed.Value;
+            if (where.TryGetAny(out var cannedElement, "x-amz-acl", "x_amz_acl") && cannedElement.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
+            {
+                present = true;
+                if (cannedElement.Text() is { Length: > 0 } canned)
+                {
+                    var parsed = CannedAcl.Expand(canned);
+                    problem = parsed.Error is null ? null : $"the requested ACL: {parsed.Error}";
+                    return parsed.Value;
+                }
+            }
         }
 
-        // Grant headers sit at the top level, or under AccessControlList/accessControlList (hyphen or underscore keys).
-        var headerGrants = AclParser.HeaderGrants(parameters)
-            ?? (parameters.TryGet("AccessControlList", out var list) && list.ValueKind == JsonValueKind.Object ? AclParser.HeaderGrants(list) : null);
+        // Grant headers sit at the top level, or under AccessControlList (hyphen or underscore keys).
+        var headerGrants = AclParser.HeaderGrants(parameters) ?? (list.ValueKind == JsonValueKind.Object ? AclParser.HeaderGrants(list) : null);
         if (headerGrants is { } grants)
         {
+            present = true;
             return new AccessControlList(null, grants);
         }
 

@@ -49,6 +49,7 @@ public static class PolicyEvaluator
         Wildcard,
         Variable,
         AccessPointNotFixed,
+        AccessPointSet,
         NotCidr,
         BroadCidr,
     }
@@ -93,13 +94,16 @@ public static class PolicyEvaluator
     [ThreadStatic]
     private static Scratch? scratch;
 
-    public static Parsed<Exposure> Evaluate(string json)
+    /// <summary>Judges <paramref name="json"/> as a policy of <paramref name="kind"/>: the kinds differ in one rule
+    /// (s3:DataAccessPointArn, see <see cref="PolicyKind"/>). Errors: a structural fault comes back as a failed Parsed
+    /// with the reason in words, never an exception.</summary>
+    public static Parsed<Exposure> Evaluate(string json, PolicyKind kind)
     {
         var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
         try
         {
             var length = Encoding.UTF8.GetBytes(json, rented);
-            return Evaluate(rented.AsSpan(0, length), wrapped: false);
+            return Evaluate(rented.AsSpan(0, length), wrapped: false, kind);
         }
         finally
         {
@@ -107,21 +111,23 @@ public static class PolicyEvaluator
         }
     }
 
-    public static Parsed<Exposure> Evaluate(JsonElement policy) => policy.ValueKind switch
+    /// <summary>As <see cref="Evaluate(string, PolicyKind)"/>, for a policy already parsed (an object, or a string
+    /// holding one).</summary>
+    public static Parsed<Exposure> Evaluate(JsonElement policy, PolicyKind kind) => policy.ValueKind switch
     {
-        JsonValueKind.String => EvaluateWrapped(policy.GetString()!),
-        JsonValueKind.Object => Evaluate(JsonMarshal.GetRawUtf8Value(policy), wrapped: false),
+        JsonValueKind.String => EvaluateWrapped(policy.GetString()!, kind),
+        JsonValueKind.Object => Evaluate(JsonMarshal.GetRawUtf8Value(policy), wrapped: false, kind),
         _ => Parsed<Exposure>.Failure($"a policy must be a JSON object, not {JsonRead.Describe(policy.ValueKind)}"),
     };
 
     /// <summary>A policy carried as a JSON string inside JSON (CloudTrail and some tools do this).</summary>
-    private static Parsed<Exposure> EvaluateWrapped(string inner)
+    private static Parsed<Exposure> EvaluateWrapped(string inner, PolicyKind kind)
     {
         var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(inner.Length));
         try
         {
             var length = Encoding.UTF8.GetBytes(inner, rented);
-            return Evaluate(rented.AsSpan(0, length), wrapped: true);
+            return Evaluate(rented.AsSpan(0, length), wrapped: true, kind);
         }
         finally
         {
@@ -129,7 +135,7 @@ public static class PolicyEvaluator
         }
     }
 
-    private static Parsed<Exposure> Evaluate(ReadOnlySpan<byte> json, bool wrapped)
+    private static Parsed<Exposure> Evaluate(ReadOnlySpan<byte> json, bool wrapped, PolicyKind kind)
     {
         try
         {
@@ -148,20 +154,20 @@ public static class PolicyEvaluator
 
                 var inner = reader.GetString()!;
                 ReadToEnd(ref reader);
-                return EvaluateWrapped(inner);
+                return EvaluateWrapped(inner, kind);
             }
 
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                var kind = JsonRead.Describe(reader.TokenType);
+                var found = JsonRead.Describe(reader.TokenType);
                 reader.Skip();
                 ReadToEnd(ref reader);
-                return Parsed<Exposure>.Failure($"a policy must be a JSON object, not {kind}");
+                return Parsed<Exposure>.Failure($"a policy must be a JSON object, not {found}");
             }
 
             Finding[]? findings = null;
             string[]? notes = null;
-            int findingCount = 0, noteCount = 0, statementCount = 0;
+            int findingCount = 0, noteCount = 0, statementCount = 0, allowCount = 0;
             var sawStatement = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -182,7 +188,7 @@ public static class PolicyEvaluator
                         break; // "Statement": null holds no statements
                     }
 
-                    var problem = EvaluateStatement(ref reader, json, statementCount, ref findings, ref findingCount, ref notes, ref noteCount);
+                    var problem = EvaluateStatement(ref reader, json, kind, statementCount, ref allowCount, ref findings, ref findingCount, ref notes, ref noteCount);
                     if (problem is not null)
                     {
                         return Parsed<Exposure>.Failure($"statement {statementCount + 1}: {problem}");
@@ -207,6 +213,12 @@ public static class PolicyEvaluator
                 return Parsed<Exposure>.Failure("the policy's Statement list is empty");
             }
 
+            if (allowCount == 0)
+            {
+                // IAM policy evaluation logic: a Deny only takes away what an Allow elsewhere grants.
+                Append(ref notes, ref noteCount, "the policy grants nothing: every statement is a Deny, which only takes access away (IAM User Guide, \"Policy evaluation logic\")");
+            }
+
             return Parsed<Exposure>.Success(findings is null && notes is null
                 ? Exposure.NotPublic
                 : new Exposure(Exact(findings, findingCount), Exact(notes, noteCount)));
@@ -218,13 +230,13 @@ public static class PolicyEvaluator
     }
 
     /// <summary>Reads one statement (the reader is on its first token) and judges it; returns a structural problem, or null.</summary>
-    private static string? EvaluateStatement(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, int index, ref Finding[]? findings, ref int findingCount, ref string[]? notes, ref int noteCount)
+    private static string? EvaluateStatement(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, PolicyKind kind, int index, ref int allowCount, ref Finding[]? findings, ref int findingCount, ref string[]? notes, ref int noteCount)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            var kind = JsonRead.Describe(reader.TokenType);
+            var found = JsonRead.Describe(reader.TokenType);
             reader.Skip();
-            return $"a statement must be an object, not {kind}";
+            return $"a statement must be an object, not {found}";
         }
 
         var s = scratch ??= new Scratch();
@@ -309,6 +321,7 @@ public static class PolicyEvaluator
             return null; // Deny statements take access away; they never grant it.
         }
 
+        allowCount++;
         if (hasPrincipal && !notPrincipal && !broad)
         {
             return null; // every principal is fixed
@@ -317,19 +330,19 @@ public static class PolicyEvaluator
         // The principal is not fixed: the statement is public unless one condition (they are ANDed) limits it.
         foreach (var clause in s.Clauses)
         {
-            var verdict = Judge(json, clause, s.Values, out var offending);
+            var verdict = Judge(json, kind, clause, s.Values, out var offending);
             if (verdict == ClauseVerdict.Limits)
             {
-                Append(ref notes, ref noteCount, Where(json, index, sid) + ": " + WhyBroad(json, s, hasPrincipal, notPrincipal).Why + ", but limited by " + Explain(json, verdict, clause, s.Values, offending));
+                Append(ref notes, ref noteCount, Where(json, index, sid) + ": " + WhyBroad(json, s, hasPrincipal, notPrincipal).Why + ", but limited by " + Explain(json, kind, verdict, clause, s.Values, offending));
                 return null;
             }
         }
 
-        Append(ref findings, ref findingCount, MakeFinding(json, index, sid, s, hasPrincipal, notPrincipal, notAction));
+        Append(ref findings, ref findingCount, MakeFinding(json, kind, index, sid, s, hasPrincipal, notPrincipal, notAction));
         return null;
     }
 
-    private static Finding MakeFinding(ReadOnlySpan<byte> json, int index, Ref sid, Scratch s, bool hasPrincipal, bool notPrincipal, bool notAction)
+    private static Finding MakeFinding(ReadOnlySpan<byte> json, PolicyKind kind, int index, Ref sid, Scratch s, bool hasPrincipal, bool notPrincipal, bool notAction)
     {
         var (who, why) = WhyBroad(json, s, hasPrincipal, notPrincipal);
         string reason;
@@ -343,7 +356,7 @@ public static class PolicyEvaluator
             for (var i = 0; i < unlimited.Length; i++)
             {
                 var clause = s.Clauses[i];
-                unlimited[i] = Explain(json, Judge(json, clause, s.Values, out var offending), clause, s.Values, offending);
+                unlimited[i] = Explain(json, kind, Judge(json, kind, clause, s.Values, out var offending), clause, s.Values, offending);
             }
 
             reason = why + "; no condition limits it (" + string.Join("; ", unlimited) + ")";
@@ -536,7 +549,7 @@ public static class PolicyEvaluator
         return null;
     }
 
-    private static ClauseVerdict Judge(ReadOnlySpan<byte> json, ClauseRef clause, List<Ref> values, out int offending)
+    private static ClauseVerdict Judge(ReadOnlySpan<byte> json, PolicyKind kind, ClauseRef clause, List<Ref> values, out int offending)
     {
         offending = -1;
         var opName = Bytes(json, clause.Operator);
@@ -586,7 +599,7 @@ public static class PolicyEvaluator
         for (var i = 0; i < clause.ValueCount; i++)
         {
             var value = Bytes(json, values[clause.FirstValue + i]);
-            var verdict = isSourceIp ? JudgeCidr(value) : JudgeFixed(value, accessPoint);
+            var verdict = isSourceIp ? JudgeCidr(value) : JudgeFixed(value, accessPoint ? kind : null);
             if (verdict != ClauseVerdict.Limits)
             {
                 offending = i;
@@ -597,19 +610,30 @@ public static class PolicyEvaluator
         return ClauseVerdict.Limits;
     }
 
-    private static ClauseVerdict JudgeFixed(ReadOnlySpan<byte> value, bool accessPoint)
+    /// <param name="accessPointIn">For an s3:DataAccessPointArn value, the kind of policy it is in; null for other keys.</param>
+    private static ClauseVerdict JudgeFixed(ReadOnlySpan<byte> value, PolicyKind? accessPointIn)
     {
         if (value.IndexOf("${"u8) >= 0)
         {
             return ClauseVerdict.Variable;
         }
 
-        if (accessPoint)
+        var wildcard = value.IndexOfAny((byte)'*', (byte)'?') >= 0;
+        if (accessPointIn is not { } kind)
         {
-            return AccessPointArnIsFixed(value) ? ClauseVerdict.Limits : ClauseVerdict.AccessPointNotFixed;
+            return wildcard ? ClauseVerdict.Wildcard : ClauseVerdict.Limits;
         }
 
-        return value.IndexOfAny((byte)'*', (byte)'?') >= 0 ? ClauseVerdict.Wildcard : ClauseVerdict.Limits;
+        return kind switch
+        {
+            // S3 User Guide, "The meaning of 'public'", Access points: in a bucket policy, a grant to the access points
+            // of one account (arn:aws:s3:REGION:ACCOUNT:accesspoint/*) is not public.
+            PolicyKind.Bucket => AccessPointArnIsFixed(value) ? ClauseVerdict.Limits : ClauseVerdict.AccessPointNotFixed,
+
+            // The same page: in an access point policy, a grant to a set of access points through s3:DataAccessPointArn
+            // makes the access point public; only one named access point limits it.
+            PolicyKind.AccessPoint or PolicyKind.MultiRegionAccessPoint => wildcard ? ClauseVerdict.AccessPointSet : ClauseVerdict.Limits,
+        };
     }
 
     /// <summary>arn:PARTITION:s3:REGION:ACCOUNT:accesspoint/NAME with everything but NAME fixed.</summary>
@@ -650,7 +674,7 @@ public static class PolicyEvaluator
         return prefix < (ipv6 ? 32 : 8) ? ClauseVerdict.BroadCidr : ClauseVerdict.Limits;
     }
 
-    private static string Explain(ReadOnlySpan<byte> json, ClauseVerdict verdict, ClauseRef clause, List<Ref> values, int offending)
+    private static string Explain(ReadOnlySpan<byte> json, PolicyKind kind, ClauseVerdict verdict, ClauseRef clause, List<Ref> values, int offending)
     {
         var o = Text(json, clause.Operator);
         var k = Text(json, clause.Key);
@@ -664,7 +688,12 @@ public static class PolicyEvaluator
                     all[i] = Text(json, values[clause.FirstValue + i]);
                 }
 
-                return k + (Ascii.EqualsIgnoreCase(Bytes(json, clause.Key), "aws:SourceIp"u8) ? " " : " = ") + string.Join(", ", all);
+                var limit = k + (Ascii.EqualsIgnoreCase(Bytes(json, clause.Key), "aws:SourceIp"u8) ? " " : " = ") + string.Join(", ", all);
+                return Ascii.EqualsIgnoreCase(Bytes(json, clause.Key), "s3:DataAccessPointArn"u8)
+                    ? limit + (kind == PolicyKind.Bucket
+                        ? " (in a bucket policy, access points of one account limit the grant: S3 User Guide, \"The meaning of 'public'\", Access points)"
+                        : $" (one named access point; in {PolicyKinds.Describe(kind)} a set of access points would make it public: S3 User Guide, \"The meaning of 'public'\", Access points)")
+                    : limit;
             case ClauseVerdict.ForAllValues:
                 return $"{o} on {k} is also true when the request has no {k}";
             case ClauseVerdict.IfExists:
@@ -686,7 +715,9 @@ public static class PolicyEvaluator
             case ClauseVerdict.Variable:
                 return $"{k} value {value} contains a policy variable";
             case ClauseVerdict.AccessPointNotFixed:
-                return $"{k} value {value} does not fix the account (only the access point name may be a wildcard)";
+                return $"{k} value {value} does not fix the account (in a bucket policy only the access point name may be a wildcard: S3 User Guide, \"The meaning of 'public'\", Access points)";
+            case ClauseVerdict.AccessPointSet:
+                return $"{k} value {value} names a set of access points, which makes {PolicyKinds.Describe(kind)} public (S3 User Guide, \"The meaning of 'public'\", Access points: unlike in a bucket policy)";
             case ClauseVerdict.NotCidr:
                 return $"{k} value {value} is not an IP address or CIDR";
             default:

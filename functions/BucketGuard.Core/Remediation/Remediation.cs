@@ -140,11 +140,12 @@ public static class Remediation
                 return new Verdict(Outcome.Incomplete, $"{change.EventName} names no object key, so BucketGuard cannot re-read the object's ACL", Severity.Medium);
             }
 
-            // Uploads and copies carry an ACL only when someone asks for one; without it S3 gives the object the bucket's
-            // default, so nothing became public and no S3 call is needed. PutObjectAcl always changes the ACL: re-read.
+            // Uploads and copies carry an ACL only when someone asks for one; without it S3 gives the object the default
+            // ACL (its owner has FULL_CONTROL, nobody else anything: S3 User Guide, "Access control list (ACL) overview"),
+            // so nothing became public and no S3 call is needed. PutObjectAcl always changes the ACL: re-read.
             if (change.EventName != "PutObjectAcl" && !change.AclInRequest)
             {
-                return new Verdict(Outcome.Skipped, $"{change.EventName} of {change.ObjectName} carries no ACL, so it made nothing public", Severity.Info);
+                return new Verdict(Outcome.Skipped, $"{change.EventName} of {change.ObjectName} carries no ACL: S3 gives a new object the default ACL (owner FULL_CONTROL only), so it made nothing public", Severity.Info);
             }
 
             if (change.EventName != "PutObjectAcl" && change.RequestedAcl is { } requested && change.RequestProblem is null
@@ -158,12 +159,12 @@ public static class Remediation
         {
             // Judged on the event alone: BucketGuard does not read multi-region access points. S3 applies each
             // underlying bucket's Block Public Access to requests through one, so the buckets' own locks still hold.
-            var requested = change.RequestedPolicy is { } mrapPolicy && PolicyEvaluator.Evaluate(mrapPolicy) is { Ok: true } evaluated ? evaluated.Value! : null;
+            var requested = change.RequestedPolicy is { } mrapPolicy && PolicyEvaluator.Evaluate(mrapPolicy, change.RequestedPolicyKind) is { Ok: true } evaluated ? evaluated.Value! : null;
             var blockOff = change.Kind == ChangeKind.MultiRegionAccessPointCreated && change.RequestedPublicAccessBlock is { IsAll: false };
             return requested is { IsPublic: true }
                 ? new Verdict(Outcome.Incomplete, $"{change.Actor} gave multi-region access point {change.AccessPointName} a public policy ({AccessLevels.Describe(requested.Access)}); BucketGuard judges multi-region access points on their event only and does not lock them: each underlying bucket's Block Public Access still applies to requests through it", Severity.High, requested)
                 : blockOff
-                    ? new Verdict(Outcome.Incomplete, $"{change.Actor} created multi-region access point {change.AccessPointName} with Block Public Access {change.RequestedPublicAccessBlock}; it cannot be changed later, and a public policy on it would then depend on its buckets' own Block Public Access", Severity.Medium)
+                    ? new Verdict(Outcome.Incomplete, $"{change.Actor} created multi-region access point {change.AccessPointName} with Block Public Access {change.RequestedPublicAccessBlock!.DescribeEach()}; it cannot be changed later, and a public policy on it would then depend on its buckets' own Block Public Access", Severity.Medium)
                     : new Verdict(Outcome.Skipped, $"{change.EventName} of multi-region access point {change.AccessPointName} requests nothing public", Severity.Info);
         }
 
@@ -190,7 +191,7 @@ public static class Remediation
         acl is null
         || AclEvaluator.Evaluate(acl).IsPublic
         || !policyRead
-        || (policyJson is not null && PolicyEvaluator.Evaluate(policyJson) is var verdict && (!verdict.Ok || verdict.Value!.IsPublic));
+        || (policyJson is not null && PolicyEvaluator.Evaluate(policyJson, PolicyKind.Bucket) is var verdict && (!verdict.Ok || verdict.Value!.IsPublic));
 
     /// <summary>What the bucket exposes, judged by AWS's rule on its ACL and policy, with its Block Public Access
     /// and ownership settings applied; reads that failed and a policy that cannot be read are problems.</summary>
@@ -200,7 +201,7 @@ public static class Remediation
         var exposure = state.Acl is { } acl ? AclEvaluator.Evaluate(acl) : Exposure.NotPublic;
         if (state.PolicyJson is { } json)
         {
-            var policy = PolicyEvaluator.Evaluate(json);
+            var policy = PolicyEvaluator.Evaluate(json, PolicyKind.Bucket);
             if (policy.Ok)
             {
                 exposure = Exposure.Combine(exposure, policy.Value!);
@@ -223,7 +224,7 @@ public static class Remediation
                 continue;
             }
 
-            var evaluated = PolicyEvaluator.Evaluate(pointPolicy);
+            var evaluated = PolicyEvaluator.Evaluate(pointPolicy, PolicyKind.AccessPoint);
             if (evaluated.Ok)
             {
                 exposure = Exposure.Combine(exposure, OfAccessPoint(evaluated.Value!, point));
@@ -396,8 +397,8 @@ public static class Remediation
             found = Exposure.Combine(found, AclEvaluator.Evaluate(acl));
         }
 
-        if ((state.PolicyJson is null && state.Unread("GetBucketPolicy") || state.PolicyJson is { } json && !PolicyEvaluator.Evaluate(json).Ok)
-            && change.RequestedPolicy is { } requested && PolicyEvaluator.Evaluate(requested) is { Ok: true } verdict)
+        if ((state.PolicyJson is null && state.Unread("GetBucketPolicy") || state.PolicyJson is { } json && !PolicyEvaluator.Evaluate(json, PolicyKind.Bucket).Ok)
+            && change.RequestedPolicy is { } requested && PolicyEvaluator.Evaluate(requested, change.RequestedPolicyKind) is { Ok: true } verdict)
         {
             found = Exposure.Combine(found, verdict.Value!);
         }
