@@ -41,7 +41,7 @@ public sealed class AccessPointReader(AmazonS3ControlClient control, bool readPo
             do
             {
                 var page = await control.ListAccessPointsAsync(new ListAccessPointsRequest { AccountId = owner, Bucket = bucket, NextToken = token }, cancellationToken).ConfigureAwait(false);
-                listed.AddRange(page.AccessPointList);
+                listed.AddRange(page.AccessPointList ?? []);
                 token = page.NextToken;
             }
             while (!string.IsNullOrEmpty(token));

@@ -29,9 +29,9 @@ public sealed class SecurityHubOutput(IAmazonSecurityHub securityHub, Func<Cance
         var home = await account(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("the account BucketGuard runs in is unknown (STS GetCallerIdentity answered none)");
         var finding = ToAsff(f, decision, home, region, partition);
         var response = await securityHub.BatchImportFindingsAsync(new BatchImportFindingsRequest { Findings = [finding] }, cancellationToken).ConfigureAwait(false);
-        if (response.FailedCount > 0 || response.FailedFindings.Count > 0)
+        if (response.FailedCount > 0 || response.FailedFindings is { Count: > 0 })
         {
-            var failure = response.FailedFindings.FirstOrDefault();
+            var failure = response.FailedFindings?.FirstOrDefault();
             throw new InvalidOperationException($"Security Hub refused finding {f.Id}: {failure?.ErrorCode ?? "(no error code)"} {failure?.ErrorMessage}".TrimEnd());
         }
 
@@ -124,7 +124,7 @@ public sealed class EventBridgeOutput(IAmazonEventBridge events, string bus) : I
         {
             Entries = [new PutEventsRequestEntry { Source = Source, DetailType = detailType, Detail = detail, EventBusName = bus, Resources = resources, Time = time.UtcDateTime }],
         }, cancellationToken).ConfigureAwait(false);
-        var entry = response.Entries.FirstOrDefault();
+        var entry = response.Entries?.FirstOrDefault();
         if (response.FailedEntryCount > 0 || entry?.ErrorCode is not null)
         {
             throw new InvalidOperationException($"EventBridge refused the {detailType} event on bus {bus}: {entry?.ErrorCode ?? "(no error code)"} {entry?.ErrorMessage}".TrimEnd());

@@ -50,7 +50,11 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
             tagsAlways: policy.ObjectAcls == ObjectAcls.LockWhenPossible || policy.SweepObjectSample > 0)
         {
             AccessPoints = account is null ? null : new AccessPointReader(
-                new Amazon.S3Control.AmazonS3ControlClient(signed, config, config.RegionEndpoint?.SystemName ?? config.AuthenticationRegion ?? "us-east-1", AwsEndpoints.Configured("S3 Control")),
+                new Amazon.S3Control.AmazonS3ControlClient(credentials, new Amazon.S3Control.AmazonS3ControlConfig
+                {
+                    RegionEndpoint = config.RegionEndpoint ?? (config.AuthenticationRegion is { } region ? Amazon.RegionEndpoint.GetBySystemName(region) : null),
+                    HttpClientFactory = config.HttpClientFactory,
+                }),
                 policy.TrustS3PolicyStatus, caller.GetAsync),
         };
     }

@@ -16,11 +16,9 @@ public sealed class SnsNotifier(AmazonSimpleNotificationServiceClient sns, strin
             Subject = notification.Subject,
             Message = notification.StructuredMessage,
             MessageStructure = "json",
+            MessageAttributes = notification.Attributes.ToDictionary(
+                a => a.Key, a => new MessageAttributeValue { DataType = "String", StringValue = a.Value }, StringComparer.Ordinal),
         };
-        foreach (var (name, value) in notification.Attributes)
-        {
-            request.MessageAttributes[name] = new MessageAttributeValue { DataType = "String", StringValue = value };
-        }
 
         return (await sns.PublishAsync(request, cancellationToken).ConfigureAwait(false)).MessageId;
     }

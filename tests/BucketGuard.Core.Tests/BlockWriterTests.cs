@@ -36,17 +36,12 @@ public class BlockWriterTests
         private static HttpResponseMessage Xml(HttpStatusCode status, string xml) => new(status) { Content = new StringContent(xml, Encoding.UTF8, "application/xml") };
     }
 
-    private sealed class Factory(HttpMessageHandler handler) : HttpClientFactory
-    {
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(handler, disposeHandler: false);
-    }
-
     private static S3PublicAccessBlockWriter Writer(FakeS3 fake)
     {
         var s3 = new AmazonS3Client(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonS3Config
         {
             RegionEndpoint = Amazon.RegionEndpoint.EUWest1,
-            HttpClientFactory = new Factory(fake),
+            HttpClientFactory = new HandlerClientFactory(fake),
             MaxErrorRetry = 0,
         });
         return new S3PublicAccessBlockWriter(s3, new S3BucketStateReader(s3, readPolicyStatus: false));

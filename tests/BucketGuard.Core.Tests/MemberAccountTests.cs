@@ -193,18 +193,13 @@ public class MemberAccountTests
             new(status) { Content = new StringContent(xml, Encoding.UTF8, "text/xml") };
     }
 
-    private sealed class Factory(HttpMessageHandler handler) : HttpClientFactory
-    {
-        public override HttpClient CreateHttpClient(IClientConfig clientConfig) => new(handler, disposeHandler: false);
-    }
-
     /// <summary>The composition's wiring with the HTTP fakes: the SDK's AssumeRoleAWSCredentials for a member, source credentials of its own.</summary>
     private static AccountRoutedS3 Routed(FakeAwsHttp http)
     {
         var own = new BasicAWSCredentials("AKIDCENTRAL", "central-secret");
         AwsClients.UseSecurityTokenService(c =>
         {
-            c.HttpClientFactory = new Factory(http);
+            c.HttpClientFactory = new HandlerClientFactory(http);
             c.DefaultAWSCredentials = own;
             c.MaxErrorRetry = 0;
             c.ServiceURL = "https://sts.eu-west-1.amazonaws.com/"; // whatever AWS_ENDPOINT_URL_STS the machine has
@@ -215,7 +210,7 @@ public class MemberAccountTests
             AWSCredentials credentials = roleArn is null ? own : new AssumeRoleAWSCredentials(own, roleArn, AwsClients.SessionName);
             var s3 = AwsClients.CreateS3(credentials, c =>
             {
-                c.HttpClientFactory = new Factory(http);
+                c.HttpClientFactory = new HandlerClientFactory(http);
                 c.RegionEndpoint = Amazon.RegionEndpoint.EUWest1;
                 c.MaxErrorRetry = 0;
             });

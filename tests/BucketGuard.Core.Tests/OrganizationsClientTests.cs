@@ -15,18 +15,28 @@ public class OrganizationsClientTests
     {
         public List<(string Target, string Authorization, JsonNode Body)> Requests { get; } = [];
 
+        public List<string> Hosts { get; } = [];
+
         public HttpStatusCode Status { get; init; } = HttpStatusCode.OK;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var body = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken))!;
+            Hosts.Add(request.RequestUri!.Host);
             Requests.Add((request.Headers.GetValues("X-Amz-Target").Single(), string.Join(",", request.Headers.GetValues("Authorization")), body));
             var page = Status == HttpStatusCode.OK ? pages[Math.Min(Requests.Count - 1, pages.Length - 1)] : """{"__type":"com.amazon.organizations#AccessDeniedException","Message":"no"}""";
             return new HttpResponseMessage(Status) { Content = new StringContent(page, Encoding.UTF8, "application/x-amz-json-1.1") };
         }
     }
 
-    private static AmazonOrganizationsClient Client(FakeOrganizations fake) => new(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonOrganizationsConfig(), fake);
+    private static AmazonOrganizationsClient Client(FakeOrganizations fake) =>
+        new(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), new AmazonOrganizationsConfig
+        {
+            RegionEndpoint = Amazon.RegionEndpoint.EUWest1,
+            ServiceURL = null,
+            IgnoreConfiguredEndpointUrls = true,
+            HttpClientFactory = new HandlerClientFactory(fake),
+        });
 
     [Fact]
     public async Task Every_page_is_read_and_only_active_accounts_are_swept()
@@ -42,6 +52,36 @@ public class OrganizationsClientTests
         Assert.Null(fake.Requests[0].Body["NextToken"]);
         Assert.Equal("t1", fake.Requests[1].Body["NextToken"]!.GetValue<string>());
         Assert.Contains("/us-east-1/organizations/aws4_request", fake.Requests[0].Authorization, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_accounts_State_decides_and_its_retired_Status_is_read_only_where_State_is_absent()
+    {
+        var fake = new FakeOrganizations(
+            """{"Accounts":[{"Id":"111122223333","State":"ACTIVE","Status":"ACTIVE"},{"Id":"222233334444","State":"CLOSED","Status":"ACTIVE"},{"Id":"333344445555","Status":"ACTIVE"},{"Id":"444455556666","State":"SUSPENDED"},{"Id":"555566667777","State":"PENDING_ACTIVATION"}]}""");
+
+        var accounts = await new OrganizationAccountLister(Client(fake)).ListActiveAsync(CancellationToken.None);
+
+        Assert.Equal(["111122223333", "333344445555"], accounts.AsEnumerable());
+    }
+
+    [Fact]
+    public async Task A_page_without_accounts_leaves_Accounts_null_as_the_SDK_does_and_the_lister_reads_it_as_empty()
+    {
+        var fake = new FakeOrganizations("{}");
+
+        Assert.Null((await Client(fake).ListAccountsAsync(new())).Accounts);
+        Assert.Empty(await new OrganizationAccountLister(Client(fake)).ListActiveAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_one_global_endpoint_is_signed_for_us_east_1_whatever_the_functions_region()
+    {
+        var fake = new FakeOrganizations("{}");
+
+        await Client(fake).ListAccountsAsync(new());
+
+        Assert.Equal("organizations.us-east-1.amazonaws.com", fake.Hosts.Single());
     }
 
     [Fact]

@@ -32,6 +32,9 @@ public class OutputClientTests
 
     private static readonly BasicAWSCredentials Credentials = new("AKIDEXAMPLE", "secret");
 
+    private static AmazonSecurityHubConfig SecurityHubConfig(HttpMessageHandler fake) =>
+        new() { RegionEndpoint = Amazon.RegionEndpoint.EUWest1, HttpClientFactory = new HandlerClientFactory(fake) };
+
     private static BucketDecision Locked()
     {
         var change = CloudTrailEventParser.Parse("""
@@ -47,7 +50,7 @@ public class OutputClientTests
     public async Task A_finding_is_imported_into_the_running_accounts_default_product_signed_for_securityhub()
     {
         var fake = new FakeService((HttpStatusCode.OK, """{"FailedCount":0,"SuccessCount":1,"FailedFindings":[]}"""));
-        var output = new SecurityHubOutput(new AmazonSecurityHubClient(Credentials, new AmazonSecurityHubConfig(), fake), _ => Task.FromResult<string?>("111122223333"), "eu-west-1");
+        var output = new SecurityHubOutput(new AmazonSecurityHubClient(Credentials, SecurityHubConfig(fake)), _ => Task.FromResult<string?>("111122223333"), "eu-west-1");
 
         var id = await output.PublishAsync(Locked(), default);
 
@@ -73,7 +76,7 @@ public class OutputClientTests
     public async Task A_finding_security_hub_refuses_fails_the_output_naming_its_error()
     {
         var fake = new FakeService((HttpStatusCode.OK, """{"FailedCount":1,"SuccessCount":0,"FailedFindings":[{"Id":"x","ErrorCode":"InvalidAccess","ErrorMessage":"Security Hub is not enabled"}]}"""));
-        var output = new SecurityHubOutput(new AmazonSecurityHubClient(Credentials, new AmazonSecurityHubConfig(), fake), _ => Task.FromResult<string?>("111122223333"), "eu-west-1");
+        var output = new SecurityHubOutput(new AmazonSecurityHubClient(Credentials, SecurityHubConfig(fake)), _ => Task.FromResult<string?>("111122223333"), "eu-west-1");
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => output.PublishAsync(Locked(), default));
 
@@ -84,12 +87,12 @@ public class OutputClientTests
     public async Task Security_hub_throttling_is_retried_and_a_refusal_names_the_services_error_code()
     {
         var throttled = new FakeService((HttpStatusCode.TooManyRequests, """{"Code":"TooManyRequestsException"}"""), (HttpStatusCode.OK, """{"FailedCount":0,"SuccessCount":1}"""));
-        var client = new AmazonSecurityHubClient(Credentials, new AmazonSecurityHubConfig(), throttled);
+        var client = new AmazonSecurityHubClient(Credentials, SecurityHubConfig(throttled));
         await new SecurityHubOutput(client, _ => Task.FromResult<string?>("111122223333"), "eu-west-1").PublishAsync(Locked(), default);
         Assert.Equal(2, throttled.Requests.Count);
 
         var denied = new FakeService((HttpStatusCode.Forbidden, """{"__type":"AccessDeniedException","Message":"not authorized to perform securityhub:BatchImportFindings"}"""));
-        var error = await Assert.ThrowsAsync<AmazonSecurityHubException>(() => new AmazonSecurityHubClient(Credentials, new AmazonSecurityHubConfig(), denied).BatchImportFindingsAsync(new()));
+        var error = await Assert.ThrowsAsync<AmazonSecurityHubException>(() => new AmazonSecurityHubClient(Credentials, SecurityHubConfig(denied)).BatchImportFindingsAsync(new()));
         Assert.Equal("AccessDeniedException", error.ErrorCode);
         Assert.Contains("securityhub:BatchImportFindings", error.Message, StringComparison.Ordinal);
         Assert.Single(denied.Requests);
@@ -101,7 +104,7 @@ public class OutputClientTests
         var fake = new FakeService((HttpStatusCode.OK, """{"FailedEntryCount":0,"Entries":[{"EventId":"ev-1"}]}"""));
         var decision = Locked();
 
-        var id = await new EventBridgeOutput(new AmazonEventBridgeClient(Credentials, new AmazonEventBridgeConfig(), fake), "soar").PublishAsync(decision, default);
+        var id = await new EventBridgeOutput(new AmazonEventBridgeClient(Credentials, new AmazonEventBridgeConfig { RegionEndpoint = Amazon.RegionEndpoint.EUWest1, HttpClientFactory = new HandlerClientFactory(fake) }), "soar").PublishAsync(decision, default);
 
         Assert.Equal("ev-1", id);
         var (_, target, authorization, body) = Assert.Single(fake.Requests);
@@ -117,7 +120,7 @@ public class OutputClientTests
     public async Task An_event_the_bus_refuses_fails_the_output_and_an_unreported_decision_puts_nothing()
     {
         var fake = new FakeService((HttpStatusCode.OK, """{"FailedEntryCount":1,"Entries":[{"ErrorCode":"InternalFailure","ErrorMessage":"try later"}]}"""));
-        var output = new EventBridgeOutput(new AmazonEventBridgeClient(Credentials, new AmazonEventBridgeConfig(), fake), "soar");
+        var output = new EventBridgeOutput(new AmazonEventBridgeClient(Credentials, new AmazonEventBridgeConfig { RegionEndpoint = Amazon.RegionEndpoint.EUWest1, HttpClientFactory = new HandlerClientFactory(fake) }), "soar");
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => output.PublishAsync(Locked(), default));
         Assert.Contains("InternalFailure try later", error.Message, StringComparison.Ordinal);

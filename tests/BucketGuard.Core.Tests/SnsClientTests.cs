@@ -29,7 +29,7 @@ public class SnsClientTests
     private const string Published = """<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult></PublishResponse>""";
 
     private static AmazonSimpleNotificationServiceClient Client(Recorder recorder) =>
-        new(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonSimpleNotificationServiceConfig { RegionName = "eu-west-1", Endpoint = new Uri("https://sns.eu-west-1.amazonaws.com/") }, recorder);
+        new(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonSimpleNotificationServiceConfig { RegionEndpoint = Amazon.RegionEndpoint.EUWest1, IgnoreConfiguredEndpointUrls = true, HttpClientFactory = new HandlerClientFactory(recorder) });
 
     private static PublishRequest Request() => new()
     {
@@ -37,10 +37,10 @@ public class SnsClientTests
         Subject = "BucketGuard: reports locked",
         Message = """{"default":"d","email":"e & more","sqs":"{}"}""",
         MessageStructure = "json",
-        MessageAttributes =
+        MessageAttributes = new()
         {
-            ["severity"] = new MessageAttributeValue { StringValue = "high" },
-            ["event"] = new MessageAttributeValue { StringValue = "remediated" },
+            ["severity"] = new MessageAttributeValue { DataType = "String", StringValue = "high" },
+            ["event"] = new MessageAttributeValue { DataType = "String", StringValue = "remediated" },
         },
     };
 
@@ -49,7 +49,7 @@ public class SnsClientTests
     {
         var recorder = new Recorder((HttpStatusCode.OK, Published));
         var client = new AmazonSimpleNotificationServiceClient(new SessionAWSCredentials("ASIAEXAMPLE", SecretKey, "the-session-token"),
-            new AmazonSimpleNotificationServiceConfig { RegionName = "eu-west-1", Endpoint = new Uri("https://sns.eu-west-1.amazonaws.com/") }, recorder);
+            new AmazonSimpleNotificationServiceConfig { RegionEndpoint = Amazon.RegionEndpoint.EUWest1, IgnoreConfiguredEndpointUrls = true, HttpClientFactory = new HandlerClientFactory(recorder) });
 
         await client.PublishAsync(Request());
 

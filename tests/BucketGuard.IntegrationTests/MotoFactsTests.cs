@@ -169,7 +169,7 @@ public sealed class MotoFactsTests(LocalAws aws)
         var first = await client.ListAccountsAsync(new Amazon.Organizations.Model.ListAccountsRequest { MaxResults = 1 });
         var all = await new OrganizationAccountLister(client).ListActiveAsync(CancellationToken.None);
 
-        Assert.Single(first.Accounts);
+        Assert.Single(first.Accounts ?? []);
         Assert.False(string.IsNullOrEmpty(first.NextToken)); // moto pages as AWS does
         Assert.Superset(created.Append(MotoAccount).ToHashSet(), all.ToHashSet());
     }

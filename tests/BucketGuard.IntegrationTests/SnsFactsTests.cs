@@ -23,11 +23,11 @@ public sealed class SnsFactsTests(LocalAws aws)
             Subject = "BucketGuard: reports locked (public read)",
             Message = message,
             MessageStructure = "json",
-            MessageAttributes =
+            MessageAttributes = new()
             {
-                ["event"] = new MessageAttributeValue { StringValue = "remediated" },
-                ["severity"] = new MessageAttributeValue { StringValue = "high" },
-                ["owner"] = new MessageAttributeValue { StringValue = "web-team@example.com" },
+                ["event"] = new MessageAttributeValue { DataType = "String", StringValue = "remediated" },
+                ["severity"] = new MessageAttributeValue { DataType = "String", StringValue = "high" },
+                ["owner"] = new MessageAttributeValue { DataType = "String", StringValue = "web-team@example.com" },
             },
         });
 

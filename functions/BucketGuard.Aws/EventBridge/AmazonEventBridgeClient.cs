@@ -7,7 +7,6 @@ using System.Net;
 using System.Text.Json;
 using Amazon.EventBridge.Model;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using BucketGuard.Aws;
 
 namespace Amazon.EventBridge
@@ -17,16 +16,15 @@ namespace Amazon.EventBridge
         Task<PutEventsResponse> PutEventsAsync(PutEventsRequest request, CancellationToken cancellationToken = default);
     }
 
-    /// <summary>Regional: events.REGION.amazonaws.com, signed for the region; AWS_ENDPOINT_URL_EVENTBRIDGE (or
-    /// AWS_ENDPOINT_URL) overrides it.</summary>
+    /// <summary>Mirrors AmazonEventBridgeConfig: ServiceId "EventBridge" (AWS_ENDPOINT_URL_EVENTBRIDGE or
+    /// AWS_ENDPOINT_URL), signing name "events"; regional (events.REGION.amazonaws.com).</summary>
     public sealed class AmazonEventBridgeConfig : ClientConfig
     {
         public AmazonEventBridgeConfig()
             : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
         {
+            ServiceId = "EventBridge";
             AuthenticationServiceName = "events";
-            RegionEndpoint = FallbackRegionFactory.GetRegionEndpoint() ?? RegionEndpoint.USEast1;
-            ServiceURL = AwsEndpoints.Configured("EventBridge")?.ToString() ?? $"https://events.{RegionEndpoint.SystemName}.{RegionEndpoint.PartitionDnsSuffix}/";
         }
 
         public override string RegionEndpointServiceName => "events";
@@ -36,20 +34,31 @@ namespace Amazon.EventBridge
         public override string UserAgent => "bucketguard-eventbridge/1.0";
 
         public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
-            new(ServiceURL);
+            new(ServiceURL ?? SubstituteClient.Regional("events", RegionEndpoint ?? RegionEndpoint.USEast1).ToString());
     }
 
     /// <summary>The EventBridge JSON 1.1 API (X-Amz-Target AWSEvents.PutEvents), signed by AWSSDK.Core's signer through
     /// SignedHttp, with the SDK's standard retries; any other error is an AmazonEventBridgeException with the service's
     /// error code. Entries the service refused one by one are in the response (FailedEntryCount), as in the SDK.</summary>
-    public sealed class AmazonEventBridgeClient(AWSCredentials credentials, AmazonEventBridgeConfig config, HttpMessageHandler? handler = null) : IAmazonEventBridge, IDisposable
+    public sealed class AmazonEventBridgeClient : IAmazonEventBridge, IDisposable
     {
-        private readonly HttpClient http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(20) } : new HttpClient(handler, disposeHandler: false);
+        private readonly SubstituteClient client;
 
         public AmazonEventBridgeClient()
-            : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new AmazonEventBridgeConfig())
+            : this(new AmazonEventBridgeConfig())
         {
         }
+
+        public AmazonEventBridgeClient(AmazonEventBridgeConfig config)
+            : this(null, config)
+        {
+        }
+
+        /// <param name="credentials">The identity to sign as; null (only through the other constructors) for the SDK's chain.</param>
+        public AmazonEventBridgeClient(AWSCredentials? credentials, AmazonEventBridgeConfig config) =>
+            client = new SubstituteClient(credentials, config, region => SubstituteClient.Regional("events", region));
+
+        public IClientConfig Config => client.Config;
 
         public async Task<PutEventsResponse> PutEventsAsync(PutEventsRequest request, CancellationToken cancellationToken = default)
         {
@@ -58,7 +67,7 @@ namespace Amazon.EventBridge
             {
                 w.WriteStartObject();
                 w.WriteStartArray("Entries");
-                foreach (var e in request.Entries)
+                foreach (var e in request.Entries ?? [])
                 {
                     w.WriteStartObject();
                     w.WriteString("Source", e.Source);
@@ -74,7 +83,7 @@ namespace Amazon.EventBridge
                         w.WriteNumber("Time", new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds() / 1000.0);
                     }
 
-                    if (e.Resources.Count > 0)
+                    if (e.Resources is { Count: > 0 })
                     {
                         w.WriteStartArray("Resources");
                         foreach (var resource in e.Resources)
@@ -92,10 +101,8 @@ namespace Amazon.EventBridge
                 w.WriteEndObject();
             }
 
-            var signed = new SignedHttp(http, credentials);
-            var region = config.RegionEndpoint?.SystemName ?? "us-east-1";
             var response = await SignedHttp.WithStandardRetriesAsync(
-                () => signed.SendAsync(HttpMethod.Post, config, "events", new Uri(config.ServiceURL), "/", region,
+                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "events", client.Endpoint, "/", client.Region,
                     content: body.ToArray(), contentType: "application/x-amz-json-1.1",
                     headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSEvents.PutEvents" }, cancellationToken: cancellationToken),
                 r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
@@ -110,10 +117,11 @@ namespace Amazon.EventBridge
             var root = answer.RootElement;
             var result = new PutEventsResponse
             {
-                FailedEntryCount = root.TryGetProperty("FailedEntryCount", out var failed) && failed.TryGetInt32(out var f) ? f : 0,
+                FailedEntryCount = root.TryGetProperty("FailedEntryCount", out var failed) && failed.TryGetInt32(out var f) ? f : null,
             };
             if (root.TryGetProperty("Entries", out var entries) && entries.ValueKind == JsonValueKind.Array)
             {
+                result.Entries = [];
                 foreach (var item in entries.EnumerateArray())
                 {
                     result.Entries.Add(new PutEventsResultEntry { EventId = Text(item, "EventId"), ErrorCode = Text(item, "ErrorCode"), ErrorMessage = Text(item, "ErrorMessage") });
@@ -125,9 +133,7 @@ namespace Amazon.EventBridge
 
         private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-
-
-        public void Dispose() => http.Dispose();
+        public void Dispose() => client.Dispose();
     }
 
     public sealed class AmazonEventBridgeException(string message, string? errorCode, HttpStatusCode statusCode)
@@ -138,7 +144,7 @@ namespace Amazon.EventBridge.Model
 {
     public sealed class PutEventsRequest
     {
-        public List<PutEventsRequestEntry> Entries { get; set; } = [];
+        public List<PutEventsRequestEntry>? Entries { get; set; }
     }
 
     public sealed class PutEventsRequestEntry
@@ -154,14 +160,14 @@ namespace Amazon.EventBridge.Model
         /// <summary>UTC.</summary>
         public DateTime? Time { get; set; }
 
-        public List<string> Resources { get; set; } = [];
+        public List<string>? Resources { get; set; }
     }
 
     public sealed class PutEventsResponse
     {
-        public int FailedEntryCount { get; set; }
+        public int? FailedEntryCount { get; set; }
 
-        public List<PutEventsResultEntry> Entries { get; set; } = [];
+        public List<PutEventsResultEntry>? Entries { get; set; }
     }
 
     public sealed class PutEventsResultEntry

@@ -1,14 +1,14 @@
 // Stands in for AWSSDK.Organizations, which this project's NuGet registry does not serve. Namespaces, type and member
 // names follow that package (Amazon.Organizations: IAmazonOrganizations, AmazonOrganizationsClient,
 // AmazonOrganizationsConfig, AmazonOrganizationsException; Amazon.Organizations.Model: ListAccountsRequest/Response,
-// Account, AccountStatus), so the swap is a package reference and deleting this folder. Only ListAccounts is here.
+// Account, AccountState, AccountStatus), so the swap is a package reference and deleting this folder. Only ListAccounts is here; as in
+// AWSSDK v4, collections are null until set.
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Amazon.Organizations.Model;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using BucketGuard.Aws;
 
 namespace Amazon.Organizations
@@ -18,16 +18,16 @@ namespace Amazon.Organizations
         Task<ListAccountsResponse> ListAccountsAsync(ListAccountsRequest request, CancellationToken cancellationToken = default);
     }
 
-    /// <summary>Organizations is a global service: one endpoint (organizations.us-east-1.amazonaws.com in the aws
-    /// partition) signed for us-east-1; AWS_ENDPOINT_URL_ORGANIZATIONS (or AWS_ENDPOINT_URL) overrides it.</summary>
+    /// <summary>Mirrors AmazonOrganizationsConfig: ServiceId "Organizations" (AWS_ENDPOINT_URL_ORGANIZATIONS or
+    /// AWS_ENDPOINT_URL), signing name "organizations". A global service: one endpoint per partition
+    /// (organizations.us-east-1.amazonaws.com in the aws partition) signed for its region.</summary>
     public sealed class AmazonOrganizationsConfig : ClientConfig
     {
         public AmazonOrganizationsConfig()
             : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
         {
+            ServiceId = "Organizations";
             AuthenticationServiceName = "organizations";
-            RegionEndpoint = RegionEndpoint.USEast1;
-            ServiceURL = AwsEndpoints.Configured("Organizations")?.ToString() ?? "https://organizations.us-east-1.amazonaws.com/";
         }
 
         public override string RegionEndpointServiceName => "organizations";
@@ -37,20 +37,41 @@ namespace Amazon.Organizations
         public override string UserAgent => "bucketguard-organizations/1.0";
 
         public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
-            new(ServiceURL);
+            new(ServiceURL ?? SubstituteClient.Regional("organizations", AmazonOrganizationsClient.GlobalRegion(RegionEndpoint ?? RegionEndpoint.USEast1)).ToString());
     }
 
     /// <summary>The AWS Organizations JSON 1.1 API (X-Amz-Target AWSOrganizationsV20161128.*), signed by AWSSDK.Core's
     /// signer through SignedHttp, with the SDK's standard retries (SignedHttp.WithStandardRetriesAsync); any other
     /// error is an AmazonOrganizationsException with the service's error code.</summary>
-    public sealed class AmazonOrganizationsClient(AWSCredentials credentials, AmazonOrganizationsConfig config, HttpMessageHandler? handler = null) : IAmazonOrganizations, IDisposable
+    public sealed class AmazonOrganizationsClient : IAmazonOrganizations, IDisposable
     {
-        private readonly HttpClient http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(20) } : new HttpClient(handler, disposeHandler: false);
+        private readonly SubstituteClient client;
 
         public AmazonOrganizationsClient()
-            : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new AmazonOrganizationsConfig())
+            : this(new AmazonOrganizationsConfig())
         {
         }
+
+        public AmazonOrganizationsClient(AmazonOrganizationsConfig config)
+            : this(null, config)
+        {
+        }
+
+        /// <param name="credentials">The identity to sign as; null (only through the other constructors) for the SDK's chain.</param>
+        public AmazonOrganizationsClient(AWSCredentials? credentials, AmazonOrganizationsConfig config) =>
+            client = new SubstituteClient(credentials, config, region => SubstituteClient.Regional("organizations", region), GlobalRegion);
+
+        public IClientConfig Config => client.Config;
+
+        /// <summary>The region of the partition's one Organizations endpoint (AWS General Reference, "AWS Organizations
+        /// endpoints and quotas"): us-east-1, cn-northwest-1, us-gov-west-1.</summary>
+        internal static RegionEndpoint GlobalRegion(RegionEndpoint region) => region.PartitionName switch
+        {
+            "aws-cn" => RegionEndpoint.CNNorthWest1,
+            "aws-us-gov" => RegionEndpoint.USGovCloudWest1,
+            "aws" => RegionEndpoint.USEast1,
+            _ => region,
+        };
 
         public async Task<ListAccountsResponse> ListAccountsAsync(ListAccountsRequest request, CancellationToken cancellationToken = default)
         {
@@ -79,6 +100,7 @@ namespace Amazon.Organizations
             };
             if (root.TryGetProperty("Accounts", out var accounts) && accounts.ValueKind == JsonValueKind.Array)
             {
+                response.Accounts = [];
                 foreach (var a in accounts.EnumerateArray())
                 {
                     response.Accounts.Add(new Account
@@ -87,7 +109,10 @@ namespace Amazon.Organizations
                         Arn = Text(a, "Arn"),
                         Name = Text(a, "Name"),
                         Email = Text(a, "Email"),
+#pragma warning disable CS0618 // the retired Status is still answered, and read, as the real SDK does
                         Status = Text(a, "Status") is { } status ? new AccountStatus(status) : null,
+#pragma warning restore CS0618
+                        State = Text(a, "State") is { } state ? new AccountState(state) : null,
                     });
                 }
             }
@@ -99,9 +124,8 @@ namespace Amazon.Organizations
 
         private async Task<JsonDocument> CallAsync(string operation, byte[] content, CancellationToken cancellationToken)
         {
-            var signed = new SignedHttp(http, credentials);
             var response = await SignedHttp.WithStandardRetriesAsync(
-                () => signed.SendAsync(HttpMethod.Post, config, "organizations", new Uri(config.ServiceURL), "/", "us-east-1",
+                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "organizations", client.Endpoint, "/", client.Region,
                     content: content, contentType: "application/x-amz-json-1.1",
                     headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSOrganizationsV20161128." + operation }, cancellationToken: cancellationToken),
                 r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
@@ -115,8 +139,7 @@ namespace Amazon.Organizations
                 string.Create(CultureInfo.InvariantCulture, $"Organizations {operation}: {(int)response.Status} {code ?? "(no error code)"}"), code, response.Status);
         }
 
-
-        public void Dispose() => http.Dispose();
+        public void Dispose() => client.Dispose();
     }
 
     public sealed class AmazonOrganizationsException(string message, string? errorCode, HttpStatusCode statusCode)
@@ -134,7 +157,7 @@ namespace Amazon.Organizations.Model
 
     public sealed class ListAccountsResponse
     {
-        public List<Account> Accounts { get; set; } = [];
+        public List<Account>? Accounts { get; set; }
 
         public string? NextToken { get; set; }
     }
@@ -149,7 +172,25 @@ namespace Amazon.Organizations.Model
 
         public string? Email { get; set; }
 
+        /// <summary>Retired by Organizations for <see cref="State"/> (ListAccounts still answers both during the
+        /// transition; the SDK marks it obsolete).</summary>
+        [Obsolete("Organizations replaced Status with State; read State and fall back to Status.")]
         public AccountStatus? Status { get; set; }
+
+        public AccountState? State { get; set; }
+    }
+
+    /// <summary>PENDING_ACTIVATION, ACTIVE, SUSPENDED, PENDING_CLOSURE or CLOSED (Organizations API Reference, Account:
+    /// State; the SDK's ConstantClass, reduced to its value).</summary>
+    public sealed record AccountState(string Value)
+    {
+        public static readonly AccountState PENDING_ACTIVATION = new("PENDING_ACTIVATION");
+        public static readonly AccountState ACTIVE = new("ACTIVE");
+        public static readonly AccountState SUSPENDED = new("SUSPENDED");
+        public static readonly AccountState PENDING_CLOSURE = new("PENDING_CLOSURE");
+        public static readonly AccountState CLOSED = new("CLOSED");
+
+        public override string ToString() => Value;
     }
 
     /// <summary>ACTIVE, SUSPENDED or PENDING_CLOSURE (the SDK's ConstantClass, reduced to its value).</summary>

@@ -2,7 +2,8 @@
 // follow that package (Amazon.S3Control: AmazonS3ControlClient, AmazonS3ControlException; Amazon.S3Control.Model:
 // GetAccessPointRequest/Response, GetAccessPointPolicyRequest/Response, GetAccessPointPolicyStatusRequest/Response,
 // ListAccessPointsRequest/Response, AccessPoint, PolicyStatus, VpcConfiguration, PublicAccessBlockConfiguration,
-// NetworkOrigin), so the swap is a package reference and deleting this folder. Only the access point reads are here.
+// NetworkOrigin), so the swap is a package reference and deleting this folder. Only the access point reads are here; as in AWSSDK v4,
+// collections are null until set.
 using System.Globalization;
 using System.Net;
 using System.Xml.Linq;
@@ -16,13 +17,33 @@ namespace Amazon.S3Control
     /// and on AWS in the host (ACCOUNT.s3-control.REGION.amazonaws.com); at a configured endpoint
     /// (AWS_ENDPOINT_URL_S3_CONTROL) the same requests go there, path-style. Signed by AWSSDK.Core's signer through
     /// SignedHttp with the SDK's standard retries; any other error is an AmazonS3ControlException with S3's error code.</summary>
-    public sealed class AmazonS3ControlClient(SignedHttp signed, ClientConfig signing, string region, Uri? configuredEndpoint = null)
+    public sealed class AmazonS3ControlClient : IDisposable
     {
         private const string Version = "/v20180820";
 
+        private readonly SubstituteClient client;
+
+        public AmazonS3ControlClient()
+            : this(new AmazonS3ControlConfig())
+        {
+        }
+
+        public AmazonS3ControlClient(AmazonS3ControlConfig config)
+            : this(null, config)
+        {
+        }
+
+        /// <param name="credentials">The identity to sign as; null (only through the other constructors) for the SDK's chain.</param>
+        public AmazonS3ControlClient(AWSCredentials? credentials, AmazonS3ControlConfig config) =>
+            client = new SubstituteClient(credentials, config, region => SubstituteClient.Regional("s3-control", region));
+
+        public IClientConfig Config => client.Config;
+
+        public void Dispose() => client.Dispose();
+
         public async Task<GetAccessPointResponse> GetAccessPointAsync(GetAccessPointRequest request, CancellationToken cancellationToken = default)
         {
-            var root = await GetAsync(request.AccountId, $"{Version}/accesspoint/{Uri.EscapeDataString(request.Name)}", cancellationToken).ConfigureAwait(false);
+            var root = await GetAsync(request.AccountId, $"{Version}/accesspoint/{Name(request.Name)}", cancellationToken).ConfigureAwait(false);
             var block = Child(root, "PublicAccessBlockConfiguration");
             return new GetAccessPointResponse
             {
@@ -45,13 +66,13 @@ namespace Amazon.S3Control
 
         public async Task<GetAccessPointPolicyResponse> GetAccessPointPolicyAsync(GetAccessPointPolicyRequest request, CancellationToken cancellationToken = default)
         {
-            var root = await GetAsync(request.AccountId, $"{Version}/accesspoint/{Uri.EscapeDataString(request.Name)}/policy", cancellationToken).ConfigureAwait(false);
+            var root = await GetAsync(request.AccountId, $"{Version}/accesspoint/{Name(request.Name)}/policy", cancellationToken).ConfigureAwait(false);
             return new GetAccessPointPolicyResponse { Policy = Text(root, "Policy") };
         }
 
         public async Task<GetAccessPointPolicyStatusResponse> GetAccessPointPolicyStatusAsync(GetAccessPointPolicyStatusRequest request, CancellationToken cancellationToken = default)
         {
-            var root = await GetAsync(request.AccountId, $"{Version}/accesspoint/{Uri.EscapeDataString(request.Name)}/policyStatus", cancellationToken).ConfigureAwait(false);
+            var root = await GetAsync(request.AccountId, $"{Version}/accesspoint/{Name(request.Name)}/policyStatus", cancellationToken).ConfigureAwait(false);
             var status = Child(root, "PolicyStatus");
             return new GetAccessPointPolicyStatusResponse { PolicyStatus = status is null ? null : new PolicyStatus { IsPublic = Flag(status, "IsPublic") } };
         }
@@ -76,9 +97,14 @@ namespace Amazon.S3Control
 
             var root = await GetAsync(request.AccountId, $"{Version}/accesspoint", cancellationToken, query).ConfigureAwait(false);
             var response = new ListAccessPointsResponse { NextToken = Text(root, "NextToken") };
+            if (Child(root, "AccessPointList") is not null)
+            {
+                response.AccessPointList = [];
+            }
+
             foreach (var point in Child(root, "AccessPointList")?.Elements().Where(e => e.Name.LocalName == "AccessPoint") ?? [])
             {
-                response.AccessPointList.Add(new AccessPoint
+                response.AccessPointList!.Add(new AccessPoint
                 {
                     Name = Text(point, "Name"),
                     Bucket = Text(point, "Bucket"),
@@ -96,10 +122,11 @@ namespace Amazon.S3Control
         private async Task<XElement> GetAsync(string? account, string path, CancellationToken cancellationToken, Dictionary<string, string>? query = null)
         {
             ArgumentException.ThrowIfNullOrEmpty(account);
-            var domain = region.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com";
-            var endpoint = configuredEndpoint ?? new Uri(string.Create(CultureInfo.InvariantCulture, $"https://{account}.s3-control.{region}.{domain}/"));
+            // On AWS the account is part of the host (the S3 Control endpoint rules); a configured endpoint takes the
+            // same request path-style.
+            var endpoint = client.IsEndpointConfigured ? client.Endpoint : new UriBuilder(client.Endpoint) { Host = account + "." + client.Endpoint.Host }.Uri;
             var response = await SignedHttp.WithStandardRetriesAsync(
-                () => signed.SendAsync(HttpMethod.Get, signing, "S3", endpoint, path, region,
+                () => client.Signed.SendAsync(HttpMethod.Get, client.Config, "S3", endpoint, path, client.Region,
                     headers: new Dictionary<string, string> { ["x-amz-account-id"] = account }, cancellationToken: cancellationToken, query: query),
                 r => ErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.OK)
@@ -110,6 +137,9 @@ namespace Amazon.S3Control
 
             return XDocument.Parse(response.Body).Root!;
         }
+
+        private static string Name(string? name) =>
+            Uri.EscapeDataString(name ?? throw new ArgumentException("Name is required", nameof(name)));
 
         private static XElement? Child(XElement e, string name) => e.Elements().FirstOrDefault(c => c.Name.LocalName == name);
 
@@ -131,6 +161,27 @@ namespace Amazon.S3Control
         }
     }
 
+    /// <summary>Mirrors AmazonS3ControlConfig: ServiceId "S3 Control" (AWS_ENDPOINT_URL_S3_CONTROL or AWS_ENDPOINT_URL),
+    /// signed as "s3"; regional (ACCOUNT.s3-control.REGION.amazonaws.com).</summary>
+    public sealed class AmazonS3ControlConfig : ClientConfig
+    {
+        public AmazonS3ControlConfig()
+            : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
+        {
+            ServiceId = "S3 Control";
+            AuthenticationServiceName = "s3";
+        }
+
+        public override string RegionEndpointServiceName => "s3-control";
+
+        public override string ServiceVersion => "2018-08-20";
+
+        public override string UserAgent => "bucketguard-s3control/1.0";
+
+        public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
+            new(ServiceURL ?? SubstituteClient.Regional("s3-control", RegionEndpoint ?? RegionEndpoint.USEast1).ToString());
+    }
+
     public sealed class AmazonS3ControlException(string message, string? errorCode, HttpStatusCode statusCode)
         : AmazonServiceException(message, ErrorType.Unknown, errorCode, null, statusCode);
 }
@@ -141,7 +192,7 @@ namespace Amazon.S3Control.Model
     {
         public string? AccountId { get; set; }
 
-        public string Name { get; set; } = string.Empty;
+        public string? Name { get; set; }
     }
 
     public sealed class GetAccessPointResponse
@@ -167,7 +218,7 @@ namespace Amazon.S3Control.Model
     {
         public string? AccountId { get; set; }
 
-        public string Name { get; set; } = string.Empty;
+        public string? Name { get; set; }
     }
 
     public sealed class GetAccessPointPolicyResponse
@@ -179,7 +230,7 @@ namespace Amazon.S3Control.Model
     {
         public string? AccountId { get; set; }
 
-        public string Name { get; set; } = string.Empty;
+        public string? Name { get; set; }
     }
 
     public sealed class GetAccessPointPolicyStatusResponse
@@ -205,7 +256,7 @@ namespace Amazon.S3Control.Model
 
     public sealed class ListAccessPointsResponse
     {
-        public List<AccessPoint> AccessPointList { get; set; } = [];
+        public List<AccessPoint>? AccessPointList { get; set; }
 
         public string? NextToken { get; set; }
     }

@@ -7,7 +7,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using Amazon.SecurityHub.Model;
 using BucketGuard.Aws;
 
@@ -18,16 +17,15 @@ namespace Amazon.SecurityHub
         Task<BatchImportFindingsResponse> BatchImportFindingsAsync(BatchImportFindingsRequest request, CancellationToken cancellationToken = default);
     }
 
-    /// <summary>Regional: securityhub.REGION.amazonaws.com, signed for the region; AWS_ENDPOINT_URL_SECURITYHUB (or
-    /// AWS_ENDPOINT_URL) overrides it.</summary>
+    /// <summary>Mirrors AmazonSecurityHubConfig: ServiceId "SecurityHub" (AWS_ENDPOINT_URL_SECURITYHUB or
+    /// AWS_ENDPOINT_URL), signing name "securityhub"; regional (securityhub.REGION.amazonaws.com).</summary>
     public sealed class AmazonSecurityHubConfig : ClientConfig
     {
         public AmazonSecurityHubConfig()
             : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
         {
+            ServiceId = "SecurityHub";
             AuthenticationServiceName = "securityhub";
-            RegionEndpoint = FallbackRegionFactory.GetRegionEndpoint() ?? RegionEndpoint.USEast1;
-            ServiceURL = AwsEndpoints.Configured("SecurityHub")?.ToString() ?? $"https://securityhub.{RegionEndpoint.SystemName}.{RegionEndpoint.PartitionDnsSuffix}/";
         }
 
         public override string RegionEndpointServiceName => "securityhub";
@@ -37,23 +35,32 @@ namespace Amazon.SecurityHub
         public override string UserAgent => "bucketguard-securityhub/1.0";
 
         public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
-            new(ServiceURL);
+            new(ServiceURL ?? SubstituteClient.Regional("securityhub", RegionEndpoint ?? RegionEndpoint.USEast1).ToString());
     }
 
     /// <summary>The Security Hub REST-JSON API (POST /findings/import), signed by AWSSDK.Core's signer through SignedHttp,
     /// with the SDK's standard retries (SignedHttp.WithStandardRetriesAsync); any other error is an
     /// AmazonSecurityHubException with the service's error code. Findings the service refused one by one are in the
     /// response's FailedFindings, as in the SDK.</summary>
-    public sealed class AmazonSecurityHubClient(AWSCredentials credentials, AmazonSecurityHubConfig config, HttpMessageHandler? handler = null) : IAmazonSecurityHub, IDisposable
+    public sealed class AmazonSecurityHubClient : IAmazonSecurityHub, IDisposable
     {
-        private readonly HttpClient http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(20) } : new HttpClient(handler, disposeHandler: false);
+        private readonly SubstituteClient client;
 
         public AmazonSecurityHubClient()
-            : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new AmazonSecurityHubConfig())
+            : this(new AmazonSecurityHubConfig())
         {
         }
 
-        public AmazonSecurityHubConfig Config => config;
+        public AmazonSecurityHubClient(AmazonSecurityHubConfig config)
+            : this(null, config)
+        {
+        }
+
+        /// <param name="credentials">The identity to sign as; null (only through the other constructors) for the SDK's chain.</param>
+        public AmazonSecurityHubClient(AWSCredentials? credentials, AmazonSecurityHubConfig config) =>
+            client = new SubstituteClient(credentials, config, region => SubstituteClient.Regional("securityhub", region));
+
+        public IClientConfig Config => client.Config;
 
         public async Task<BatchImportFindingsResponse> BatchImportFindingsAsync(BatchImportFindingsRequest request, CancellationToken cancellationToken = default)
         {
@@ -62,7 +69,7 @@ namespace Amazon.SecurityHub
             {
                 w.WriteStartObject();
                 w.WriteStartArray("Findings");
-                foreach (var finding in request.Findings)
+                foreach (var finding in request.Findings ?? [])
                 {
                     Write(w, finding);
                 }
@@ -71,10 +78,8 @@ namespace Amazon.SecurityHub
                 w.WriteEndObject();
             }
 
-            var signed = new SignedHttp(http, credentials);
-            var region = config.RegionEndpoint?.SystemName ?? "us-east-1";
             var response = await SignedHttp.WithStandardRetriesAsync(
-                () => signed.SendAsync(HttpMethod.Post, config, "securityhub", new Uri(config.ServiceURL), "/findings/import", region,
+                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "securityhub", client.Endpoint, "/findings/import", client.Region,
                     content: body.ToArray(), contentType: "application/json", cancellationToken: cancellationToken),
                 r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.OK)
@@ -88,11 +93,12 @@ namespace Amazon.SecurityHub
             var root = answer.RootElement;
             var result = new BatchImportFindingsResponse
             {
-                FailedCount = root.TryGetProperty("FailedCount", out var failed) && failed.TryGetInt32(out var f) ? f : 0,
-                SuccessCount = root.TryGetProperty("SuccessCount", out var succeeded) && succeeded.TryGetInt32(out var s) ? s : 0,
+                FailedCount = root.TryGetProperty("FailedCount", out var failed) && failed.TryGetInt32(out var f) ? f : null,
+                SuccessCount = root.TryGetProperty("SuccessCount", out var succeeded) && succeeded.TryGetInt32(out var s) ? s : null,
             };
             if (root.TryGetProperty("FailedFindings", out var failures) && failures.ValueKind == JsonValueKind.Array)
             {
+                result.FailedFindings = [];
                 foreach (var item in failures.EnumerateArray())
                 {
                     result.FailedFindings.Add(new ImportFindingsError { Id = Text(item, "Id"), ErrorCode = Text(item, "ErrorCode"), ErrorMessage = Text(item, "ErrorMessage") });
@@ -111,7 +117,7 @@ namespace Amazon.SecurityHub
             w.WriteString("GeneratorId", f.GeneratorId);
             w.WriteString("AwsAccountId", f.AwsAccountId);
             w.WriteStartArray("Types");
-            foreach (var type in f.Types)
+            foreach (var type in f.Types ?? [])
             {
                 w.WriteStringValue(type);
             }
@@ -134,7 +140,7 @@ namespace Amazon.SecurityHub
                 w.WriteEndObject();
             }
 
-            if (f.ProductFields.Count > 0)
+            if (f.ProductFields is { Count: > 0 })
             {
                 w.WriteStartObject("ProductFields");
                 foreach (var (key, value) in f.ProductFields)
@@ -146,7 +152,7 @@ namespace Amazon.SecurityHub
             }
 
             w.WriteStartArray("Resources");
-            foreach (var r in f.Resources)
+            foreach (var r in f.Resources ?? [])
             {
                 w.WriteStartObject();
                 w.WriteString("Type", r.Type);
@@ -206,7 +212,7 @@ namespace Amazon.SecurityHub
 
 
 
-        public void Dispose() => http.Dispose();
+        public void Dispose() => client.Dispose();
     }
 
     public sealed class AmazonSecurityHubException(string message, string? errorCode, HttpStatusCode statusCode)
@@ -217,16 +223,16 @@ namespace Amazon.SecurityHub.Model
 {
     public sealed class BatchImportFindingsRequest
     {
-        public List<AwsSecurityFinding> Findings { get; set; } = [];
+        public List<AwsSecurityFinding>? Findings { get; set; }
     }
 
     public sealed class BatchImportFindingsResponse
     {
-        public int FailedCount { get; set; }
+        public int? FailedCount { get; set; }
 
-        public int SuccessCount { get; set; }
+        public int? SuccessCount { get; set; }
 
-        public List<ImportFindingsError> FailedFindings { get; set; } = [];
+        public List<ImportFindingsError>? FailedFindings { get; set; }
     }
 
     public sealed class ImportFindingsError
@@ -251,7 +257,7 @@ namespace Amazon.SecurityHub.Model
 
         public string? AwsAccountId { get; set; }
 
-        public List<string> Types { get; set; } = [];
+        public List<string>? Types { get; set; }
 
         public string? CreatedAt { get; set; }
 
@@ -265,9 +271,9 @@ namespace Amazon.SecurityHub.Model
 
         public Remediation? Remediation { get; set; }
 
-        public Dictionary<string, string> ProductFields { get; set; } = [];
+        public Dictionary<string, string>? ProductFields { get; set; }
 
-        public List<Resource> Resources { get; set; } = [];
+        public List<Resource>? Resources { get; set; }
 
         public Compliance? Compliance { get; set; }
 

@@ -1,10 +1,8 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Xml.Linq;
 using Amazon;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
 using Amazon.SimpleNotificationService.Model;
 using BucketGuard.Aws;
 
@@ -20,24 +18,23 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
     private const string ApiVersion = "2010-03-31";
     private static readonly XNamespace Ns = "http://sns.amazonaws.com/doc/2010-03-31/";
 
-    private readonly HttpClient http;
-    private readonly AmazonSimpleNotificationServiceConfig config;
-    private readonly SignedHttp signed;
+    private readonly SubstituteClient client;
 
     public AmazonSimpleNotificationServiceClient()
-        : this(DefaultAWSCredentialsIdentityResolver.GetCredentials(), new AmazonSimpleNotificationServiceConfig())
+        : this(new AmazonSimpleNotificationServiceConfig())
     {
     }
 
-    public AmazonSimpleNotificationServiceClient(AWSCredentials credentials, AmazonSimpleNotificationServiceConfig config, HttpMessageHandler? handler = null)
+    public AmazonSimpleNotificationServiceClient(AmazonSimpleNotificationServiceConfig config)
+        : this(null, config)
     {
-        this.config = config;
-        http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        http.Timeout = TimeSpan.FromSeconds(20);
-        signed = new SignedHttp(http, credentials);
     }
 
-    public Uri Endpoint => config.Endpoint;
+    /// <param name="credentials">The identity to sign as; null (only through the other constructors) for the SDK's chain.</param>
+    public AmazonSimpleNotificationServiceClient(AWSCredentials? credentials, AmazonSimpleNotificationServiceConfig config) =>
+        client = new SubstituteClient(credentials, config, region => SubstituteClient.Regional("sns", region));
+
+    public IClientConfig Config => client.Config;
 
     public async Task<PublishResponse> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
     {
@@ -57,11 +54,16 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
         }
 
         var n = 0;
-        foreach (var (name, value) in request.MessageAttributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+        foreach (var (name, value) in (request.MessageAttributes ?? []).OrderBy(a => a.Key, StringComparer.Ordinal))
         {
             n++;
             form.Add(new($"MessageAttributes.entry.{n}.Name", name));
-            form.Add(new($"MessageAttributes.entry.{n}.Value.DataType", value.DataType));
+            if (value.DataType is not null)
+            {
+                // Without it SNS refuses the request (InvalidParameterValue), as with the real client.
+                form.Add(new($"MessageAttributes.entry.{n}.Value.DataType", value.DataType));
+            }
+
             form.Add(new($"MessageAttributes.entry.{n}.Value.StringValue", value.StringValue ?? string.Empty));
         }
 
@@ -84,7 +86,7 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
             new("Endpoint", Require(request.Endpoint, nameof(request.Endpoint))),
         };
         var n = 0;
-        foreach (var (key, value) in request.Attributes)
+        foreach (var (key, value) in request.Attributes ?? [])
         {
             n++;
             form.Add(new($"Attributes.entry.{n}.key", key));
@@ -98,7 +100,7 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
     public async Task DeleteTopicAsync(DeleteTopicRequest request, CancellationToken cancellationToken = default) =>
         await CallAsync("DeleteTopic", [new("TopicArn", Require(request.TopicArn, nameof(request.TopicArn)))], cancellationToken).ConfigureAwait(false);
 
-    public void Dispose() => http.Dispose();
+    public void Dispose() => client.Dispose();
 
     private static string Require(string? value, string name) =>
         value ?? throw new ArgumentException($"{name} is required", name);
@@ -115,7 +117,7 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
         try
         {
             response = await SignedHttp.WithStandardRetriesAsync(
-                () => signed.SendAsync(HttpMethod.Post, config, "SNS", config.Endpoint, "/", config.RegionName,
+                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "SNS", client.Endpoint, "/", client.Region,
                     content: content, contentType: "application/x-www-form-urlencoded; charset=utf-8", cancellationToken: cancellationToken),
                 r => ParseError(r.Body).Code, cancellationToken).ConfigureAwait(false);
         }
@@ -156,24 +158,17 @@ public sealed class AmazonSimpleNotificationServiceClient : IDisposable
 
 }
 
-/// <summary>Where SNS is and in which region: AWS_ENDPOINT_URL_SNS (or AWS_ENDPOINT_URL) when set, otherwise the
-/// regional AWS endpoint; the region from the SDK's resolution chain (AWS_REGION, profile, instance metadata).</summary>
+/// <summary>Mirrors AmazonSimpleNotificationServiceConfig: ServiceId "SNS" (so AWSSDK.Core fills ServiceURL from
+/// AWS_ENDPOINT_URL_SNS or AWS_ENDPOINT_URL), signing name "sns"; the region and endpoint resolve as in
+/// <see cref="SubstituteClient"/>.</summary>
 public sealed class AmazonSimpleNotificationServiceConfig : ClientConfig
 {
     public AmazonSimpleNotificationServiceConfig()
         : base(new Amazon.Runtime.Internal.DefaultConfigurationProvider([new DefaultConfiguration { Name = DefaultConfigurationMode.Standard, RetryMode = RequestRetryMode.Standard }]))
     {
+        ServiceId = "SNS";
         AuthenticationServiceName = "sns";
-        var region = FallbackRegionFactory.GetRegionEndpoint() ?? RegionEndpoint.USEast1;
-        RegionName = region.SystemName;
-        RegionEndpoint = region;
-        Endpoint = AwsEndpoints.Configured("SNS")
-            ?? new Uri(string.Create(CultureInfo.InvariantCulture, $"https://sns.{RegionName}.{(RegionName.StartsWith("cn-", StringComparison.Ordinal) ? "amazonaws.com.cn" : "amazonaws.com")}/"));
     }
-
-    public string RegionName { get; init; }
-
-    public Uri Endpoint { get; init; }
 
     public override string RegionEndpointServiceName => "sns";
 
@@ -182,7 +177,7 @@ public sealed class AmazonSimpleNotificationServiceConfig : ClientConfig
     public override string UserAgent => "bucketguard-sns/1.0";
 
     public override Amazon.Runtime.Endpoints.Endpoint DetermineServiceOperationEndpoint(Amazon.Runtime.Endpoints.ServiceOperationEndpointParameters parameters) =>
-        new(Endpoint.ToString());
+        new(ServiceURL ?? SubstituteClient.Regional("sns", RegionEndpoint ?? RegionEndpoint.USEast1).ToString());
 }
 
 /// <summary>Mirrors Amazon.SimpleNotificationService.AmazonSimpleNotificationServiceException.</summary>

@@ -1,12 +1,12 @@
 // Stands in for AWSSDK.SimpleNotificationService, which this project's NuGet registry does not serve.
 // The types mirror that package's public shape (Amazon.SimpleNotificationService.Model: PublishRequest,
 // PublishResponse, MessageAttributeValue, CreateTopicRequest/Response, SubscribeRequest/Response), so the swap
-// is a package reference and deleting this folder.
+// is a package reference and deleting this folder. As in AWSSDK v4, collections are null until set.
 namespace Amazon.SimpleNotificationService.Model;
 
 public sealed class MessageAttributeValue
 {
-    public string DataType { get; set; } = "String";
+    public string? DataType { get; set; }
 
     public string? StringValue { get; set; }
 }
@@ -22,7 +22,7 @@ public sealed class PublishRequest
     /// <summary>"json" when Message holds one message per protocol ({"default": ..., "email": ..., "sqs": ...}).</summary>
     public string? MessageStructure { get; set; }
 
-    public Dictionary<string, MessageAttributeValue> MessageAttributes { get; set; } = [];
+    public Dictionary<string, MessageAttributeValue>? MessageAttributes { get; set; }
 }
 
 public sealed class PublishResponse
@@ -48,7 +48,7 @@ public sealed class SubscribeRequest
 
     public string? Endpoint { get; set; }
 
-    public Dictionary<string, string> Attributes { get; set; } = [];
+    public Dictionary<string, string>? Attributes { get; set; }
 }
 
 public sealed class SubscribeResponse
