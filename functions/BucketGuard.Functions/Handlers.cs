@@ -15,6 +15,17 @@ public static class Handlers
     public static readonly FrozenDictionary<string, string[]> EventNames = BucketGuard.Core.Events.EventRouting.Handlers;
 }
 
+/// <summary>Writes BucketGuard's own log records (decision lines, sweep lines, EMF metrics), each already one JSON line
+/// with its timestamp and level.</summary>
+public static class LambdaLog
+{
+    /// <summary>Through ILambdaLogger.Log, which the Lambda runtime writes as given, in one write. Not LogLine: the
+    /// runtime makes each LogLine an Information record of its own, wrapped in a JSON envelope under LogFormat JSON (so
+    /// the EMF "_aws" key would no longer be top-level and no metric extracted) and dropped under ApplicationLogLevel
+    /// WARN. Lambda's own filter still reads the record's "level".</summary>
+    public static void Write(ILambdaContext context, string jsonLine) => context.Logger.Log(jsonLine + "\n");
+}
+
 /// <summary>One invocation: read the event, run the pipeline within the time left, log the decision and the metrics,
 /// answer with the outcome. An exception (S3 or SNS unreachable after retries) fails the invocation so that Lambda
 /// retries it and finally dead-letters it: nothing ends silently.</summary>
@@ -37,17 +48,17 @@ public sealed class EventHandler(string name, RemediationPipeline pipeline, Time
         var handled = await pipeline.HandleAsync(json, deadline.Token).ConfigureAwait(false);
         if (handled.Change is { } change && Handlers.EventNames.TryGetValue(name, out var names) && change.EventName.Length > 0 && !names.Contains(change.EventName))
         {
-            context.Logger.LogLine(JsonLine.Log("warn", clock.GetUtcNow(), "misrouted", ("handler", name), ("eventName", change.EventName), ("requestId", context.AwsRequestId)));
+            LambdaLog.Write(context, JsonLine.Log("warn", clock.GetUtcNow(), "misrouted", ("handler", name), ("eventName", change.EventName), ("requestId", context.AwsRequestId)));
         }
 
         // Lambda's log filter (ApplicationLogLevel, from the same LogLevel parameter) drops info lines when quiet; the
         // check here keeps a local run (invoke, tests) the same.
         if (!quiet || DecisionRecord.Level(handled) != "info")
         {
-            context.Logger.LogLine(DecisionRecord.LogLine(name, context.AwsRequestId, handled, clock.GetUtcNow()));
+            LambdaLog.Write(context, DecisionRecord.LogLine(name, context.AwsRequestId, handled, clock.GetUtcNow()));
         }
 
-        context.Logger.LogLine(DecisionRecord.Metrics(name, handled, clock.GetUtcNow(), quiet ? "warn" : "info"));
+        LambdaLog.Write(context, DecisionRecord.Metrics(name, handled, clock.GetUtcNow(), quiet ? "warn" : "info"));
         return new MemoryStream(Encoding.UTF8.GetBytes(DecisionRecord.Response(handled)));
     }
 }

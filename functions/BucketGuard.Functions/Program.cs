@@ -49,7 +49,13 @@ try
 catch (Exception ex)
 #pragma warning restore CA1031
 {
-    Console.Error.WriteLine(BucketGuard.Core.JsonLine.Log("error", DateTimeOffset.UtcNow, "init failed", ("error", ex.Message)));
-    await LambdaBootstrap.ReportInitErrorAsync(ex);
+    // Written as given (Write, not WriteLine: the runtime would wrap a line in a record of its own).
+    Console.Error.Write(BucketGuard.Core.JsonLine.Log("error", DateTimeOffset.UtcNow, "init failed", ("error", ex.Message)) + "\n");
+    if (Environment.GetEnvironmentVariable("AWS_LAMBDA_RUNTIME_API") is not null)
+    {
+        using var http = new HttpClient();
+        await new RuntimeApiClient(http).ReportInitializationErrorAsync(ex, "Runtime.InitError");
+    }
+
     return 1;
 }

@@ -23,10 +23,10 @@ public sealed class SweepHandler(Sweeper sweeper, int concurrency, TimeProvider 
         var report = await sweeper.RunAsync(request, concurrency, timeIsShort: () => context.RemainingTime < Reserve).ConfigureAwait(false);
         foreach (var (account, swept) in report.Accounts)
         {
-            context.Logger.LogLine(DecisionRecord.SweepLine(context.AwsRequestId, account, swept, clock.GetUtcNow()));
+            LambdaLog.Write(context, DecisionRecord.SweepLine(context.AwsRequestId, account, swept, clock.GetUtcNow()));
         }
 
-        context.Logger.LogLine(DecisionRecord.SweepMetrics(report, clock.GetUtcNow(), "warn"));
+        LambdaLog.Write(context, DecisionRecord.SweepMetrics(report, clock.GetUtcNow(), "warn"));
         return new MemoryStream(Encoding.UTF8.GetBytes(report.Document(request)));
     }
 }

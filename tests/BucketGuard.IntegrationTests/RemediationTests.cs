@@ -92,6 +92,38 @@ public sealed class RemediationTests(LocalAws aws) : IAsyncLifetime
     private static string Attribute(JsonNode attributes, string name) => attributes[name]!["Value"]!.GetValue<string>();
 
     [Fact]
+    public async Task A_bad_setting_fails_the_functions_init_through_the_runtime_api_and_the_waiting_invocation_gets_the_error_naming_it()
+    {
+        var function = await StartFunctionAsync("acl", mode: "enforce-please");
+
+        var (_, body, error) = await function.InvokeAsync(EventFor("putbucketacl-public-read.json"));
+
+        Assert.Equal("Unhandled", error);
+        Assert.Contains("BUCKETGUARD_MODE", body, StringComparison.Ordinal);
+        Assert.Contains(function.Logs, l => l.StartsWith("INIT_ERROR ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("JSON")]
+    [InlineData("Text")]
+    public async Task Under_the_runtimes_log_format_and_a_warn_application_log_level_the_decision_and_its_emf_metrics_stay_top_level_json(string format)
+    {
+        await aws.S3.PutBucketAclAsync(new PutBucketAclRequest { BucketName = bucket, ACL = S3CannedACL.PublicRead });
+        var function = await StartFunctionAsync("acl", "notify", extra: new Dictionary<string, string>
+        {
+            ["AWS_LAMBDA_LOG_FORMAT"] = format, // what the template's LoggingConfig gives the function
+            ["AWS_LAMBDA_LOG_LEVEL"] = "WARN",
+        });
+
+        Assert.Equal("WouldBlock", (await InvokeAsync(function, EventFor("putbucketacl-public-read.json")))["outcome"]!.GetValue<string>());
+
+        var records = function.Logs.Where(l => l.StartsWith('{')).Select(l => JsonNode.Parse(l)!).ToList();
+        var decision = Assert.Single(records, r => r["message"]?.GetValue<string>() == "decision");
+        Assert.Equal(bucket, decision["bucket"]!.GetValue<string>());
+        Assert.Contains(records, r => r["_aws"]?["CloudWatchMetrics"] is not null);
+    }
+
+    [Fact]
     public async Task A_public_read_acl_event_locks_the_bucket_notifies_and_a_replay_changes_nothing_and_reports_under_the_same_event_id()
     {
         await aws.S3.PutObjectAclAsync(new PutObjectAclRequest { BucketName = bucket, Key = Key, ACL = S3CannedACL.PublicRead });
