@@ -3,8 +3,7 @@ using System.Net;
 using Amazon.S3Control;
 using Amazon.S3Control.Model;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
-using AccessPoint = BucketGuard.Core.Remediation.AccessPoint;
+using AccessPoint = BucketGuard.Core.Decisions.AccessPoint;
 
 namespace BucketGuard.Aws;
 

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
-using Amazon.Runtime;
 using Amazon.SecurityToken;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Sweep;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Aws;
 

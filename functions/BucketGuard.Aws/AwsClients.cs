@@ -68,7 +68,7 @@ public static class AwsClients
     }
 
     /// <summary>The verifier of exemption signatures, when an approval key is configured.</summary>
-    public static KmsExemptionVerifier? ExemptionVerifier(BucketGuard.Core.Remediation.RemediationPolicy policy) =>
+    public static KmsExemptionVerifier? ExemptionVerifier(BucketGuard.Core.Decisions.RemediationPolicy policy) =>
         policy.ExemptionKeyId is { } key ? new KmsExemptionVerifier(CreateKms(), key, policy.MemberRole.HomeAccount, () => CreateSts(null)) : null;
 
     public static AmazonSecurityTokenServiceClient CreateSts(RegionEndpoint? region, Action<AmazonSecurityTokenServiceConfig>? configure = null)

@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using Amazon.SimpleNotificationService;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Aws;
 
@@ -48,11 +50,16 @@ public static class Composition
         return Parsed<Sweeper>.Success(new Sweeper(s3, Pipeline(settings.Value, s3), organization));
     }
 
+    /// <summary>The one path over the account-routed S3 ports: bucket, object and access point reads and the writer all
+    /// go through the member role of the bucket's account.</summary>
     private static RemediationPipeline Pipeline(BucketGuardSettings settings, AccountRoutedS3 s3) =>
-        new(s3, s3, Outputs(settings), settings.Policy, TimeProvider.System, AwsClients.ExemptionVerifier(settings.Policy))
+        new(new PipelinePorts(s3, s3)
         {
+            Objects = s3,
+            AccessPoints = s3,
+            Verifier = AwsClients.ExemptionVerifier(settings.Policy),
             Unreported = settings.DeadLetterQueueUrl is { } queue ? new DeadLetterQueueKeeper(AwsClients.CreateSqs(), queue) : null,
-        };
+        }, Outputs(settings), settings.Policy, TimeProvider.System);
 
     /// <summary>The outputs the settings turn on, in the order they are tried: the notification topic, the chat topic,
     /// Security Hub, EventBridge.</summary>

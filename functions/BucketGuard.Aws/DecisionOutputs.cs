@@ -3,7 +3,8 @@ using Amazon.EventBridge;
 using Amazon.EventBridge.Model;
 using Amazon.SecurityHub;
 using Amazon.SecurityHub.Model;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Aws;
 

@@ -2,7 +2,7 @@ using System.Net;
 using Amazon.KeyManagementService;
 using Amazon.KeyManagementService.Model;
 using Amazon.SecurityToken;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
 
 namespace BucketGuard.Aws;
 

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using Amazon.Organizations;
 using Amazon.Organizations.Model;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Aws;
 

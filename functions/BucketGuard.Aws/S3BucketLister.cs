@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
 using Amazon.S3;
 using Amazon.S3.Model;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Sweep;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Aws;
 

@@ -6,7 +6,8 @@ using Amazon.Runtime.Credentials;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
 
 namespace BucketGuard.Aws;
 

@@ -1,6 +1,7 @@
 using Amazon.SimpleNotificationService;
 using Amazon.SimpleNotificationService.Model;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Aws;
 

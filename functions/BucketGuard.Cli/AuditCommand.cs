@@ -1,9 +1,10 @@
 using System.CommandLine;
-using System.Text.Json;
 using Spectre.Console;
 using BucketGuard.Aws;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Sweep;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Cli;
 
@@ -233,7 +234,7 @@ public static class AuditCommand
     }
 
     /// <summary>Whether an access point's policy made the bucket public (a finding of it in effect).</summary>
-    private static bool PublicThrough(BucketAudit b, BucketGuard.Core.Remediation.AccessPoint point) =>
+    private static bool PublicThrough(BucketAudit b, BucketGuard.Core.Decisions.AccessPoint point) =>
         (b.Exposure?.Findings ?? []).Any(f => f.Source == FindingSource.AccessPointPolicyStatement && f.AccessPoint == point.Name && f.InEffect);
 
     /// <summary>The objects whose own ACL is public in effect (found by --objects sampling), by key.</summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Http;
 using Amazon.Runtime;
 
 namespace BucketGuard.Cli;

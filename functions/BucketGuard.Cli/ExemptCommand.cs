@@ -3,8 +3,8 @@ using System.Globalization;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketGuard.Aws;
-using BucketGuard.Core.Remediation;
 using Tag = BucketGuard.Core.Events.Tag;
+using BucketGuard.Core.Decisions;
 
 namespace BucketGuard.Cli;
 

@@ -2,7 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Cli;
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using BucketGuard.Aws;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Cli;
 

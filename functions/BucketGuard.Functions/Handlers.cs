@@ -2,7 +2,8 @@ using System.Collections.Frozen;
 using System.Text;
 using Amazon.Lambda.Core;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Functions;
 

@@ -1,7 +1,7 @@
 using Amazon.Lambda.RuntimeSupport;
 using BucketGuard.Aws;
-using BucketGuard.Core.Remediation;
 using BucketGuard.Functions;
+using BucketGuard.Core.Pipeline;
 
 // Composition root of the `bootstrap` (Lambda provided.al2023): the handler named by _HANDLER, wired to S3 and SNS
 // from the environment. A configuration fault is reported to Lambda as an init error, never run around.

@@ -1,6 +1,7 @@
 using System.Text;
 using Amazon.Lambda.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Reports;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Functions;
 

@@ -5,7 +5,10 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketGuard.Aws;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Sweep;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Benchmarks;
 
@@ -40,7 +43,7 @@ public static class AuditBenchmark
             var signed = new SignedHttp(new HttpClient(new CountingHandler(requests)), credentials);
             var reader = new S3BucketStateReader(s3, readPolicyStatus: false, signed, (AmazonS3Config)s3.Config, lazy: true);
             var policy = RemediationPolicy.Default with { TrustS3PolicyStatus = false };
-            var sweeper = new Sweeper(new PrefixLister(new S3BucketLister(s3), prefix), reader, new S3PublicAccessBlockWriter(s3, reader), null, policy, TimeProvider.System);
+            var sweeper = new Sweeper(new PrefixLister(new S3BucketLister(s3), prefix), new PipelinePorts(reader, new S3PublicAccessBlockWriter(s3, reader)) { Objects = reader, AccessPoints = reader }, null, policy, TimeProvider.System);
 
             var (oneSeconds, _, oneReport) = await MeasureAsync(sweeper, 1, requests);
             var (manySeconds, manyRequests, manyReport) = await MeasureAsync(sweeper, Parallelism, requests);

@@ -3,7 +3,8 @@ using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Check;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
 
 namespace BucketGuard.Tests;
 
@@ -41,7 +42,23 @@ public class AccessPointTests
         $$"""{"name":"reports-ap","Host":"{{Account}}.s3-control.eu-west-1.amazonaws.com","x-amz-account-id":"{{Account}}","PutAccessPointPolicyRequest":{"Policy":{{JsonSerializer.Serialize(policy)}},"xmlns":"http://awss3control.amazonaws.com/doc/2018-08-20/"} }""");
 
     private static RemediationPipeline Pipeline(FakeAws fake, RemediationPolicy? policy = null) =>
-        new(fake, fake, fake, policy ?? RemediationPolicy.Default with { TrustS3PolicyStatus = false }, new Clock());
+        new(fake.Ports, fake, policy ?? RemediationPolicy.Default with { TrustS3PolicyStatus = false }, new Clock());
+
+    [Fact]
+    public async Task An_access_point_named_only_by_name_is_found_through_the_resolver_the_pipeline_is_given_and_without_one_is_incomplete()
+    {
+        var fake = new FakeAws(Bucket(Point()));
+        fake.AccessPointBuckets["reports-ap"] = "reports";
+
+        var resolved = await Pipeline(fake).HandleAsync(PutPolicyEvent(PublicPolicy), default);
+        var unresolvable = await new RemediationPipeline(fake.Ports with { AccessPoints = null }, fake, RemediationPolicy.Default, new Clock())
+            .HandleAsync(PutPolicyEvent(PublicPolicy), default);
+
+        Assert.Equal(("reports", Outcome.Block), (resolved.Change!.Bucket, resolved.Verdict.Outcome));
+        Assert.Equal(Outcome.Incomplete, unresolvable.Verdict.Outcome);
+        Assert.Contains("cannot read access points", unresolvable.Verdict.Why, StringComparison.Ordinal);
+        Assert.Null(unresolvable.Result);
+    }
 
     [Fact]
     public void Every_access_point_event_shape_is_read_into_the_change_model()

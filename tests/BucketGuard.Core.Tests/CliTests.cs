@@ -1,4 +1,3 @@
-using System.Net.Http;
 using Amazon.Runtime;
 using BucketGuard.Cli;
 
@@ -79,11 +78,11 @@ public class CliTests
     [Fact]
     public void The_audit_summary_says_what_became_of_the_public_buckets_with_and_without_fix()
     {
-        static BucketGuard.Core.Remediation.BucketAudit Audit(string name, BucketGuard.Core.Remediation.Outcome outcome, bool locked) =>
-            new(new BucketGuard.Core.Remediation.BucketRef(name, "eu-west-1"), new BucketGuard.Core.Remediation.Verdict(outcome, "why", BucketGuard.Core.Remediation.Severity.High),
-                locked ? new BucketGuard.Core.Remediation.ActionResult(BucketGuard.Core.PublicAccessBlock.All, null) : null, null);
-        var fixedReport = new BucketGuard.Core.Remediation.SweepReport([Audit("a", BucketGuard.Core.Remediation.Outcome.Block, true), Audit("b", BucketGuard.Core.Remediation.Outcome.Block, true), Audit("c", BucketGuard.Core.Remediation.Outcome.Exempted, false), Audit("d", BucketGuard.Core.Remediation.Outcome.NothingToDo, false)], null);
-        var seen = new BucketGuard.Core.Remediation.SweepReport([Audit("a", BucketGuard.Core.Remediation.Outcome.WouldBlock, false), Audit("c", BucketGuard.Core.Remediation.Outcome.Exempted, false)], null);
+        static BucketGuard.Core.Reports.BucketAudit Audit(string name, BucketGuard.Core.Decisions.Outcome outcome, bool locked) =>
+            new(new BucketGuard.Core.Reports.BucketRef(name, "eu-west-1"), new BucketGuard.Core.Decisions.Verdict(outcome, "why", BucketGuard.Core.Decisions.Severity.High),
+                locked ? new BucketGuard.Core.Decisions.ActionResult(BucketGuard.Core.PublicAccessBlock.All, null) : null, null);
+        var fixedReport = new BucketGuard.Core.Reports.SweepReport([Audit("a", BucketGuard.Core.Decisions.Outcome.Block, true), Audit("b", BucketGuard.Core.Decisions.Outcome.Block, true), Audit("c", BucketGuard.Core.Decisions.Outcome.Exempted, false), Audit("d", BucketGuard.Core.Decisions.Outcome.NothingToDo, false)], null);
+        var seen = new BucketGuard.Core.Reports.SweepReport([Audit("a", BucketGuard.Core.Decisions.Outcome.WouldBlock, false), Audit("c", BucketGuard.Core.Decisions.Outcome.Exempted, false)], null);
 
         Assert.StartsWith("4 bucket(s), 3 public: 2 locked by --fix, 1 exempted, none left public without a valid exemption.", AuditCommand.Summary(fixedReport, fix: true), StringComparison.Ordinal);
         Assert.StartsWith("2 bucket(s), 2 public: 1 exempted, 1 public without a valid exemption; --fix locks them.", AuditCommand.Summary(seen, fix: false), StringComparison.Ordinal);
@@ -92,10 +91,10 @@ public class CliTests
     [Fact]
     public void The_audit_table_is_drawn_plain_with_every_column_and_a_row_per_bucket_that_names_it()
     {
-        var state = new BucketGuard.Core.Remediation.BucketState("patient-reports", true, BucketGuard.Core.Acls.CannedAcl.Expand("public-read").Value, null, null, null, null, [], null, []);
-        var verdict = BucketGuard.Core.Remediation.Remediation.Decide(BucketGuard.Core.Events.BucketChange.ForSweep("patient-reports", null, "eu-west-1", DateTimeOffset.UtcNow), state,
-            BucketGuard.Core.Remediation.RemediationPolicy.Default with { Mode = BucketGuard.Core.Remediation.Mode.Notify }, new DateOnly(2026, 12, 1));
-        var report = new BucketGuard.Core.Remediation.SweepReport([new(new BucketGuard.Core.Remediation.BucketRef("patient-reports", "eu-west-1"), verdict, null, null)], null);
+        var state = new BucketGuard.Core.Decisions.BucketState("patient-reports", true, BucketGuard.Core.Acls.CannedAcl.Expand("public-read").Value, null, null, null, null, [], null, []);
+        var verdict = BucketGuard.Core.Decisions.Remediation.Decide(BucketGuard.Core.Events.BucketChange.ForSweep("patient-reports", null, "eu-west-1", DateTimeOffset.UtcNow), state,
+            BucketGuard.Core.Decisions.RemediationPolicy.Default with { Mode = BucketGuard.Core.Decisions.Mode.Notify }, new DateOnly(2026, 12, 1));
+        var report = new BucketGuard.Core.Reports.SweepReport([new(new BucketGuard.Core.Reports.BucketRef("patient-reports", "eu-west-1"), verdict, null, null)], null);
         var output = new StringWriter();
 
         AuditCommand.Write(report, new AuditCommand.Options(false, false, false, false, 1, null), output, _ => null);

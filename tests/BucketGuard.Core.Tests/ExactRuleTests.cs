@@ -4,7 +4,8 @@ using BucketGuard.Core.Acls;
 using BucketGuard.Core.Check;
 using BucketGuard.Core.Events;
 using BucketGuard.Core.Policies;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
 
 namespace BucketGuard.Tests;
 
@@ -127,7 +128,7 @@ public class ExactRuleTests
         var fake = new FakeAws(new BucketState("reports", true, CannedAcl.Expand("private").Value, null, null, null, null, [], null, []));
         fake.Objects["results/patient-0042.pdf"] = CannedAcl.Expand("public-read").Value;
 
-        var handled = await new RemediationPipeline(fake, fake, fake, RemediationPolicy.Default, new Clock()).HandleAsync(PutObject(parameters), default);
+        var handled = await new RemediationPipeline(fake.Ports, fake, RemediationPolicy.Default, new Clock()).HandleAsync(PutObject(parameters), default);
 
         Assert.True(change.AclInRequest);
         Assert.True(AclEvaluator.EvaluateObject(change.RequestedAcl!, change.ObjectName!).IsPublic);

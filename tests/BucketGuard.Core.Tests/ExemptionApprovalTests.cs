@@ -5,7 +5,10 @@ using System.Text.Json.Nodes;
 using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Tests;
 
@@ -74,7 +77,7 @@ public class ExemptionApprovalTests
     private static async Task<(HandledEvent Handled, FakeAws Fake)> HandleAsync(ImmutableArray<Tag> tags, IExemptionVerifier verifier, string? @event = null, RemediationPolicy? policy = null)
     {
         var fake = new FakeAws(Bucket(tags));
-        var pipeline = new RemediationPipeline(fake, fake, fake, policy ?? Approving, new FixedClock(), verifier);
+        var pipeline = new RemediationPipeline(fake.Ports with { Verifier = verifier }, fake, policy ?? Approving, new FixedClock());
         return (await pipeline.HandleAsync(@event ?? Event(), default), fake);
     }
 
@@ -189,7 +192,7 @@ public class ExemptionApprovalTests
     public async Task When_kms_cannot_be_reached_the_event_fails_and_nothing_is_locked_or_exempted()
     {
         var fake = new FakeAws(Bucket(Tags(signature: Signed())));
-        var pipeline = new RemediationPipeline(fake, fake, fake, Approving, new FixedClock(), new HmacVerifier { Fails = new HttpRequestException("kms unreachable") });
+        var pipeline = new RemediationPipeline(fake.Ports with { Verifier = new HmacVerifier { Fails = new HttpRequestException("kms unreachable") } }, fake, Approving, new FixedClock());
 
         await Assert.ThrowsAsync<HttpRequestException>(() => pipeline.HandleAsync(Event(), default));
 
@@ -201,7 +204,7 @@ public class ExemptionApprovalTests
     public async Task The_sweep_reports_a_bucket_whose_signature_cannot_be_checked_and_goes_on()
     {
         var fake = new FakeAws(Bucket(Tags(signature: Signed())));
-        var sweeper = new Sweeper(new Buckets("site", "site-2"), fake, fake, fake, Approving, new FixedClock(), verifier: new HmacVerifier { Fails = new HttpRequestException("kms unreachable") });
+        var sweeper = new Sweeper(new Buckets("site", "site-2"), fake.Ports with { Verifier = new HmacVerifier { Fails = new HttpRequestException("kms unreachable") } }, fake, Approving, new FixedClock());
 
         var report = await sweeper.RunAsync("111122223333", act: true, concurrency: 1);
 

@@ -3,7 +3,8 @@ using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
 using BucketGuard.Core.Policies;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Tests;
 

@@ -5,7 +5,9 @@ using Amazon.Lambda.TestUtilities;
 using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Tests;
 
@@ -135,7 +137,7 @@ public class FailSafeTests
     public async Task The_sweep_does_not_announce_buckets_it_finds_already_blocked_every_day()
     {
         var fake = new FakeAws(Bucket("public-read", block: PublicAccessBlock.All));
-        var sweeper = new Sweeper(new OneBucket(), fake, fake, fake, RemediationPolicy.Default, TimeProvider.System);
+        var sweeper = new Sweeper(new OneBucket(), fake.Ports, fake, RemediationPolicy.Default, TimeProvider.System);
 
         await sweeper.RunAsync("111122223333", act: true, concurrency: 1);
 
@@ -146,7 +148,7 @@ public class FailSafeTests
     public async Task A_bucket_the_sweep_cannot_read_is_an_error_with_its_reason_and_is_notified()
     {
         var fake = new FakeAws(Bucket(problems: ["GetBucketAcl: AccessDenied", "GetBucketPolicy: AccessDenied"]));
-        var sweeper = new Sweeper(new OneBucket(), fake, fake, fake, RemediationPolicy.Default, TimeProvider.System);
+        var sweeper = new Sweeper(new OneBucket(), fake.Ports, fake, RemediationPolicy.Default, TimeProvider.System);
 
         var report = await sweeper.RunAsync("111122223333", act: true, concurrency: 1);
 

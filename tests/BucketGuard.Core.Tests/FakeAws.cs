@@ -1,5 +1,7 @@
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Tests;
 
@@ -56,8 +58,11 @@ public sealed class FakeAws(BucketState state) : IBucketStateReader, IObjectRead
 
     public int Reads { get; private set; }
 
+    /// <summary>This fake as every port the pipeline takes (bucket, object and access point reads, the writer).</summary>
+    public PipelinePorts Ports => new(this, this) { Objects = this, AccessPoints = this };
+
     public RemediationPipeline Pipeline(RemediationPolicy? policy = null, TimeProvider? clock = null) =>
-        new(this, this, this, policy ?? RemediationPolicy.Default, clock ?? TimeProvider.System);
+        new(Ports, this, policy ?? RemediationPolicy.Default, clock ?? TimeProvider.System);
 
     public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
     {

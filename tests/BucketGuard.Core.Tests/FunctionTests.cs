@@ -7,7 +7,7 @@ using Amazon.S3;
 using BucketGuard.Aws;
 using BucketGuard.Core;
 using BucketGuard.Core.Acls;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
 
 namespace BucketGuard.Tests;
 

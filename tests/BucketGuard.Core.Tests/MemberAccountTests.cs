@@ -6,7 +6,7 @@ using Amazon.Runtime;
 using BucketGuard.Aws;
 using BucketGuard.Core;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
 
 namespace BucketGuard.Tests;
 

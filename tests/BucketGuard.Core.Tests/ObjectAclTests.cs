@@ -4,7 +4,10 @@ using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Check;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Tests;
 
@@ -50,9 +53,24 @@ public class ObjectAclTests
     }
 
     private static RemediationPipeline Pipeline(FakeAws fake, RemediationPolicy? policy = null) =>
-        new(fake, fake, fake, policy ?? RemediationPolicy.Default, new Clock());
+        new(fake.Ports, fake, policy ?? RemediationPolicy.Default, new Clock());
 
     private static readonly PublicAccessBlock AclFlags = new(true, true, false, false);
+
+    [Fact]
+    public async Task An_object_event_through_a_pipeline_given_no_object_reader_is_incomplete_and_reported_never_private()
+    {
+        var fake = WithObject(Bucket());
+        var pipeline = new RemediationPipeline(fake.Ports with { Objects = null }, fake, RemediationPolicy.Default, new Clock());
+
+        var handled = await pipeline.HandleAsync(ObjectEvent(), default);
+
+        Assert.Equal(Outcome.Incomplete, handled.Verdict.Outcome);
+        Assert.Contains("cannot read objects' ACLs", handled.Verdict.Why, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (fake.Reads, fake.ObjectReads));
+        Assert.Null(handled.Result);
+        Assert.NotNull(Assert.Single(fake.Sent));
+    }
 
     [Theory]
     [InlineData(""" "x-amz-acl":"public-read" """, "AllUsers", "READ")]
@@ -361,7 +379,7 @@ public class ObjectAclTests
         var fake = WithObject(Bucket());
         fake.SnsDown = true;
         var kept = new Kept();
-        var pipeline = new RemediationPipeline(fake, fake, fake, RemediationPolicy.Default, new Clock()) { Unreported = kept };
+        var pipeline = new RemediationPipeline(fake.Ports with { Unreported = kept }, fake, RemediationPolicy.Default, new Clock());
 
         var error = await Assert.ThrowsAsync<OutputsFailedException>(() => pipeline.HandleAsync(ObjectEvent(), default));
         fake.SnsDown = false;
@@ -385,7 +403,7 @@ public class ObjectAclTests
         var policy = RemediationPolicy.Default with { Mode = Mode.Notify };
         fake.Objects["results/2026/patient-0042.pdf"] = CannedAcl.Expand("public-read").Value;
 
-        await Assert.ThrowsAsync<OutputsFailedException>(() => new RemediationPipeline(fake, fake, fake, policy, new Clock()) { Unreported = kept }.HandleAsync(ObjectEvent(), default));
+        await Assert.ThrowsAsync<OutputsFailedException>(() => new RemediationPipeline(fake.Ports with { Unreported = kept }, fake, policy, new Clock()).HandleAsync(ObjectEvent(), default));
 
         Assert.Empty(kept.Decisions);
     }

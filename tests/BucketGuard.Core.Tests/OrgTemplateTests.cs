@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Tests;
 
@@ -132,11 +133,11 @@ public partial class TemplateTests
         var choice = Resources["SweepFunction"]!["Properties"]!["Environment"]!["Variables"]!["BUCKETGUARD_SWEEP_ORGANIZATION"]!["Fn::If"]!.AsArray();
         foreach (var value in new[] { choice[1]!.GetValue<string>(), choice[2]!.GetValue<string>() })
         {
-            Assert.NotNull(BucketGuard.Core.Remediation.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? value : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out _));
+            Assert.NotNull(BucketGuard.Core.Pipeline.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? value : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out _));
         }
 
-        Assert.True(BucketGuard.Core.Remediation.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? choice[1]!.GetValue<string>() : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out _));
-        Assert.Null(BucketGuard.Core.Remediation.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? "yes" : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out var error));
+        Assert.True(BucketGuard.Core.Pipeline.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? choice[1]!.GetValue<string>() : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out _));
+        Assert.Null(BucketGuard.Core.Pipeline.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? "yes" : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out var error));
         Assert.Contains("neither on nor off", error, StringComparison.Ordinal);
     }
 

@@ -8,7 +8,8 @@ using BucketGuard.Aws;
 using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.Tests;
 

@@ -3,7 +3,10 @@ using System.Text.Json.Nodes;
 using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Tests;
 
@@ -62,7 +65,7 @@ public class OutputTests
         """;
 
     private static RemediationPipeline Pipeline(FakeAws fake, RemediationPolicy? policy = null, params IDecisionOutput[] outputs) =>
-        new(fake, fake, [new NotificationOutput(fake), .. outputs], policy ?? RemediationPolicy.Default, new Clock());
+        new(fake.Ports, [new NotificationOutput(fake), .. outputs], policy ?? RemediationPolicy.Default, new Clock());
 
     /// <summary>An exemption ending within the warning days: the sweep announces it too (a known, lasting one it does not
     /// re-announce daily, by Notifications.EventType's rule).</summary>
@@ -214,7 +217,7 @@ public class OutputTests
     {
         var fake = new FakeAws(Bucket("public-read"));
         var chat = new FakeAws(Bucket());
-        await new RemediationPipeline(fake, fake, [new ChatOutput(chat)], RemediationPolicy.Default, new Clock())
+        await new RemediationPipeline(fake.Ports, [new ChatOutput(chat)], RemediationPolicy.Default, new Clock())
             .HandleAsync(AclEvent(sourceIp: "<https://evil.example|click here> @channel *bold*", actor: "arn:aws:sts::111122223333:assumed-role/Dev/`ann`\n# Heading"), default);
 
         var sent = Assert.Single(chat.Sent);

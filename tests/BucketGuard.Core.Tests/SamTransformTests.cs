@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
-using BucketGuard.Core.Remediation;
 using BucketGuard.Functions;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Tests;
 

@@ -2,7 +2,10 @@ using System.Runtime.CompilerServices;
 using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.Tests;
 
@@ -74,7 +77,7 @@ public class SweeperTests
     }
 
     private static Sweeper Sweeper(FakeAccount account, RemediationPolicy? policy = null) =>
-        new(account, account, account, account, policy ?? RemediationPolicy.Default, new Clock());
+        new(account, new PipelinePorts(account, account), account, policy ?? RemediationPolicy.Default, new Clock());
 
     [Fact]
     public async Task The_sweep_locks_exactly_the_public_buckets_without_a_valid_exemption_and_sends_one_summary()
@@ -161,7 +164,7 @@ public class SweeperTests
         }
 
         var gate = new GatedReader(account);
-        var sweeper = new Sweeper(account, gate, account, account, RemediationPolicy.Default, new Clock());
+        var sweeper = new Sweeper(account, new PipelinePorts(gate, account), account, RemediationPolicy.Default, new Clock());
 
         var report = await sweeper.RunAsync(null, act: false, concurrency: 4);
 
@@ -191,7 +194,7 @@ public class SweeperTests
             return Task.FromResult<string?>("m");
         }
 
-        public Sweeper Sweeper(IOrganizationAccounts? listing = null) => new(this, this, this, this, RemediationPolicy.Default, new Clock(), listing);
+        public Sweeper Sweeper(IOrganizationAccounts? listing = null) => new(this, new PipelinePorts(this, this), this, RemediationPolicy.Default, new Clock(), listing);
     }
 
     /// <summary>AWS Organizations' answer for the sweep: the accounts, or a failure; counts the calls.</summary>

@@ -283,7 +283,7 @@ public partial class TemplateTests
         variables["BUCKETGUARD_ROLE_ARNS"] = "arn:aws:iam::111122223333:role/a";
         variables["BUCKETGUARD_MEMBER_ROLE_ARN"] = string.Empty;
 
-        var settings = BucketGuard.Core.Remediation.BucketGuardSettings.FromEnvironment(n => variables.GetValueOrDefault(n));
+        var settings = BucketGuard.Core.Pipeline.BucketGuardSettings.FromEnvironment(n => variables.GetValueOrDefault(n));
 
         Assert.True(settings.Ok, settings.Error);
         Assert.Equal(enabled, settings.Value!.SecurityHub);

@@ -5,8 +5,10 @@ using Amazon.S3.Model;
 using BucketGuard.Aws;
 using Amazon.SimpleNotificationService.Model;
 using BucketGuard.Cli;
-using BucketGuard.Core.Remediation;
 using BucketGuard.LocalLambda;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.IntegrationTests;
 
@@ -115,7 +117,7 @@ public sealed class AuditTests(LocalAws aws) : IAsyncLifetime
     {
         var real = S3BucketStateReader.FromEnvironment(aws.S3, RemediationPolicy.Default with { TrustS3PolicyStatus = false });
         var failing = new FailingFor(Name("c-policy"), real);
-        var sweeper = new Sweeper(new S3BucketLister(aws.S3), failing, new S3PublicAccessBlockWriter(aws.S3, real), null, RemediationPolicy.Default, TimeProvider.System);
+        var sweeper = new Sweeper(new S3BucketLister(aws.S3), new PipelinePorts(failing, new S3PublicAccessBlockWriter(aws.S3, real)), null, RemediationPolicy.Default, TimeProvider.System);
 
         var report = await sweeper.RunAsync(null, act: false, concurrency: 4);
 

@@ -3,7 +3,8 @@ using BucketGuard.Cli;
 using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
 
 namespace BucketGuard.IntegrationTests;
 

@@ -2,13 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Amazon;
-using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using BucketGuard.Aws;
 using BucketGuard.Core;
-using BucketGuard.Core.Remediation;
+using BucketGuard.Core.Decisions;
 
 namespace BucketGuard.IntegrationTests;
 

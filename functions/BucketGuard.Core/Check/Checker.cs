@@ -209,8 +209,8 @@ public static class Checker
                 break;
             case ChangeKind.BucketTaggingChanged:
                 yield return $"sets {change.RequestedTags?.Length ?? 0} tag(s): {string.Join(", ", (change.RequestedTags ?? []).Select(t => $"{t.Key}={t.Value}"))}";
-                var exemption = Remediation.Exemption.From(change.RequestedTags ?? [], Remediation.RemediationPolicy.Default, change.EventTime is { } t ? DateOnly.FromDateTime(t.UtcDateTime) : DateOnly.FromDateTime(DateTime.UtcNow));
-                if (exemption.State != Remediation.ExemptionState.None)
+                var exemption = Decisions.Exemption.From(change.RequestedTags ?? [], Decisions.RemediationPolicy.Default, change.EventTime is { } t ? DateOnly.FromDateTime(t.UtcDateTime) : DateOnly.FromDateTime(DateTime.UtcNow));
+                if (exemption.State != Decisions.ExemptionState.None)
                 {
                     yield return $"exemption as of the event: {exemption}";
                 }

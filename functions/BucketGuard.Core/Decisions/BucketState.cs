@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Decisions;
 
 /// <summary>What S3 says is true of a bucket now, re-read after an event (the event alone is never trusted).</summary>
 /// <param name="Exists">False when the bucket was deleted before BucketGuard looked (NoSuchBucket).</param>

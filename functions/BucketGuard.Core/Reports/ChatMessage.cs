@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Reports;
 
 /// <summary>Decisions as custom notifications of Amazon Q Developer in chat applications (formerly AWS Chatbot), for a
 /// Slack or Microsoft Teams channel: the event schema of the administrator guide's "Custom notifications" page

@@ -1,7 +1,8 @@
 using System.Collections.Immutable;
 using BucketGuard.Core.Events;
+using BucketGuard.Core.Decisions;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Reports;
 
 /// <summary>One bucket's exposure as an AWS Security Finding Format (ASFF) finding, in plain values; the Security Hub
 /// adapter maps it to BatchImportFindings. Pure. Sources: Security Hub User Guide, "AWS Security Finding Format

@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using BucketGuard.Core.Json;
+using BucketGuard.Core.Reports;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Sweep;
 
 /// <summary>What one sweep invocation is asked to do: an account (from where it stopped), then the member accounts of an
 /// organisation roll-out in order. An unfinished sweep answers with the request that resumes it.</summary>

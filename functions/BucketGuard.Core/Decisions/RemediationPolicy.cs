@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Decisions;
 
 public enum Mode
 {

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Pipeline;
 
 /// <summary>Reads a bucket's real state. NoSuchBucket is a state (Exists = false); a denied read is a Problem;
 /// throttling and server errors are retried by the SDK and then thrown, so the invocation is retried.</summary>
@@ -49,19 +51,4 @@ public interface IPublicAccessBlockWriter
 public interface INotifier
 {
     Task<string?> PublishAsync(Notification notification, CancellationToken cancellationToken);
-}
-
-/// <summary>What the approval key says of a signature: it verifies, it does not (the message or the key differs), or it
-/// cannot be checked at all (the key is disabled, deleted, of the wrong kind, or not usable by BucketGuard).</summary>
-public sealed record SignatureCheck(bool Verifies, string? Unverifiable = null);
-
-/// <summary>Verifies exemption signatures with the security team's HMAC key (KMS VerifyMac, HMAC_SHA_256). Throws when the
-/// key service cannot be reached or throttles after retries, so that the event is retried: a decision never rests on an
-/// exemption that could not be checked.</summary>
-public interface IExemptionVerifier
-{
-    /// <param name="account">The bucket's account, when the caller knows it; null: the account the verifier runs in.</param>
-    Task<string?> AccountAsync(string? account, CancellationToken cancellationToken);
-
-    Task<SignatureCheck> VerifyAsync(byte[] message, string signature, CancellationToken cancellationToken);
 }

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using BucketGuard.Core.Events;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Decisions;
 
 public enum ExemptionState
 {

@@ -1,45 +1,29 @@
 using System.Collections.Immutable;
 using BucketGuard.Core.Events;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Reports;
 
-namespace BucketGuard.Core.Remediation;
-
-/// <summary>What handling one event came to: for the function's response, its log line and its metrics.</summary>
-/// <param name="Change">Null when the event could not be read at all.</param>
-/// <param name="EventToBlock">From the CloudTrail eventTime to the applied block, when one was applied.</param>
-public sealed record HandledEvent(
-    BucketChange? Change,
-    Verdict Verdict,
-    ActionResult? Result,
-    Notification? Notification,
-    string? NotificationId,
-    TimeSpan? EventToBlock)
-{
-    /// <summary>What was read of the bucket, when it was read.</summary>
-    public BucketState? State { get; init; }
-}
+namespace BucketGuard.Core.Pipeline;
 
 /// <summary>The one path from a change to its reports: triage, re-read the bucket, decide, act (the lock re-reads what
 /// is in force), report to every output. Decisions are Remediation's; this only sequences the ports. Events (the Lambda
 /// handlers and `bucketguard invoke`) enter with the event's JSON, the sweep and `audit` with one BucketChange per
 /// bucket.</summary>
+/// <param name="ports">The reads, the writer and the other capabilities this path uses, each given explicitly.</param>
 /// <param name="outputs">Where decisions are reported, in order; empty: nothing is published.</param>
-/// <param name="verifier">Checks exemption signatures when an approval key is configured; null otherwise.</param>
-public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccessBlockWriter writer, ImmutableArray<IDecisionOutput> outputs, RemediationPolicy policy, TimeProvider clock, IExemptionVerifier? verifier = null)
+public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDecisionOutput> outputs, RemediationPolicy policy, TimeProvider clock)
 {
     /// <summary>The pipeline with the notification topic as its only output (null: none).</summary>
-    public RemediationPipeline(IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IExemptionVerifier? verifier = null)
-        : this(reader, writer, notifier is null ? [] : [new NotificationOutput(notifier)], policy, clock, verifier)
+    public RemediationPipeline(PipelinePorts ports, INotifier? notifier, RemediationPolicy policy, TimeProvider clock)
+        : this(ports, notifier is null ? [] : [new NotificationOutput(notifier)], policy, clock)
     {
     }
 
-    /// <summary>Object reads (object events, sampling) come from the bucket reader when it can make them.</summary>
-    private readonly IObjectReader? objects = reader as IObjectReader;
+    private readonly IObjectReader? objects = ports.Objects;
 
-    /// <summary>Access points named only by name are found through the bucket reader when it can read them.</summary>
-    private readonly IAccessPointResolver? accessPoints = reader as IAccessPointResolver;
+    private readonly IAccessPointResolver? accessPoints = ports.AccessPoints;
 
-    /// <summary>Where a decision goes when its lock took effect and its reports failed (null: nowhere but the retry).</summary>
-    public IUnreportedLocks? Unreported { get; init; }
+    public PipelinePorts Ports => ports;
 
     public RemediationPolicy Policy => policy;
 
@@ -96,14 +80,14 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         {
             state = change.IsObjectLevel
                 ? await objects!.ReadObjectAsync(change.Bucket!, change.ObjectKey!, change.ObjectVersion, change.Account, cancellationToken).ConfigureAwait(false)
-                : await reader.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
+                : await ports.Buckets.ReadAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false);
             if (objects is not null && Remediation.ObjectSampleSize(change, state, effective) is > 0 and var sample)
             {
                 state = state with { Sample = await objects.SampleAsync(change.Bucket!, change.Account, sample, cancellationToken).ConfigureAwait(false) };
             }
 
             var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-            var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, effective, verifier, today, cancellationToken).ConfigureAwait(false) : null;
+            var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, effective, ports.Verifier, today, cancellationToken).ConfigureAwait(false) : null;
             verdict = Remediation.Decide(change, state, effective, today, exemption);
         }
 
@@ -111,7 +95,7 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
         TimeSpan? eventToBlock = null;
         if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
         {
-            result = await writer.ApplyAsync(change.Bucket!, change.Account, apply, cancellationToken).ConfigureAwait(false);
+            result = await ports.Writer.ApplyAsync(change.Bucket!, change.Account, apply, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded && change.EventTime is { } eventTime && change.Kind != ChangeKind.Sweep)
             {
                 eventToBlock = clock.GetUtcNow() - eventTime;
@@ -156,11 +140,11 @@ public sealed class RemediationPipeline(IBucketStateReader reader, IPublicAccess
             return id;
         }
 
-        if (Unreported is not null && decision.Result is { Succeeded: true })
+        if (ports.Unreported is { } unreported && decision.Result is { Succeeded: true })
         {
             try
             {
-                await Unreported.KeepAsync(decision, failures.ToImmutable(), cancellationToken).ConfigureAwait(false);
+                await unreported.KeepAsync(decision, failures.ToImmutable(), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

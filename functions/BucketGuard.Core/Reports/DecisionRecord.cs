@@ -1,6 +1,7 @@
-using System.Text.Json;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Sweep;
 
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Reports;
 
 /// <summary>The one structured log line per decision, and the CloudWatch embedded-metric-format line with its
 /// counts (events, skipped, remediated, failed) and the time from the CloudTrail eventTime to the applied block.</summary>

@@ -1,4 +1,4 @@
-namespace BucketGuard.Core.Remediation;
+namespace BucketGuard.Core.Decisions;
 
 /// <summary>How BucketGuard reaches an account: with its own credentials, by assuming the member role there, or not at all (why).</summary>
 public sealed record AccountAccess(string? RoleArn, string? Refusal)

@@ -1,97 +1,11 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Text;
-using System.Text.Json;
 using BucketGuard.Core.Events;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
 
-namespace BucketGuard.Core.Remediation;
-
-public sealed record BucketRef(string Name, string? Region);
-
-/// <summary>A progress receiver that also wants the number of buckets to audit, once they are listed.</summary>
-public interface ISweepProgress : IProgress<BucketAudit>
-{
-    void Listed(int buckets);
-}
-
-/// <summary>The organisation's active member accounts (AWS Organizations ListAccounts, paginated), for the sweep.</summary>
-public interface IOrganizationAccounts
-{
-    Task<ImmutableArray<string>> ListActiveAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>Lists every bucket of the account (paginated).</summary>
-public interface IBucketLister
-{
-    IAsyncEnumerable<BucketRef> ListAsync(string? account, CancellationToken cancellationToken);
-}
-
-/// <summary>One bucket's result in a sweep or audit; Error is set (and nothing else) when the bucket could not be handled.</summary>
-public sealed record BucketAudit(BucketRef Bucket, Verdict? Verdict, ActionResult? Result, string? Error)
-{
-    /// <summary>The bucket's access points as read (null: not read).</summary>
-    public ImmutableArray<AccessPoint>? AccessPoints { get; init; }
-
-    public Exposure? Exposure => Verdict?.Exposure;
-
-    public bool PublicInEffect => Verdict?.Outcome is Outcome.Block or Outcome.WouldBlock or Outcome.Exempted
-        || (Verdict?.Exposure?.IsPublicInEffect ?? false);
-
-    /// <summary>BucketGuard could not tell whether the bucket is public (a read denied or unreadable): never "not public".</summary>
-    public bool Unknown => Error is not null || (Verdict?.Outcome == Outcome.Incomplete && !PublicInEffect);
-
-    /// <summary>What stopped the check, for reports: the error, the failed lock, or why the verdict is incomplete.</summary>
-    public string? Problem => Error ?? Result?.Error ?? (Verdict?.Outcome == Outcome.Incomplete ? Verdict.Why : null);
-
-    public bool Locked => Verdict?.Outcome == Outcome.Block && Result?.Succeeded == true;
-
-    /// <summary>Public and not covered by a valid exemption (what `audit` fails on).</summary>
-    public bool Unexempted => PublicInEffect && Verdict?.Outcome != Outcome.Exempted && !Locked;
-}
-
-/// <param name="ListError">Why the account's buckets could not be listed (its member role refused, S3 failing after retries).</param>
-public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? ContinueAfter, string? ListError = null)
-{
-    /// <summary>Failures beside the buckets' own (the organisation's accounts could not be listed): counted as errors.</summary>
-    public ImmutableArray<string> Warnings { get; init; } = [];
-
-    /// <summary>What made the listing fail, for a caller that explains it in its own words (the CLI).</summary>
-    public Exception? ListException { get; init; }
-
-    public bool Completed => ContinueAfter is null;
-
-    public int Seen => Buckets.Length;
-
-    public int Public => Buckets.Count(b => b.PublicInEffect);
-
-    public int Locked => Buckets.Count(b => b.Locked);
-
-    public int Exempted => Buckets.Count(b => b.Verdict?.Outcome == Outcome.Exempted);
-
-    public int Expiring => Buckets.Count(b => b.Verdict?.ExemptionExpiring == true);
-
-    /// <summary>Buckets whose objects can be public (ACLs honoured, IgnorePublicAcls off): a risk, not an exposure.</summary>
-    public int ObjectsCanBePublic => Buckets.Count(b => b.Verdict?.ObjectsCanBePublic == true);
-
-    /// <summary>Buckets whose exposure could not be read (a denied or unreadable read): counted among the errors.</summary>
-    public int Unreadable => Buckets.Count(b => b.Error is null && b.Verdict?.Outcome == Outcome.Incomplete);
-
-    public int Errors => Buckets.Count(b => b.Problem is not null) + (ListError is null ? 0 : 1) + Warnings.Length;
-
-    /// <summary>The counts as JSON members, for the summary document and the sweep's log line alike.</summary>
-    public void WriteCounts(Utf8JsonWriter w)
-    {
-        w.WriteNumber("seen", Seen);
-        w.WriteNumber("public", Public);
-        w.WriteNumber("locked", Locked);
-        w.WriteNumber("exempted", Exempted);
-        w.WriteNumber("expiring", Expiring);
-        w.WriteNumber("objectsCanBePublic", ObjectsCanBePublic);
-        w.WriteNumber("unreadable", Unreadable);
-        w.WriteNumber("errors", Errors);
-        w.WriteBoolean("completed", Completed);
-    }
-}
+namespace BucketGuard.Core.Sweep;
 
 /// <summary>Every bucket, not only the ones that changed: each goes through the event path's pipeline as one
 /// BucketChange (state -> exposure -> exemption -> verdict -> act -> report), with bounded parallelism, and one bucket's
@@ -101,19 +15,20 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
 /// Organizations); null: only the accounts the request names.</param>
 public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, IOrganizationAccounts? organization = null)
 {
-    /// <summary>A sweep over its own pipeline with the notification topic as its only output (null: report only).</summary>
-    /// <param name="verifier">Checks exemption signatures when an approval key is configured; a bucket whose signature
-    /// cannot be checked (the key service unreachable) is an error in the report, and the sweep goes on.</param>
-    public Sweeper(IBucketLister lister, IBucketStateReader reader, IPublicAccessBlockWriter writer, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IOrganizationAccounts? organization = null, IExemptionVerifier? verifier = null)
-        : this(lister, new RemediationPipeline(reader, writer, notifier, policy, clock, verifier), organization)
+    /// <summary>A sweep over its own pipeline with the notification topic as its only output (null: report only). A
+    /// bucket whose exemption signature cannot be checked (the key service unreachable) is an error in the report, and
+    /// the sweep goes on.</summary>
+    public Sweeper(IBucketLister lister, PipelinePorts ports, INotifier? notifier, RemediationPolicy policy, TimeProvider clock, IOrganizationAccounts? organization = null)
+        : this(lister, new RemediationPipeline(ports, notifier, policy, clock), organization)
     {
     }
 
     /// <param name="act">Apply Block Public Access (in mode enforce) and notify; false only reports (audit).</param>
+    /// <param name="progress">Told how many buckets will be swept once they are listed, then each bucket's result.</param>
     /// <param name="startAfter">Resume after this bucket name (from a previous report's ContinueAfter).</param>
     /// <param name="timeIsShort">Polled before each bucket; true stops the sweep cleanly.</param>
     /// <param name="warnings">Failures found before this account's sweep, reported in its summary.</param>
-    public async Task<SweepReport> RunAsync(string? account, bool act, int concurrency, IProgress<BucketAudit>? progress = null,
+    public async Task<SweepReport> RunAsync(string? account, bool act, int concurrency, ISweepProgress? progress = null,
         string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default, ImmutableArray<string> warnings = default)
     {
         var buckets = new List<BucketRef>();
@@ -139,7 +54,7 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline, 
         }
 
         buckets.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        (progress as ISweepProgress)?.Listed(buckets.Count);
+        progress?.Listed(buckets.Count);
         var results = new ConcurrentDictionary<int, BucketAudit>();
         var stopped = false;
         await Parallel.ForEachAsync(

@@ -1,0 +1,23 @@
+using BucketGuard.Core.Decisions;
+
+namespace BucketGuard.Core.Pipeline;
+
+/// <summary>Every capability the one path (RemediationPipeline) uses, handed to it by the composition root; the pipeline
+/// never discovers one by casting. The bucket reader and the writer are required; each other port is null where this
+/// BucketGuard lacks it, and the decisions that would need it say so (Incomplete) rather than guess.</summary>
+/// <param name="Buckets">Re-reads a bucket's state (ACL, policy, Block Public Access, ownership, tags).</param>
+/// <param name="Writer">Puts Block Public Access and re-reads what is in force.</param>
+public sealed record PipelinePorts(IBucketStateReader Buckets, IPublicAccessBlockWriter Writer)
+{
+    /// <summary>Reads objects' ACLs: object-level events and object sampling. Null: object events end Incomplete.</summary>
+    public IObjectReader? Objects { get; init; }
+
+    /// <summary>Finds the bucket of an access point named only by name. Null: such events end Incomplete.</summary>
+    public IAccessPointResolver? AccessPoints { get; init; }
+
+    /// <summary>Checks exemption signatures when an approval key is configured; null otherwise.</summary>
+    public IExemptionVerifier? Verifier { get; init; }
+
+    /// <summary>Where a decision goes when its lock took effect and its reports failed (null: nowhere but the retry).</summary>
+    public IUnreportedLocks? Unreported { get; init; }
+}
