@@ -12,17 +12,27 @@ namespace BucketGuard.Aws;
 /// older endpoint answers only that.</summary>
 public sealed class OrganizationAccountLister(IAmazonOrganizations organizations) : IOrganizationAccounts
 {
+    /// <exception cref="InvalidOperationException">Organizations listed accounts but none of them is active with a valid
+    /// id: an organisation always has its active management account, so the records have a shape this lister does not
+    /// read, and sweeping no member account must not pass for a finished sweep.</exception>
     public async Task<ImmutableArray<string>> ListActiveAsync(CancellationToken cancellationToken)
     {
         var accounts = ImmutableArray.CreateBuilder<string>();
+        var listed = 0;
         string? next = null;
         do
         {
             var page = await organizations.ListAccountsAsync(new ListAccountsRequest { NextToken = next }, cancellationToken).ConfigureAwait(false);
+            listed += page.Accounts?.Count ?? 0;
             accounts.AddRange((page.Accounts ?? []).Where(a => IsActive(a) && AccountId.IsValid(a.Id)).Select(a => a.Id!));
             next = page.NextToken;
         }
         while (!string.IsNullOrEmpty(next));
+
+        if (listed > 0 && accounts.Count == 0)
+        {
+            throw new InvalidOperationException($"Organizations listed {listed} account(s) but none is ACTIVE with a 12-digit id (by State, or the retired Status where State is absent), though the management account always is: the account records have a shape BucketGuard does not read, so no member account was swept");
+        }
 
         return accounts.ToImmutable();
     }

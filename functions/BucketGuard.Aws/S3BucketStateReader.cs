@@ -45,7 +45,8 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
 
         // S3-compatible endpoints have no S3 Control API: the account-level block is read on AWS, or where the S3 Control
         // endpoint is configured (the local moto server).
-        var account = AccountPublicAccessBlockReader.FromEnvironment(signed, config);
+        // The sweep (lazy) reads each account's block once per interval; an event reads it anew.
+        var account = AccountPublicAccessBlockReader.FromEnvironment(signed, config, lazy ? AccountPublicAccessBlockReader.SweepReuse : TimeSpan.Zero);
         var caller = new CallerAccount(policy.MemberRole.HomeAccount, () => AwsClients.CreateSts(null));
         return new(s3, policy.TrustS3PolicyStatus, signed, config, account, lazy,
             tagsAlways: policy.ObjectAcls == ObjectAcls.LockWhenPossible || policy.SweepObjectSample > 0)

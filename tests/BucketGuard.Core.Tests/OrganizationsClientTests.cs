@@ -65,6 +65,20 @@ public class OrganizationsClientTests
         Assert.Equal(["111122223333", "333344445555"], accounts.AsEnumerable());
     }
 
+    [Theory]
+    [InlineData("""{"Accounts":[{"Id":"111122223333","State":"SUSPENDED"},{"Id":"222233334444","Status":"PENDING_CLOSURE"}]}""")]
+    [InlineData("""{"Accounts":[{"Id":"111122223333","Lifecycle":"ACTIVE"},{"Id":"222233334444"}]}""")]
+    [InlineData("""{"Accounts":[{"Id":"not-an-id","State":"ACTIVE"}]}""")]
+    public async Task An_organisation_that_lists_accounts_but_keeps_none_is_an_error_never_an_empty_sweep(string page)
+    {
+        var fake = new FakeOrganizations(page);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new OrganizationAccountLister(Client(fake)).ListActiveAsync(CancellationToken.None));
+
+        Assert.Contains("none is ACTIVE", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no member account was swept", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_page_without_accounts_leaves_Accounts_null_as_the_SDK_does_and_the_lister_reads_it_as_empty()
     {

@@ -139,7 +139,7 @@ public class SamTransformTests
 
     [Theory]
     [MemberData(nameof(Combinations))]
-    public void Functions_log_as_json_at_the_parameters_level_follow_the_architecture_parameter_and_event_functions_reserve_concurrency(string parameters)
+    public void Functions_log_as_json_at_the_parameters_level_follow_the_architecture_parameter_event_functions_reserve_concurrency_and_one_sweep_runs_at_a_time(string parameters)
     {
         foreach (var (name, function) in OfType(Transformed(parameters), "AWS::Lambda::Function"))
         {
@@ -148,7 +148,9 @@ public class SamTransformTests
             Assert.Equal("""{"Fn::FindInMap":["LogLevels",{"Ref":"LogLevel"},"Application"]}""", properties["LoggingConfig"]!["ApplicationLogLevel"]!.ToJsonString());
             Assert.Equal("""[{"Ref":"Architecture"}]""", properties["Architectures"]!.ToJsonString());
             var reserved = properties["ReservedConcurrentExecutions"]?.ToJsonString();
-            Assert.Equal(name == "SweepFunction" ? null : """{"Fn::If":["ReservesConcurrency",{"Ref":"ReservedConcurrency"},{"Ref":"AWS::NoValue"}]}""", reserved);
+            // The sweep reserves exactly one execution: a second start while one runs is throttled, and Lambda keeps the
+            // asynchronous event and retries it (up to its maximum age) instead of sweeping the same buckets twice at once.
+            Assert.Equal(name == "SweepFunction" ? "1" : """{"Fn::If":["ReservesConcurrency",{"Ref":"ReservedConcurrency"},{"Ref":"AWS::NoValue"}]}""", reserved);
         }
     }
 
