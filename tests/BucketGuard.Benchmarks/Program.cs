@@ -10,6 +10,8 @@ using BucketGuard.Benchmarks;
 // (out/lambda-x86_64) against ReadyToRun (out/r2r), framework-dependent JIT and a Python boto3 peer; then 50 warm events.
 // `... -- --footprint [N]`: the packaged bootstrap's peak memory and durations (an event; a sweep of N buckets), for
 // the template's MemorySize and Timeout.
+// `... -- --ledger [N]`: the access ledger over N (default 1,000,000) gzip'd access log lines and N/10 CloudTrail
+// records, against gunzip plus a line count over the same files.
 if (args.Contains("--cold-start"))
 {
     var at = Array.IndexOf(args, "--cold-start");
@@ -22,6 +24,13 @@ if (args.Contains("--footprint"))
     var at = Array.IndexOf(args, "--footprint");
     var count = at + 1 < args.Length && int.TryParse(args[at + 1], out var n) ? n : 1000;
     return await FootprintBenchmark.RunAsync(count, Console.Out);
+}
+
+if (args.Contains("--ledger"))
+{
+    var at = Array.IndexOf(args, "--ledger");
+    var lines = at + 1 < args.Length && int.TryParse(args[at + 1], out var n) ? n : 1_000_000;
+    return await LedgerBenchmark.RunAsync(lines, Console.Out);
 }
 
 if (args.Contains("--audit"))

@@ -28,6 +28,45 @@ public sealed class MotoFactsTests(LocalAws aws)
     private static Task<JsonNode> OkAsync(string service, string target, JsonObject body, string version = "1.1") => MotoClient.OkAsync(service, target, body, version);
 
     [Fact]
+    public async Task Moto_truncates_ListBuckets_at_MaxBuckets_without_a_token_and_the_sweeps_lister_still_lists_every_bucket()
+    {
+        using var s3 = new AmazonS3Client(
+            new Amazon.Runtime.BasicAWSCredentials(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")),
+            new AmazonS3Config { ServiceURL = Moto.ToString(), ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+        var names = Enumerable.Range(0, 5).Select(i => LocalAws.UniqueName($"bg-list{i}")).ToList();
+        foreach (var name in names)
+        {
+            await s3.PutBucketAsync(name);
+        }
+
+        try
+        {
+            var all = (await s3.ListBucketsAsync(new ListBucketsRequest { MaxBuckets = S3BucketLister.MaxPage })).Buckets!.Count;
+            var page = await s3.ListBucketsAsync(new ListBucketsRequest { MaxBuckets = 2 });
+            var listed = new List<string>();
+            await foreach (var bucket in new S3BucketLister(s3, pageSize: 2).ListAsync(null, CancellationToken.None))
+            {
+                listed.Add(bucket.Name);
+            }
+
+            // moto differs from AWS here: a full page and no continuation token although more buckets follow (AWS
+            // gives the token; BucketListerTests pin both answers against a fake).
+            Assert.Equal((2, (string?)null), (page.Buckets!.Count, page.ContinuationToken));
+            Assert.True(all >= names.Count, $"moto listed {all} buckets");
+            Assert.Equal(all, listed.Count);
+            Assert.Equal(listed.Distinct().Count(), listed.Count);
+            Assert.Subset(listed.ToHashSet(), names.ToHashSet());
+        }
+        finally
+        {
+            foreach (var name in names)
+            {
+                await s3.DeleteBucketAsync(name);
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_account_level_block_put_in_s3_control_is_read_by_the_products_own_reader_and_decides_an_event()
     {
         var put = await Signed().SendAsync(HttpMethod.Put, (AmazonS3Config)aws.S3.Config, "s3", Moto, "/v20180820/configuration/publicAccessBlock", "us-east-1",

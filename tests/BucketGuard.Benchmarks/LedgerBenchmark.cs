@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text;
+using BucketGuard.Core.Evidence;
+
+namespace BucketGuard.Benchmarks;
+
+/// <summary>The access ledger's reading speed against its floor (issue "after the lock": at most 2x the time of gunzip
+/// plus a line count over the same files) and its memory in the number of lines. Generates gzip'd S3 server access
+/// logs and CloudTrail data-event files (the record shapes of the unit tests' fixtures; 200 objects, a quarter of the
+/// requests anonymous, each access log request also in CloudTrail for one in ten), then in each of 7 rounds, in turn:
+/// gunzip and count lines; gunzip, parse and add to a ledger. Medians, and the median of the per-round ratios.</summary>
+public static class LedgerBenchmark
+{
+    public static async Task<int> RunAsync(int lines, TextWriter output)
+    {
+        var dir = Directory.CreateTempSubdirectory("bg-ledger-");
+        try
+        {
+            var files = await GenerateAsync(dir.FullName, lines);
+            output.WriteLine($"ledger over {lines:N0} access log lines and {lines / 10:N0} CloudTrail records in {files.Count} gzip files ({files.Sum(f => new FileInfo(f).Length) / 1024 / 1024.0:F1} MiB)");
+            // Memory in the number of lines: the heap after a ledger over a quarter of the files and over all of them.
+            var quarter = files.Take(Math.Max(1, files.Count / 4)).ToList();
+            var (heapQuarter, linesQuarter) = await HeapAfterAsync(quarter, lines * quarter.Count / files.Count);
+            var (heapAll, linesAll) = await HeapAfterAsync(files, lines);
+            output.WriteLine($"  live heap after the ledger: {heapQuarter / 1024 / 1024.0:F1} MiB for {linesQuarter:N0} lines, {heapAll / 1024 / 1024.0:F1} MiB for {linesAll:N0} lines: {(double)(heapAll - heapQuarter) / (linesAll - linesQuarter):F1} bytes per further line (the request ids kept for de-duplication; aggregates are per object)");
+            var floor = new List<double>();
+            var ledger = new List<double>();
+            LedgerReport? report = null;
+            for (var round = 0; round < 7; round++)
+            {
+                var clock = Stopwatch.StartNew();
+                var counted = await CountLinesAsync(files);
+                floor.Add(clock.Elapsed.TotalMilliseconds);
+                clock.Restart();
+                report = await LedgerAsync(files);
+                ledger.Add(clock.Elapsed.TotalMilliseconds);
+                if (round == 0)
+                {
+                    output.WriteLine($"  lines counted {counted:N0}; ledger requests {report.Requests:N0}, duplicates {report.Duplicates:N0}, reads {report.Reads:N0}");
+                }
+            }
+
+            var ratio = Median(floor.Select((f, i) => ledger[i] / f));
+            output.WriteLine($"  gunzip + line count: {Median(floor),8:F0} ms (median of 7)");
+            output.WriteLine($"  gunzip + ledger:     {Median(ledger),8:F0} ms, {lines / (Median(ledger) / 1000) / 1e6:F2} M lines/s");
+            output.WriteLine($"  ratio ledger/floor: {ratio:F2}x (target <= 2x): {(ratio <= 2 ? "MET" : "NOT MET")}");
+
+            return 0;
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The live heap with a filled ledger held, over the live heap without one (both after a full collection).</summary>
+    private static async Task<(long Heap, int Lines)> HeapAfterAsync(List<string> files, int lines)
+    {
+        var baseline = GC.GetTotalMemory(forceFullCollection: true);
+        var ledger = await FillAsync(files);
+        var held = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(ledger);
+        return (held - baseline, lines);
+    }
+
+    private static async Task<List<string>> GenerateAsync(string dir, int lines)
+    {
+        const string Owner = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+        var random = new Random(20261207);
+        var files = new List<string>();
+        const int PerFile = 50_000;
+        var start = new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
+        for (var file = 0; file * PerFile < lines; file++)
+        {
+            var log = Path.Combine(dir, $"access-{file:D4}.log.gz");
+            var trail = Path.Combine(dir, $"trail-{file:D4}.json.gz");
+            await using (var logOut = new StreamWriter(new GZipStream(File.Create(log), CompressionLevel.Fastest), Encoding.UTF8))
+            await using (var trailOut = new StreamWriter(new GZipStream(File.Create(trail), CompressionLevel.Fastest), Encoding.UTF8))
+            {
+                await trailOut.WriteAsync("{\"Records\":[");
+                var first = true;
+                for (var i = file * PerFile; i < Math.Min(lines, (file + 1) * PerFile); i++)
+                {
+                    var time = start.AddMilliseconds(i * 7);
+                    var key = $"results/2026/patient-{random.Next(200):D4}.pdf";
+                    var anonymous = random.Next(4) == 0;
+                    var requester = anonymous ? "-" : random.Next(2) == 0 ? Owner : "arn:aws:iam::444455556666:user/harvester";
+                    var status = random.Next(10) == 0 ? "403 AccessDenied 243" : "200 - 48213";
+                    await logOut.WriteLineAsync($"{Owner} lab-results [{time:dd/MMM/yyyy:HH:mm:ss} +0000] 203.0.113.{random.Next(256)} {requester} R{i:X12} REST.GET.OBJECT {key} \"GET /lab-results/{key} HTTP/1.1\" {status} 48213 31 12 \"-\" \"aws-cli/2.15.{random.Next(20)}\" - H{i:X12}= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader lab-results.s3.eu-west-1.amazonaws.com TLSv1.3 - - eu-west-1");
+                    if (i % 10 == 0)
+                    {
+                        var identity = anonymous ? """{"type":"AWSAccount","principalId":"","accountId":"anonymous"}""" : """{"type":"IAMUser","principalId":"AIDA","arn":"arn:aws:iam::444455556666:user/harvester","accountId":"444455556666"}""";
+                        await trailOut.WriteAsync((first ? string.Empty : ",") + $$"""
+                            {"eventVersion":"1.10","userIdentity":{{identity}},"eventTime":"{{time:yyyy-MM-ddTHH:mm:ssZ}}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15.0","requestParameters":{"bucketName":"lab-results","key":"{{key}}"},"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","bytesTransferredIn":0,"bytesTransferredOut":48213,"x-amz-id-2":"H{{i:X12}}="},"requestID":"R{{i:X12}}","eventID":"e{{i}}","readOnly":true,"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"111122223333","eventCategory":"Data"}
+                            """);
+                        first = false;
+                    }
+                }
+
+                await trailOut.WriteAsync("]}");
+            }
+
+            files.Add(log);
+            files.Add(trail);
+        }
+
+        return files;
+    }
+
+    private static async Task<long> CountLinesAsync(List<string> files)
+    {
+        long count = 0;
+        foreach (var file in files)
+        {
+            using var reader = new StreamReader(new GZipStream(File.OpenRead(file), CompressionMode.Decompress), Encoding.UTF8);
+            while (await reader.ReadLineAsync() is not null)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static async Task<LedgerReport> LedgerAsync(List<string> files) =>
+        (await FillAsync(files)).Report([new SourceCoverage(RequestSource.AccessLog, true, DateTimeOffset.MinValue, DateTimeOffset.MaxValue)]);
+
+    private static async Task<AccessLedger> FillAsync(List<string> files)
+    {
+        var ledger = new AccessLedger("lab-results", "111122223333", DateTimeOffset.MinValue, null, new HashSet<string> { "111122223333" });
+        foreach (var file in files)
+        {
+            await using var gzip = new GZipStream(File.OpenRead(file), CompressionMode.Decompress);
+            if (file.Contains("trail-", StringComparison.Ordinal))
+            {
+                await foreach (var record in CloudTrailRecords.ReadAsync(gzip))
+                {
+                    using (record)
+                    {
+                        if (CloudTrailRecords.DataEvent(record.RootElement) is { } request)
+                        {
+                            ledger.Add(request);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                using var reader = new StreamReader(gzip, Encoding.UTF8);
+                while (await reader.ReadLineAsync() is { } line)
+                {
+                    var parsed = BucketGuard.Core.Evidence.ServerAccessLog.Parse(line, out var owner);
+                    if (parsed.Ok)
+                    {
+                        ledger.Add(parsed.Value!, owner);
+                    }
+                }
+            }
+        }
+
+        return ledger;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

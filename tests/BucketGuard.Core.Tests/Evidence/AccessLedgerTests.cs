@@ -1,0 +1,243 @@
+using System.IO.Compression;
+using System.Text;
+using BucketGuard.Core.Evidence;
+
+namespace BucketGuard.Tests.Evidence;
+
+/// <summary>The access ledger from real record shapes: S3 server access log records (S3 User Guide, "Amazon S3 server
+/// access log format") and CloudTrail S3 data events (gzip JSON, as a trail delivers them), in
+/// Fixtures/evidence.</summary>
+public class AccessLedgerTests
+{
+    private const string Bucket = "lab-results";
+    private const string Account = "111122223333";
+    private static readonly DateTimeOffset From = new(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset To = new(2026, 11, 21, 11, 0, 0, TimeSpan.Zero);
+    private static readonly HashSet<string> Organization = [Account, "222233334444"];
+
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "evidence", name);
+
+    private static SourceCoverage[] Covered =>
+    [
+        new(RequestSource.DataEvent, true, From.AddMinutes(-5), To.AddMinutes(5)),
+        new(RequestSource.AccessLog, true, From, To),
+    ];
+
+    /// <summary>Reads the fixtures into a ledger: the access log, then the trail's gzip file one byte at a time.</summary>
+    private static async Task<AccessLedger> LedgerAsync()
+    {
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+        foreach (var line in await File.ReadAllLinesAsync(Fixture("access.log")))
+        {
+            var parsed = ServerAccessLog.Parse(line, out var owner);
+            Assert.True(parsed.Ok, parsed.Error);
+            ledger.Add(parsed.Value!, owner);
+        }
+
+        await using var file = File.OpenRead(Fixture("111122223333_CloudTrail_eu-west-1_20261121T0945Z_data.json.gz"));
+        await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        await foreach (var record in CloudTrailRecords.ReadAsync(new Trickle(gzip)))
+        {
+            using (record)
+            {
+                if (CloudTrailRecords.DataEvent(record.RootElement) is { } request)
+                {
+                    ledger.Add(request);
+                }
+            }
+        }
+
+        return ledger;
+    }
+
+    /// <summary>Hands out one byte per read, so that every record crosses a buffer boundary.</summary>
+    private sealed class Trickle(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, Math.Min(1, count));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer[..Math.Min(1, buffer.Length)], cancellationToken);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public async Task Both_sources_together_give_the_ledger_counted_by_hand_with_the_request_seen_in_both_counted_once()
+    {
+        var report = (await LedgerAsync()).Report(Covered);
+
+        Assert.Equal(LedgerVerdict.Read, report.Verdict);
+        Assert.Equal((10, 1, 1), (report.Requests, report.Duplicates, report.InsideRequests));
+        Assert.Equal((5, 2, 48213L + 1024 + 48213 + 51200 + 51200), (report.Reads, report.Denied, report.BytesSent));
+        Assert.Equal(6, report.RequestsByCaller[CallerKind.Anonymous]);
+        Assert.Equal(2, report.RequestsByCaller[CallerKind.OutsideOrganization]);
+        Assert.Equal(1, report.RequestsByCaller[CallerKind.OrganizationAccount]);
+        var first = report.Objects.Single(o => o.Key == "results/2026/patient-0042.pdf");
+        Assert.Equal((3, 0, 97450L), (first.Reads, first.Denied, first.BytesSent));
+        Assert.Equal([CallerKind.Anonymous, CallerKind.OutsideOrganization], first.Callers.AsEnumerable());
+        Assert.Equal(["192.0.2.44", "203.0.113.7"], first.SourceIps.AsEnumerable());
+        Assert.Contains("Mozilla/5.0 (X11; Linux x86_64) \"quoted\" part", first.UserAgents);
+        var decoded = report.Objects.Single(o => o.Key == "results/2026/patient 0043.pdf");
+        Assert.Equal((0, 1), (decoded.Reads, decoded.Denied));
+        var fourth = report.Objects.Single(o => o.Key == "results/2026/patient-0044.pdf");
+        Assert.Equal((2, 1, 1, 102400L), (fourth.Reads, fourth.Denied, fourth.Other, fourth.BytesSent));
+        Assert.Equal((0, 0, 1), (report.Objects.Single(o => o.Key is null).Reads, report.Objects.Single(o => o.Key is null).Denied, report.Objects.Single(o => o.Key is null).Other));
+    }
+
+    [Fact]
+    public async Task The_ledger_json_is_byte_for_byte_the_golden_file()
+    {
+        var json = (await LedgerAsync()).Report(Covered).Json();
+
+        Assert.Equal(await File.ReadAllTextAsync(Fixture("expected-ledger.json")), json + "\n");
+    }
+
+    [Fact]
+    public void Where_no_source_covered_the_window_the_verdict_is_unknown_with_each_reason_never_no_access()
+    {
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+
+        var report = ledger.Report(
+        [
+            new(RequestSource.DataEvent, false, null, null),
+            new(RequestSource.AccessLog, true, From.AddMinutes(30), To),
+        ]);
+
+        Assert.Equal(LedgerVerdict.Unknown, report.Verdict);
+        Assert.Contains("CloudTrail data events are not recorded for this bucket", report.Gaps);
+        Assert.Contains(report.Gaps, g => g.StartsWith("server access logs cover 2026-11-21 09:30:00Z", StringComparison.Ordinal));
+        Assert.Equal(LedgerVerdict.Unknown, ledger.Report([]).Verdict);
+    }
+
+    [Fact]
+    public void A_covered_window_with_only_refused_attempts_is_attempted_and_with_only_the_owners_requests_no_outside_access()
+    {
+        var denied = ServerAccessLog.Parse(File.ReadAllLines(Fixture("access.log"))[2], out _).Value!;
+        var own = ServerAccessLog.Parse(File.ReadAllLines(Fixture("access.log"))[4], out var owner).Value!;
+        var attempted = new AccessLedger(Bucket, Account, From, To, Organization);
+        attempted.Add(denied);
+        var quiet = new AccessLedger(Bucket, Account, From, To, Organization);
+        quiet.Add(own, owner);
+
+        Assert.Equal(LedgerVerdict.Attempted, attempted.Report(Covered).Verdict);
+        Assert.Equal(LedgerVerdict.NoOutsideAccess, quiet.Report(Covered).Verdict);
+        Assert.Equal(1, quiet.Report(Covered).InsideRequests);
+    }
+
+    [Fact]
+    public void Every_anonymous_shape_CloudTrail_has_written_is_anonymous_and_a_named_principal_is_its_account()
+    {
+        static AccessRequest Request(string identity) => CloudTrailRecords.DataEvent(System.Text.Json.JsonDocument.Parse($$"""
+            {"eventSource":"s3.amazonaws.com","eventCategory":"Data","eventName":"GetObject","eventTime":"2026-11-21T09:31:02Z",
+             "requestParameters":{"bucketName":"lab-results","key":"a.pdf"},"userIdentity":{{identity}},"requestID":"R","additionalEventData":{"x-amz-id-2":"H","bytesTransferredOut":5} }
+            """).RootElement)!;
+
+        foreach (var anonymous in new[] { "ANONYMOUS_PRINCIPAL", "anonymous", "" })
+        {
+            var request = Request($$"""{"type":"AWSAccount","principalId":"","accountId":"{{anonymous}}"}""");
+            Assert.Equal((true, (string?)null), (request.Anonymous, request.RequesterAccount));
+            Assert.Equal(CallerKind.Anonymous, request.Caller(Account, Organization));
+        }
+
+        var outsider = Request("""{"type":"IAMUser","principalId":"AIDA","arn":"arn:aws:iam::444455556666:user/harvester","accountId":"444455556666"}""");
+        var crossAccountRoot = Request("""{"type":"AWSAccount","principalId":"AIDA","accountId":"555566667777"}""");
+        Assert.Equal(CallerKind.OutsideOrganization, outsider.Caller(Account, Organization));
+        Assert.Equal(CallerKind.OtherAccount, outsider.Caller(Account, null));
+        Assert.Equal(("555566667777", false), (crossAccountRoot.RequesterAccount, crossAccountRoot.Anonymous));
+        Assert.Equal((5L, "H", "R"), (outsider.BytesSent, outsider.HostId, outsider.RequestId));
+    }
+
+    [Fact]
+    public void The_access_log_tokenizer_keeps_brackets_quotes_escapes_dashes_and_unknown_trailing_fields()
+    {
+        var line = File.ReadAllLines(Fixture("access.log"))[1];
+
+        var fields = ServerAccessLog.Tokenize(line, out var error)!;
+
+        Assert.Null(error);
+        Assert.Equal(29, fields.Count);
+        Assert.Equal("21/Nov/2026:09:32:10 +0000", fields[2]);
+        Assert.Null(fields[4]);
+        Assert.Equal("GET /lab-results/results/2026/patient-0042.pdf HTTP/1.1", fields[8]);
+        Assert.Equal("https://search.example/?q=lab", fields[15]);
+        Assert.Equal("Mozilla/5.0 (X11; Linux x86_64) \"quoted\" part", fields[16]);
+        Assert.Equal(["some-future-field", "another"], fields[^2..]);
+    }
+
+    [Theory]
+    [InlineData("owner lab-results [21/Nov/2026:10:31:02 +0100] 203.0.113.7 - R1 REST.GET.OBJECT a.pdf \"GET /a.pdf HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"-\"", true)]
+    [InlineData("owner lab-results [21/Nov/2026:10:31:02 +0100 203.0.113.7 - R1 REST.GET.OBJECT a.pdf", false)]
+    [InlineData("owner lab-results [21/Nov/2026:09:31:02 +0000] 203.0.113.7 - R1 REST.GET.OBJECT a.pdf \"GET /a.pdf HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"curl/8 unclosed", false)]
+    [InlineData("owner lab-results [21/Nov/2026:09:31:02 +0000] 203.0.113.7 - R1 REST.GET.OBJECT a.pdf \"GET /a.pdf HTTP/1.1\" 200 -", false)]
+    [InlineData("owner lab-results [2026-11-21T09:31:02Z] 203.0.113.7 - R1 REST.GET.OBJECT a.pdf \"GET /a.pdf HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"-\"", false)]
+    public void A_record_is_read_only_whole_and_a_broken_one_is_an_error_naming_what_is_wrong(string line, bool ok)
+    {
+        var parsed = ServerAccessLog.Parse(line, out _);
+
+        Assert.Equal(ok, parsed.Ok);
+        if (ok)
+        {
+            Assert.Equal(new DateTimeOffset(2026, 11, 21, 9, 31, 2, TimeSpan.Zero), parsed.Value!.Time);
+            Assert.True(parsed.Value.Anonymous);
+        }
+        else
+        {
+            Assert.False(string.IsNullOrWhiteSpace(parsed.Error));
+        }
+    }
+
+    [Fact]
+    public void Keys_and_user_agents_from_logs_are_neutralised_in_the_json()
+    {
+        var hostile = "owner lab-results [21/Nov/2026:09:31:02 +0000] 203.0.113.7 - R9 REST.GET.OBJECT evil%0Averdict%3A%20no-access%E2%80%AE.pdf \"GET / HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"agent\u202e\u0007bell\" - H9";
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+        ledger.Add(ServerAccessLog.Parse(hostile, out _).Value!);
+
+        var json = ledger.Report(Covered).Json();
+
+        var entry = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("objects")[0];
+        var key = entry.GetProperty("key").GetString()!;
+        var agent = entry.GetProperty("userAgents")[0].GetString()!;
+        Assert.DoesNotContain(key + agent, c => BucketGuard.Core.Untrusted.IsUnsafe(c));
+        Assert.StartsWith("evil\\u000Averdict", key, StringComparison.Ordinal);
+        Assert.Equal("agent\\u202E\\u0007bell", agent);
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_cloudtrail_log_or_ends_inside_a_record_is_an_error_never_an_empty_ledger()
+    {
+        static async Task<int> CountAsync(string text)
+        {
+            var count = 0;
+            await foreach (var record in CloudTrailRecords.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(text))))
+            {
+                record.Dispose();
+                count++;
+            }
+
+            return count;
+        }
+
+        await Assert.ThrowsAsync<FormatException>(() => CountAsync("""{"Digest":"not a log"}"""));
+        await Assert.ThrowsAsync<FormatException>(() => CountAsync("""{"Records":[{"eventName":"GetObject","requestParameters":{"key":"a}"""));
+        Assert.Equal(0, await CountAsync("""{"Records":[]}"""));
+        Assert.Equal(2, await CountAsync("""{"Records":[{"a":"}]{"},{"b":[1,{"c":"\"]"}]}]}"""));
+    }
+}
