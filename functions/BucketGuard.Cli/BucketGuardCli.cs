@@ -29,7 +29,8 @@ public static class BucketGuardCli
         root.Subcommands.Add(InvokeCommand.Create(output, errors));
         root.Subcommands.Add(ExemptCommand.Create(output, errors));
         root.Subcommands.Add(AuditCommand.Create(input, output, errors));
-        root.SetAction(_ => Usage(errors, "a command is required (check, audit, exempt, invoke)"));
+        root.Subcommands.Add(ExposureCommand.Create(output, errors));
+        root.SetAction(_ => Usage(errors, "a command is required (check, audit, exposure, exempt, invoke)"));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -90,7 +90,9 @@ public static partial class Remediation
         return null;
     }
 
-    private static bool IsOwnCall(BucketChange change, RemediationPolicy policy) =>
+    /// <summary>Whether BucketGuard itself made the call: a session its member role issued, or one of its own role ARNs
+    /// (BUCKETGUARD_ROLE_ARNS). Triage skips such events; the exposure window reads them as BucketGuard's locks.</summary>
+    public static bool IsOwnCall(BucketChange change, RemediationPolicy policy) =>
         policy.MemberRole.Issued(change.Actor.SessionIssuerArn, change.Account)
         || policy.OwnPrincipals.Any(own =>
             string.Equals(own, change.Actor.Arn, StringComparison.Ordinal) || string.Equals(own, change.Actor.SessionIssuerArn, StringComparison.Ordinal));

@@ -44,7 +44,10 @@ public sealed record ExposureWindow(
     /// <param name="historyStart">How far back <paramref name="history"/> reaches (CloudTrail LookupEvents: 90 days).</param>
     /// <param name="read">What the decision read (before its lock): the value of every setting no event up to
     /// <paramref name="readAt"/> changed.</param>
-    public static ExposureWindow Replay(string bucket, string? objectKey, IEnumerable<BucketChange> history, BucketState read, DateTimeOffset readAt, DateTimeOffset historyStart, DateTimeOffset until)
+    /// <param name="isOwnLock">Whether a change is BucketGuard's own lock (Remediation.IsOwnCall): BucketGuard puts Block
+    /// Public Access only on what it has just found public in effect, so the stretch before its lock is public even
+    /// where the history alone cannot tell. Null: no change is taken as one.</param>
+    public static ExposureWindow Replay(string bucket, string? objectKey, IEnumerable<BucketChange> history, BucketState read, DateTimeOffset readAt, DateTimeOffset historyStart, DateTimeOffset until, Func<BucketChange, bool>? isOwnLock = null)
     {
         var changes = history
             .Select((change, order) => (change, order))
@@ -64,6 +67,11 @@ public sealed record ExposureWindow(
             // Before its CreateBucket the bucket did not exist: nothing to expose. A re-created bucket starts anew.
             exists |= change.Kind == ChangeKind.BucketCreated;
             state = change.Kind == ChangeKind.BucketCreated ? Settings.NewBucket(change, state.AccountBlock, objectKey) : state.After(change, objectKey);
+            if (change.Kind == ChangeKind.BucketPublicAccessBlockChanged && isOwnLock?.Invoke(change) == true && steps[^1].Public == WasPublic.Unknown)
+            {
+                steps[^1] = steps[^1] with { Public = WasPublic.Yes };
+            }
+
             steps.Add(new ExposureStep(change.EventTime!.Value, change, exists ? state.Public(objectKey) : WasPublic.No));
         }
 

@@ -15,6 +15,7 @@ public class ExposureWindowTests
     private const string Bucket = "lab-results";
     private const string Key = "results/2026/patient-0042.pdf";
     private const string BucketGuardRole = "arn:aws:sts::111122223333:assumed-role/bucketguard-EventFunctionsRole/bg";
+    private const string BucketGuardRoleArn = "arn:aws:iam::111122223333:role/bucketguard-EventFunctionsRole";
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset HistoryStart = T0.AddDays(-90);
 
@@ -64,7 +65,7 @@ public class ExposureWindowTests
             ? (step.Parameters.Length == 0 ? """{"host":["111122223333.s3-control.eu-west-1.amazonaws.com"]}""" : $$"""{"host":["111122223333.s3-control.eu-west-1.amazonaws.com"],{{step.Parameters}} }""")
             : $$"""{"bucketName":"{{Bucket}}","Host":"{{Bucket}}.s3.eu-west-1.amazonaws.com"{{(step.Parameters.Length == 0 ? string.Empty : "," + step.Parameters)}} }""";
         var json = $$"""
-            {"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"{{step.Actor}}","accountId":"111122223333"},
+            {"eventVersion":"1.09","userIdentity":{{Identity(step.Actor)}},
              "eventTime":"{{time:yyyy-MM-ddTHH:mm:ssZ}}","eventSource":"s3.amazonaws.com","eventName":"{{step.EventName}}","awsRegion":"eu-west-1",
              "sourceIPAddress":"198.51.100.{{i}}","userAgent":"aws-cli/2","requestParameters":{{parameters}},
              {{(step.Error is null ? string.Empty : $"\"errorCode\":\"{step.Error}\",")}}"eventID":"ev-{{i}}","recipientAccountId":"111122223333","eventCategory":"Management"}
@@ -73,6 +74,10 @@ public class ExposureWindowTests
         Assert.True(parsed.Ok, parsed.Error);
         return parsed.Value!;
     }
+
+    private static string Identity(string actor) => actor == BucketGuardRole
+        ? $$"""{"type":"AssumedRole","arn":"{{actor}}","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","arn":"{{BucketGuardRoleArn}}","accountId":"111122223333"} } }"""
+        : $$"""{"type":"IAMUser","arn":"{{actor}}","accountId":"111122223333"}""";
 
     /// <summary>What the decision read just before its lock, for settings no event touched.</summary>
     private static BucketState Read(string? ownership = null, string? policy = null) =>
@@ -154,6 +159,40 @@ public class ExposureWindowTests
         Assert.Contains("public since at least", window.Explanation, StringComparison.Ordinal);
         Assert.Contains("cannot be told", window.Explanation, StringComparison.Ordinal);
         Assert.Contains(BucketGuardRole, window.Explanation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_after_the_lock_the_stretch_before_BucketGuards_own_lock_is_public_and_the_start_a_lower_bound()
+    {
+        // As `bucketguard exposure` sees it later: the lock is before the read, so the bucket's flags before it are
+        // unknown, but BucketGuard locks only what it found public in effect.
+        var changes = new[] { Record(Acl("public-read"), 1), Record(Lock(), 2) };
+        var policy = RemediationPolicy.Default with { OwnPrincipals = [BucketGuardRoleArn] };
+        var readLater = T0.AddMinutes(30);
+
+        var unaware = ExposureWindow.Replay(Bucket, null, changes, Read(), readLater, HistoryStart, T0.AddMinutes(40));
+        var aware = ExposureWindow.Replay(Bucket, null, changes, Read(), readLater, HistoryStart, T0.AddMinutes(40), c => Remediation.IsOwnCall(c, policy));
+
+        Assert.Null(unaware.Start);
+        Assert.Equal((T0.AddMinutes(1), true, T0.AddMinutes(2)), (aware.Start, aware.StartIsLowerBound, aware.End));
+        Assert.Same(changes[1], aware.Ender);
+    }
+
+    [Fact]
+    public void The_exposure_report_for_a_person_names_the_cause_the_end_and_each_object_read()
+    {
+        var changes = new[] { Record(Acl("private"), 1), Record(Acl("public-read"), 2), Record(Lock(), 3) };
+        var window = ExposureWindow.Replay(Bucket, null, changes, Read(), T0.AddMinutes(2.5), HistoryStart, T0.AddMinutes(10));
+        var ledger = new AccessLedger(Bucket, "111122223333", window.Start!.Value, window.End);
+        ledger.Add(ServerAccessLog.Parse($"owner {Bucket} [21/Nov/2026:09:02:30 +0000] 203.0.113.7 - R1 REST.GET.OBJECT {Key} \"GET / HTTP/1.1\" 200 - 48213 48213 1 1 \"-\" \"curl/8\" - H1", out _).Value!);
+
+        var text = new ExposureReport(Bucket, window, ledger.Report([new SourceCoverage(RequestSource.AccessLog, true, T0, T0.AddMinutes(10))]), ["event ev-9 (PutBucketPolicy): not JSON"]).Text();
+
+        Assert.StartsWith($"{Bucket}: public from 2026-11-21 09:02:00Z, when arn:aws:iam::111122223333:user/dev called PutBucketAcl from 198.51.100.2 (event ev-2)", text, StringComparison.Ordinal);
+        Assert.Contains("until 2026-11-21 09:03:00Z", text, StringComparison.Ordinal);
+        Assert.Contains("access: read; 1 read(s), 0 refused, 48213 bytes sent", text, StringComparison.Ordinal);
+        Assert.Contains($"  {Key}: 1 read(s), 0 refused, 48213 bytes, 2026-11-21 09:02:30Z to 2026-11-21 09:02:30Z, by anonymous from 203.0.113.7", text, StringComparison.Ordinal);
+        Assert.Contains("problem: event ev-9 (PutBucketPolicy): not JSON", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+using BucketGuard.Core.Evidence;
+
+namespace BucketGuard.Aws;
+
+/// <summary>An S3 location: a bucket and a key prefix (s3://bucket/prefix/).</summary>
+public sealed record S3Location(string Bucket, string Prefix)
+{
+    /// <returns>Null when the text is not s3://BUCKET[/PREFIX].</returns>
+    public static S3Location? Parse(string text)
+    {
+        if (!text.StartsWith("s3://", StringComparison.Ordinal) || text.Length <= 5)
+        {
+            return null;
+        }
+
+        var rest = text[5..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? new S3Location(rest, string.Empty) : slash == 0 ? null : new S3Location(rest[..slash], rest[(slash + 1)..]);
+    }
+}
+
+/// <summary>Reads the access evidence an account keeps in S3 into an AccessLedger, straight from the files: S3 server
+/// access log objects (S3 User Guide, "Amazon S3 server access log format"; object keys in the simple format
+/// TargetPrefix + YYYY-mm-DD-HH-MM-SS-UniqueString) and a trail's log files
+/// (PREFIX/AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz;
+/// CloudTrail User Guide, "Finding your CloudTrail log files"). Files are read one at a time and streamed.</summary>
+public sealed class S3EvidenceFiles(IAmazonS3 s3)
+{
+    /// <summary>How long after a request its access log may still arrive: S3 delivers within a few hours, best effort.</summary>
+    public static readonly TimeSpan LateDelivery = TimeSpan.FromHours(24);
+
+    /// <summary>The access log files for the window, into the ledger.</summary>
+    /// <returns>The coverage: from the window's start when a log file from before it exists (logging was on), else from
+    /// the first file; problems are records that could not be read.</returns>
+    public async Task<(SourceCoverage Coverage, List<string> Problems)> ReadAccessLogsAsync(S3Location logs, DateTimeOffset from, DateTimeOffset to, AccessLedger ledger, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        DateTimeOffset? first = null, last = null;
+        await foreach (var key in KeysAsync(logs, cancellationToken).ConfigureAwait(false))
+        {
+            var name = key[logs.Prefix.Length..];
+            if (name.Length < 19 || !DateTimeOffset.TryParseExact(name[..19], "yyyy-MM-dd-HH-mm-ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var written))
+            {
+                continue;
+            }
+
+            first = first is { } f && f <= written ? f : written;
+            last = last is { } l && l >= written ? l : written;
+            if (written < from || written > to + LateDelivery)
+            {
+                continue;
+            }
+
+            using var response = await s3.GetObjectAsync(logs.Bucket, key, cancellationToken).ConfigureAwait(false);
+            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+            var number = 0;
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                number++;
+                var parsed = ServerAccessLog.Parse(line, out var owner);
+                if (parsed.Ok)
+                {
+                    ledger.Add(parsed.Value!, owner);
+                }
+                else if (line.Length > 0)
+                {
+                    problems.Add($"s3://{logs.Bucket}/{key} line {number}: {parsed.Error}");
+                }
+            }
+        }
+
+        var coverage = new SourceCoverage(RequestSource.AccessLog, true, first is { } start && start <= from ? from : first, last is null ? null : to);
+        return (coverage, problems);
+    }
+
+    /// <summary>The trail's data events for the window (the bucket's region, day by day), into the ledger.</summary>
+    public async Task<(SourceCoverage Coverage, List<string> Problems)> ReadTrailAsync(S3Location trail, string account, string region, DateTimeOffset from, DateTimeOffset to, AccessLedger ledger, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        DateTimeOffset? first = null, last = null;
+        for (var day = from.UtcDateTime.Date; day <= to.UtcDateTime.Date; day = day.AddDays(1))
+        {
+            var prefix = $"{trail.Prefix}{(trail.Prefix.Length == 0 || trail.Prefix.EndsWith('/') ? string.Empty : "/")}AWSLogs/{account}/CloudTrail/{region}/{day:yyyy/MM/dd}/";
+            await foreach (var key in KeysAsync(trail with { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
+            {
+                var stamp = key.Split('_').FirstOrDefault(p => p.Length == 14 && p[8] == 'T' && p[13] == 'Z');
+                if (stamp is not null && DateTimeOffset.TryParseExact(stamp, "yyyyMMdd'T'HHmm'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var written))
+                {
+                    first = first is { } f && f <= written ? f : written;
+                    last = last is { } l && l >= written ? l : written;
+                }
+
+                try
+                {
+                    using var response = await s3.GetObjectAsync(trail.Bucket, key, cancellationToken).ConfigureAwait(false);
+                    await using var gzip = new GZipStream(response.ResponseStream, CompressionMode.Decompress);
+                    await foreach (var record in CloudTrailRecords.ReadAsync(gzip, cancellationToken).ConfigureAwait(false))
+                    {
+                        using (record)
+                        {
+                            if (CloudTrailRecords.DataEvent(record.RootElement) is { } request)
+                            {
+                                ledger.Add(request);
+                            }
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is FormatException or InvalidDataException or System.Text.Json.JsonException)
+                {
+                    problems.Add($"s3://{trail.Bucket}/{key}: {ex.Message}");
+                }
+            }
+        }
+
+        var coverage = new SourceCoverage(RequestSource.DataEvent, true, first, last,
+            "whether the trail's event selectors log this bucket's data events is not checked: read files that hold none count as no requests");
+        return (coverage, problems);
+    }
+
+    private async IAsyncEnumerable<string> KeysAsync(S3Location location, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? token = null;
+        do
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix, ContinuationToken = token }, cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                yield return item.Key;
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+    }
+}

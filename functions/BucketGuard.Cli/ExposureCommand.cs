@@ -1,0 +1,126 @@
+using System.CommandLine;
+using System.Globalization;
+using Amazon.CloudTrail;
+using BucketGuard.Aws;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Evidence;
+using BucketGuard.Core.Pipeline;
+
+namespace BucketGuard.Cli;
+
+/// <summary>`bucketguard exposure BUCKET [--since TIME] [--access-logs s3://B/P] [--trail s3://B/P] [--account ID]
+/// [--output json|text]`: when the bucket was public (its management events from CloudTrail LookupEvents, replayed) and
+/// who read what while it was (its server access logs and the trail's data events, read from S3). The access logs are
+/// found from the bucket's logging configuration unless given. Exit code 0: no read from outside the account in a
+/// covered window; 1: something was read, or coverage leaves it unknown; 2: it could not run.</summary>
+public static class ExposureCommand
+{
+    public static Command Create(TextWriter output, TextWriter errors)
+    {
+        var bucket = new Argument<string>("BUCKET") { Description = "The bucket" };
+        var since = new Option<string?>("--since") { Description = "How far back to look, ISO 8601 (default: 90 days, as far as LookupEvents reaches)" };
+        var accessLogs = new Option<string?>("--access-logs") { Description = "Where the bucket's server access logs are, s3://BUCKET/PREFIX (default: its logging configuration)" };
+        var trail = new Option<string?>("--trail") { Description = "Where a trail that logs the bucket's data events delivers, s3://BUCKET/PREFIX" };
+        var account = new Option<string?>("--account") { Description = "The bucket's account id (default: BUCKETGUARD_HOME_ACCOUNT)" };
+        var organization = new Option<string?>("--organization-accounts") { Description = "The organisation's account ids, comma-separated, to tell its accounts from outsiders" };
+        var format = new Option<string?>("--output") { Description = "Output format: text (default) or json" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("exposure", "When the bucket was public, and who read what while it was") { bucket, since, accessLogs, trail, account, organization, format };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(bucket)!, parse.GetValue(since), parse.GetValue(accessLogs), parse.GetValue(trail), parse.GetValue(account), parse.GetValue(organization),
+            parse.GetValue(format) == "json", output, errors, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string bucket, string? sinceText, string? accessLogsText, string? trailText, string? account, string? organizationText, bool json, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var since = now - CloudTrailHistory.Reach;
+        if (sinceText is not null && !DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since))
+        {
+            await errors.WriteLineAsync($"bucketguard exposure: --since \"{sinceText}\" is not an ISO 8601 time").ConfigureAwait(false);
+            return BucketGuardCli.CouldNotRun;
+        }
+
+        S3Location? accessLogs = null, trail = null;
+        foreach (var (name, text) in new[] { ("--access-logs", accessLogsText), ("--trail", trailText) })
+        {
+            if (text is not null && S3Location.Parse(text) is null)
+            {
+                await errors.WriteLineAsync($"bucketguard exposure: {name} \"{text}\" is not s3://BUCKET[/PREFIX]").ConfigureAwait(false);
+                return BucketGuardCli.CouldNotRun;
+            }
+        }
+
+        accessLogs = accessLogsText is null ? null : S3Location.Parse(accessLogsText);
+        trail = trailText is null ? null : S3Location.Parse(trailText);
+        var settings = BucketGuardSettings.FromEnvironment(Environment.GetEnvironmentVariable);
+        if (!settings.Ok)
+        {
+            await errors.WriteLineAsync($"bucketguard exposure: {settings.Error}").ConfigureAwait(false);
+            return BucketGuardCli.CouldNotRun;
+        }
+
+        var policy = settings.Value!.Policy;
+        account ??= policy.MemberRole.HomeAccount;
+        using var s3 = AwsClients.CreateS3();
+        var read = await S3BucketStateReader.FromEnvironment(s3, policy).ReadAsync(bucket, account, cancellationToken).ConfigureAwait(false);
+        if (!read.Exists)
+        {
+            await errors.WriteLineAsync($"bucketguard exposure: bucket {bucket} does not exist (NoSuchBucket)").ConfigureAwait(false);
+            return BucketGuardCli.CouldNotRun;
+        }
+
+        using var cloudTrail = new AmazonCloudTrailClient();
+        await errors.WriteLineAsync($"reading the management events of {bucket} from CloudTrail LookupEvents...").ConfigureAwait(false);
+        var history = await new CloudTrailHistory(cloudTrail, TimeProvider.System).ReadAsync(bucket, since, now, cancellationToken).ConfigureAwait(false);
+        var window = ExposureWindow.Replay(bucket, null, history.Changes, read, now, history.Reaches, now, change => Remediation.IsOwnCall(change, policy));
+
+        var from = window.Start ?? history.Reaches;
+        var to = window.End ?? now;
+        var organization = organizationText?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var ledger = new AccessLedger(bucket, account ?? string.Empty, from, to, organization);
+        var files = new S3EvidenceFiles(s3);
+        var coverage = new List<SourceCoverage>();
+        var problems = history.Problems.ToBuilder();
+        problems.AddRange(read.Problems.Select(p => $"reading the bucket: {p}"));
+        if (accessLogs is null)
+        {
+            var logging = await s3.GetBucketLoggingAsync(new Amazon.S3.Model.GetBucketLoggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            accessLogs = logging.BucketLoggingConfig?.TargetBucketName is { Length: > 0 } target ? new S3Location(target, logging.BucketLoggingConfig.TargetPrefix ?? string.Empty) : null;
+        }
+
+        if (accessLogs is not null)
+        {
+            await errors.WriteLineAsync($"reading server access logs from s3://{accessLogs.Bucket}/{accessLogs.Prefix}...").ConfigureAwait(false);
+            var (covered, unread) = await files.ReadAccessLogsAsync(accessLogs, from, to, ledger, cancellationToken).ConfigureAwait(false);
+            coverage.Add(covered);
+            problems.AddRange(unread);
+        }
+        else
+        {
+            coverage.Add(new SourceCoverage(RequestSource.AccessLog, false, null, null));
+        }
+
+        if (trail is not null && account is not null)
+        {
+            var region = s3.Config.RegionEndpoint?.SystemName ?? s3.Config.AuthenticationRegion ?? "us-east-1";
+            await errors.WriteLineAsync($"reading CloudTrail data events from s3://{trail.Bucket}/{trail.Prefix}...").ConfigureAwait(false);
+            var (covered, unread) = await files.ReadTrailAsync(trail, account, region, from, to, ledger, cancellationToken).ConfigureAwait(false);
+            coverage.Add(covered);
+            problems.AddRange(unread);
+        }
+        else
+        {
+            coverage.Add(new SourceCoverage(RequestSource.DataEvent, false, null, null));
+            if (trail is not null)
+            {
+                problems.Add("--trail needs the bucket's account (--account or BUCKETGUARD_HOME_ACCOUNT) to find the trail's files");
+            }
+        }
+
+        var report = new ExposureReport(bucket, window, ledger.Report(coverage), problems.ToImmutable());
+        await output.WriteAsync(json ? report.Json() + "\n" : report.Text()).ConfigureAwait(false);
+        return report.Ledger.Verdict is LedgerVerdict.NoOutsideAccess or LedgerVerdict.Attempted ? 0 : 1;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BucketGuard.Core.Events;
+
+namespace BucketGuard.Core.Evidence;
+
+/// <summary>What `bucketguard exposure` reports: the window, the ledger over it, and what could not be read.</summary>
+public sealed record ExposureReport(string Bucket, ExposureWindow Window, LedgerReport Ledger, ImmutableArray<string> Problems)
+{
+    /// <summary>One JSON document: {"version":1,"bucket","window":{...},"ledger":{...},"problems":[...]}; every text
+    /// from an event or a log neutralised.</summary>
+    public string Json()
+    {
+        using var ledger = JsonDocument.Parse(Ledger.Json());
+        return JsonLine.Write(w =>
+        {
+            w.WriteNumber("version", 1);
+            w.WriteString("bucket", Bucket);
+            w.WriteStartObject("window");
+            w.WriteString("start", Time(Window.Start));
+            w.WriteBoolean("startIsLowerBound", Window.StartIsLowerBound);
+            Change(w, "cause", Window.Cause);
+            w.WriteString("end", Time(Window.End));
+            Change(w, "ender", Window.Ender);
+            w.WriteString("explanation", Untrusted.Clean(Window.Explanation, 2048));
+            w.WriteEndObject();
+            w.WritePropertyName("ledger");
+            ledger.RootElement.WriteTo(w);
+            w.WriteStartArray("problems");
+            foreach (var problem in Problems)
+            {
+                w.WriteStringValue(Untrusted.Clean(problem, 1024));
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    /// <summary>The report for a person: the window, the verdict, who read what.</summary>
+    public string Text()
+    {
+        var b = new StringBuilder();
+        b.Append(CultureInfo.InvariantCulture, $"{Bucket}: {Untrusted.Clean(Window.Explanation, 2048)}\n");
+        b.Append(CultureInfo.InvariantCulture, $"access: {LedgerReport.VerdictName(Ledger.Verdict)}; {Ledger.Reads} read(s), {Ledger.Denied} refused, {Ledger.BytesSent} bytes sent, from outside the account; {Ledger.InsideRequests} request(s) from inside\n");
+        foreach (var o in Ledger.Objects.Where(o => o.Reads > 0 || o.Denied > 0))
+        {
+            b.Append(CultureInfo.InvariantCulture, $"  {Untrusted.Clean(o.Key ?? "(the bucket)")}: {o.Reads} read(s), {o.Denied} refused, {o.BytesSent} bytes, {o.First:u} to {o.Last:u}, by {string.Join(", ", o.Callers.Select(LedgerReport.CallerName))} from {string.Join(", ", o.SourceIps.Select(ip => Untrusted.Clean(ip)))}{(o.MoreSourceIps > 0 ? $" and {o.MoreSourceIps} more" : string.Empty)}\n");
+        }
+
+        foreach (var gap in Ledger.Gaps)
+        {
+            b.Append(CultureInfo.InvariantCulture, $"gap: {gap}\n");
+        }
+
+        foreach (var problem in Problems)
+        {
+            b.Append(CultureInfo.InvariantCulture, $"problem: {Untrusted.Clean(problem, 1024)}\n");
+        }
+
+        return b.ToString();
+    }
+
+    private static string? Time(DateTimeOffset? time) => time?.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    private static void Change(Utf8JsonWriter w, string name, BucketChange? change)
+    {
+        if (change is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+
+        w.WriteStartObject(name);
+        w.WriteString("eventId", Untrusted.Clean(change.EventId));
+        w.WriteString("eventName", Untrusted.Clean(change.EventName));
+        w.WriteString("time", Time(change.EventTime));
+        w.WriteString("actor", Untrusted.Clean(change.Actor.ToString()));
+        w.WriteString("sourceIp", Untrusted.Clean(change.SourceIp));
+        w.WriteString("userAgent", Untrusted.Clean(change.UserAgent));
+        w.WriteEndObject();
+    }
+}

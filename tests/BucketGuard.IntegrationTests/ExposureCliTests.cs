@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace BucketGuard.IntegrationTests;
+
+/// <summary>`bucketguard exposure` as a security team runs it after a lock: the bucket and its evidence in Ceph RGW (the
+/// access log objects and the trail's gzip files in their real key layouts and record shapes), and CloudTrail
+/// LookupEvents, which no local emulator has, answered in its recorded shape by a local HTTP fake.</summary>
+[Collection(LocalAwsCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class ExposureCliTests(LocalAws aws)
+{
+    private const string Account = "111122223333";
+    private const string BucketGuardRole = "arn:aws:iam::111122223333:role/bucketguard-EventFunctionsRole";
+
+    private static string Record(string bucket, string eventName, string parameters, DateTimeOffset time, string id, string identity) =>
+        $$"""{"eventVersion":"1.09","userIdentity":{{identity}},"eventTime":"{{time:yyyy-MM-ddTHH:mm:ssZ}}","eventSource":"s3.amazonaws.com","eventName":"{{eventName}}","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.23","userAgent":"aws-cli/2","requestParameters":{"bucketName":"{{bucket}}",{{parameters}} },"eventID":"{{id}}","recipientAccountId":"{{Account}}","eventCategory":"Management"}""";
+
+    private static string Event(string eventName, string record, DateTimeOffset time, string id) =>
+        $$"""{"EventId":"{{id}}","EventName":"{{eventName}}","ReadOnly":"false","EventTime":{{time.ToUnixTimeSeconds()}},"EventSource":"s3.amazonaws.com","CloudTrailEvent":{{JsonSerializer.Serialize(record)}} }""";
+
+    [Fact]
+    public async Task Exposure_names_the_change_that_made_the_bucket_public_the_lock_that_ended_it_and_every_outside_read_from_both_sources()
+    {
+        var bucket = LocalAws.UniqueName("bg-exposure");
+        var logs = LocalAws.UniqueName("bg-exposure-logs");
+        var now = DateTimeOffset.UtcNow;
+        var t = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, TimeSpan.Zero).AddMinutes(-30);
+        await aws.S3.PutBucketAsync(bucket);
+        await aws.S3.PutBucketAsync(logs);
+        await aws.S3.PutPublicAccessBlockAsync(new PutPublicAccessBlockRequest { BucketName = bucket, PublicAccessBlockConfiguration = new PublicAccessBlockConfiguration { BlockPublicAcls = true, IgnorePublicAcls = true, BlockPublicPolicy = true, RestrictPublicBuckets = true } });
+
+        const string Dev = """{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dev","accountId":"111122223333"}""";
+        var lockIdentity = $$"""{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/bucketguard-EventFunctionsRole/bg","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","arn":"{{BucketGuardRole}}","accountId":"111122223333"} } }""";
+        var page = $$"""{"Events":[{{Event("PutBucketPublicAccessBlock", Record(bucket, "PutBucketPublicAccessBlock", "\"PublicAccessBlockConfiguration\":{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":true,\"RestrictPublicBuckets\":true}", t.AddMinutes(20), "ev-lock", lockIdentity), t.AddMinutes(20), "ev-lock")}},{{Event("PutBucketAcl", Record(bucket, "PutBucketAcl", "\"x-amz-acl\":\"public-read\"", t.AddMinutes(10), "ev-public", Dev), t.AddMinutes(10), "ev-public")}},{{Event("PutBucketAcl", Record(bucket, "PutBucketAcl", "\"x-amz-acl\":\"private\"", t, "ev-private", Dev), t, "ev-private")}}]}""";
+
+        // The server access log object (simple key format) and the trail's file, as S3 and CloudTrail deliver them.
+        const string Owner = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+        var read = t.AddMinutes(12);
+        var logLine = $"{Owner} {bucket} [{read:dd/MMM/yyyy:HH:mm:ss} +0000] 203.0.113.7 - REQ0001 REST.GET.OBJECT results/patient-0042.pdf \"GET /{bucket}/results/patient-0042.pdf HTTP/1.1\" 200 - 48213 48213 31 12 \"-\" \"curl/8.5.0\" - HOST0001= - - - {bucket}.s3.us-east-1.amazonaws.com - - -";
+        var beforeWindow = $"{Owner} {bucket} [{t.AddMinutes(-5):dd/MMM/yyyy:HH:mm:ss} +0000] 10.0.0.1 {Owner} REQ0000 REST.GET.OBJECT results/patient-0042.pdf \"GET / HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"app\" - HOST0000=";
+        await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"access/{t.AddMinutes(-5):yyyy-MM-dd-HH-mm-ss}-0A1B2C3D4E5F6A7B", ContentBody = beforeWindow + "\n" });
+        await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"access/{read.AddMinutes(1):yyyy-MM-dd-HH-mm-ss}-1A2B3C4D5E6F7A8B", ContentBody = logLine + "\n" });
+        var dataEvent = $$"""{"eventVersion":"1.10","userIdentity":{"type":"AWSAccount","principalId":"","accountId":"anonymous"},"eventTime":"{{read.AddMinutes(1):yyyy-MM-ddTHH:mm:ssZ}}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.8","userAgent":"python-requests/2.31","requestParameters":{"bucketName":"{{bucket}}","key":"results/patient-0043.pdf"},"additionalEventData":{"bytesTransferredOut":51200,"x-amz-id-2":"HOST0002="},"requestID":"REQ0002","eventID":"d-1","readOnly":true,"eventCategory":"Data"}""";
+        var gz = new MemoryStream();
+        await using (var zip = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await zip.WriteAsync(Encoding.UTF8.GetBytes($$"""{"Records":[{{dataEvent}}]}"""));
+        }
+
+        await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"trail/AWSLogs/{Account}/CloudTrail/us-east-1/{read:yyyy/MM/dd}/{Account}_CloudTrail_us-east-1_{read:yyyyMMdd'T'HHmm'Z'}_abc.json.gz", InputStream = new MemoryStream(gz.ToArray()) });
+
+        using var lookup = new HttpListener();
+        var port = Random.Shared.Next(20000, 40000);
+        lookup.Prefixes.Add($"http://127.0.0.1:{port}/");
+        lookup.Start();
+        var targets = new List<string?>();
+        var serving = Task.Run(async () =>
+        {
+            var context = await lookup.GetContextAsync();
+            targets.Add(context.Request.Headers["X-Amz-Target"]);
+            var body = Encoding.UTF8.GetBytes(page);
+            context.Response.ContentType = "application/x-amz-json-1.1";
+            await context.Response.OutputStream.WriteAsync(body);
+            context.Response.Close();
+        });
+        try
+        {
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), "exposure", bucket, "--access-logs", $"s3://{logs}/access/", "--trail", $"s3://{logs}/trail", "--account", Account, "--output", "json"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            start.Environment["AWS_ENDPOINT_URL_CLOUDTRAIL"] = $"http://127.0.0.1:{port}";
+            start.Environment["BUCKETGUARD_ROLE_ARNS"] = BucketGuardRole;
+            using var cli = Process.Start(start)!;
+            var stdout = await cli.StandardOutput.ReadToEndAsync();
+            var stderr = await cli.StandardError.ReadToEndAsync();
+            await cli.WaitForExitAsync();
+            await serving.WaitAsync(TimeSpan.FromSeconds(5));
+
+            Assert.True(cli.ExitCode == 1, $"exit {cli.ExitCode}: {stderr}\n{stdout}");
+            Assert.Equal(["com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"], targets);
+            var report = JsonNode.Parse(stdout)!;
+            var window = report["window"]!;
+            Assert.Equal(("ev-public", false, "ev-lock"), (window["cause"]!["eventId"]!.GetValue<string>(), window["startIsLowerBound"]!.GetValue<bool>(), window["ender"]!["eventId"]!.GetValue<string>()));
+            var ledger = report["ledger"]!;
+            Assert.Equal("read", ledger["verdict"]!.GetValue<string>());
+            Assert.Equal((2, 48213 + 51200), (ledger["reads"]!.GetValue<int>(), ledger["bytesSent"]!.GetValue<int>()));
+            Assert.Equal(["results/patient-0042.pdf", "results/patient-0043.pdf"], ledger["objects"]!.AsArray().Select(o => o!["key"]!.GetValue<string>()));
+            Assert.Equal(2, ledger["requestsByCaller"]!["anonymous"]!.GetValue<int>());
+            Assert.Contains("reading server access logs", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            lookup.Stop();
+            foreach (var name in new[] { bucket, logs })
+            {
+                var listed = await aws.S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = name });
+                foreach (var item in listed.S3Objects ?? [])
+                {
+                    await aws.S3.DeleteObjectAsync(name, item.Key);
+                }
+
+                await aws.S3.DeletePublicAccessBlockAsync(new DeletePublicAccessBlockRequest { BucketName = name });
+                await aws.S3.DeleteBucketAsync(name);
+            }
+        }
+    }
+}
