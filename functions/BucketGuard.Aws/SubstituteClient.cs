@@ -55,6 +55,16 @@ internal sealed class SubstituteClient : IDisposable
 
     public SignedHttp Signed => signed.Value;
 
+    /// <summary>One call of an AWS JSON 1.1 API (POST / with X-Amz-Target, application/x-amz-json-1.1), with the SDK's
+    /// standard retries on throttling and server errors; the caller turns any other status into its exception.</summary>
+    /// <param name="signingName">The service's SigV4 signing name ("events", "organizations", "cloudtrail").</param>
+    public Task<SignedHttp.Response> JsonCallAsync(string signingName, string target, byte[] body, CancellationToken cancellationToken) =>
+        SignedHttp.WithStandardRetriesAsync(
+            () => Signed.SendAsync(HttpMethod.Post, Config, signingName, Endpoint, "/", Region,
+                content: body, contentType: "application/x-amz-json-1.1",
+                headers: new Dictionary<string, string> { ["X-Amz-Target"] = target }, cancellationToken: cancellationToken),
+            r => SignedHttp.JsonErrorCode(r.Body), cancellationToken);
+
     /// <summary>The regional AWS endpoint https://PREFIX.REGION.DNS-SUFFIX/ (amazonaws.com, amazonaws.com.cn, ...).</summary>
     public static Uri Regional(string prefix, RegionEndpoint region) =>
         new($"https://{prefix}.{region.SystemName}.{region.PartitionDnsSuffix}/");

@@ -42,18 +42,16 @@ public static class ExposureCommand
             return BucketGuardCli.CouldNotRun;
         }
 
-        S3Location? accessLogs = null, trail = null;
-        foreach (var (name, text) in new[] { ("--access-logs", accessLogsText), ("--trail", trailText) })
+        var accessLogs = accessLogsText is null ? null : S3Location.Parse(accessLogsText);
+        var trail = trailText is null ? null : S3Location.Parse(trailText);
+        foreach (var (name, text, location) in new[] { ("--access-logs", accessLogsText, accessLogs), ("--trail", trailText, trail) })
         {
-            if (text is not null && S3Location.Parse(text) is null)
+            if (text is not null && location is null)
             {
                 await errors.WriteLineAsync($"bucketguard exposure: {name} \"{text}\" is not s3://BUCKET[/PREFIX]").ConfigureAwait(false);
                 return BucketGuardCli.CouldNotRun;
             }
         }
-
-        accessLogs = accessLogsText is null ? null : S3Location.Parse(accessLogsText);
-        trail = trailText is null ? null : S3Location.Parse(trailText);
         var settings = BucketGuardSettings.FromEnvironment(Environment.GetEnvironmentVariable);
         if (!settings.Ok)
         {

@@ -28,6 +28,11 @@ public class CliTests
     [InlineData(new[] { "audit", "--json", "--output", "csv" }, "--json, --csv and --output choose the output format, and they disagree (json, csv)")]
     [InlineData(new[] { "audit", "--objects", "-1" }, "--objects must be from 0 to 10000, not -1")]
     [InlineData(new[] { "audit", "--endpoint-url", "127.0.0.1:7480" }, "--endpoint-url must be an http or https URL")]
+    [InlineData(new[] { "exposure" }, "Required argument 'BUCKET' missing")]
+    [InlineData(new[] { "exposure", "lab-results", "--since", "last tuesday" }, "--since \"last tuesday\" is not an ISO 8601 time")]
+    [InlineData(new[] { "exposure", "lab-results", "--trail", "logs-bucket/trail" }, "--trail \"logs-bucket/trail\" is not s3://BUCKET[/PREFIX]")]
+    [InlineData(new[] { "exposure", "lab-results", "--access-logs", "s3:///x" }, "--access-logs \"s3:///x\" is not s3://BUCKET[/PREFIX]")]
+    [InlineData(new[] { "exposure", "lab-results", "--output", "html" }, "Argument 'html' not recogni")]
     public async Task A_usage_error_exits_2_with_a_line_that_names_it(string[] args, string message)
     {
         var (exit, _, errors) = await RunAsync(args);

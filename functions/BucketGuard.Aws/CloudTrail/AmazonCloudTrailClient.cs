@@ -105,11 +105,7 @@ namespace Amazon.CloudTrail
                 w.WriteEndObject();
             }
 
-            var response = await SignedHttp.WithStandardRetriesAsync(
-                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "cloudtrail", client.Endpoint, "/", client.Region,
-                    content: body.ToArray(), contentType: "application/x-amz-json-1.1",
-                    headers: new Dictionary<string, string> { ["X-Amz-Target"] = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents" }, cancellationToken: cancellationToken),
-                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+            var response = await client.JsonCallAsync("cloudtrail", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents", body.ToArray(), cancellationToken).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.OK)
             {
                 var code = SignedHttp.JsonErrorCode(response.Body);

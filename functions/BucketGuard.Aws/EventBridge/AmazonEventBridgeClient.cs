@@ -101,11 +101,7 @@ namespace Amazon.EventBridge
                 w.WriteEndObject();
             }
 
-            var response = await SignedHttp.WithStandardRetriesAsync(
-                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "events", client.Endpoint, "/", client.Region,
-                    content: body.ToArray(), contentType: "application/x-amz-json-1.1",
-                    headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSEvents.PutEvents" }, cancellationToken: cancellationToken),
-                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+            var response = await client.JsonCallAsync("events", "AWSEvents.PutEvents", body.ToArray(), cancellationToken).ConfigureAwait(false);
             if (response.Status != HttpStatusCode.OK)
             {
                 var code = SignedHttp.JsonErrorCode(response.Body);

@@ -124,11 +124,7 @@ namespace Amazon.Organizations
 
         private async Task<JsonDocument> CallAsync(string operation, byte[] content, CancellationToken cancellationToken)
         {
-            var response = await SignedHttp.WithStandardRetriesAsync(
-                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "organizations", client.Endpoint, "/", client.Region,
-                    content: content, contentType: "application/x-amz-json-1.1",
-                    headers: new Dictionary<string, string> { ["X-Amz-Target"] = "AWSOrganizationsV20161128." + operation }, cancellationToken: cancellationToken),
-                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+            var response = await client.JsonCallAsync("organizations", "AWSOrganizationsV20161128." + operation, content, cancellationToken).ConfigureAwait(false);
             if (response.Status == HttpStatusCode.OK)
             {
                 return JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
