@@ -1,8 +1,11 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
+using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
+using BucketGuard.Core.Events;
 using BucketGuard.Core.Evidence;
 
 namespace BucketGuard.Aws;
@@ -82,6 +85,40 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
     public async Task<(SourceCoverage Coverage, List<string> Problems)> ReadTrailAsync(S3Location trail, string account, string region, DateTimeOffset from, DateTimeOffset to, AccessLedger ledger, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
+        var (first, last) = await EachTrailRecordAsync(trail, account, region, from, to, record =>
+        {
+            if (CloudTrailRecords.DataEvent(record) is { } request)
+            {
+                ledger.Add(request);
+            }
+        }, problems, cancellationToken).ConfigureAwait(false);
+        var coverage = new SourceCoverage(RequestSource.DataEvent, true, first, last,
+            "whether the trail's event selectors log this bucket's data events is not checked: read files that hold none count as no requests");
+        return (coverage, problems);
+    }
+
+    /// <summary>The bucket's management events (and the account's Block Public Access changes) from the trail's files,
+    /// for history older than LookupEvents reaches; each record through the product's parser.</summary>
+    public async Task<ManagementHistory> ReadTrailHistoryAsync(S3Location trail, string account, string region, string bucket, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var changes = ImmutableArray.CreateBuilder<BucketChange>();
+        var (first, _) = await EachTrailRecordAsync(trail, account, region, from, to, record =>
+        {
+            if (CloudTrailRecords.DataEvent(record) is null && CloudTrailEventParser.Parse(record) is { Ok: true, Value: { } change }
+                && (change.Bucket == bucket || change.IsAccountLevel) && change.EventTime is { } time && time >= from && time < to)
+            {
+                changes.Add(change);
+            }
+        }, problems, cancellationToken).ConfigureAwait(false);
+        // The history reaches as far back as the trail's first file (no file: not at all).
+        return new ManagementHistory(changes.ToImmutable(), first is null ? to : first > from ? first.Value : from, [.. problems]);
+    }
+
+    /// <summary>Every record of the trail's files for the days of [from, to] in the region, streamed file by file.</summary>
+    /// <returns>The times of the earliest and latest files read (from their names).</returns>
+    private async Task<(DateTimeOffset? First, DateTimeOffset? Last)> EachTrailRecordAsync(S3Location trail, string account, string region, DateTimeOffset from, DateTimeOffset to, Action<JsonElement> onRecord, List<string> problems, CancellationToken cancellationToken)
+    {
         DateTimeOffset? first = null, last = null;
         for (var day = from.UtcDateTime.Date; day <= to.UtcDateTime.Date; day = day.AddDays(1))
         {
@@ -103,23 +140,18 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
                     {
                         using (record)
                         {
-                            if (CloudTrailRecords.DataEvent(record.RootElement) is { } request)
-                            {
-                                ledger.Add(request);
-                            }
+                            onRecord(record.RootElement);
                         }
                     }
                 }
-                catch (Exception ex) when (ex is FormatException or InvalidDataException or System.Text.Json.JsonException)
+                catch (Exception ex) when (ex is FormatException or InvalidDataException or JsonException)
                 {
                     problems.Add($"s3://{trail.Bucket}/{key}: {ex.Message}");
                 }
             }
         }
 
-        var coverage = new SourceCoverage(RequestSource.DataEvent, true, first, last,
-            "whether the trail's event selectors log this bucket's data events is not checked: read files that hold none count as no requests");
-        return (coverage, problems);
+        return (first, last);
     }
 
     private async IAsyncEnumerable<string> KeysAsync(S3Location location, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -72,6 +72,16 @@ public static class ExposureCommand
         using var cloudTrail = new AmazonCloudTrailClient();
         await errors.WriteLineAsync($"reading the management events of {bucket} from CloudTrail LookupEvents...").ConfigureAwait(false);
         var history = await new CloudTrailHistory(cloudTrail, TimeProvider.System).ReadAsync(bucket, since, now, cancellationToken).ConfigureAwait(false);
+        var region = s3.Config.RegionEndpoint?.SystemName ?? s3.Config.AuthenticationRegion ?? "us-east-1";
+        if (trail is not null && account is not null && sinceText is not null && since < history.Reaches)
+        {
+            // Older than LookupEvents reaches: the trail's own files, the same records in the same parser.
+            await errors.WriteLineAsync($"reading older management events of {bucket} from s3://{trail.Bucket}/{trail.Prefix}...").ConfigureAwait(false);
+            var older = await new S3EvidenceFiles(s3).ReadTrailHistoryAsync(trail, account, region, bucket, since, history.Reaches, cancellationToken).ConfigureAwait(false);
+            var known = history.Changes.Select(c => c.EventId).ToHashSet(StringComparer.Ordinal);
+            history = new ManagementHistory([.. older.Changes.Where(c => !known.Contains(c.EventId)), .. history.Changes], older.Reaches, [.. older.Problems, .. history.Problems]);
+        }
+
         var window = ExposureWindow.Replay(bucket, null, history.Changes, read, now, history.Reaches, now, change => Remediation.IsOwnCall(change, policy));
 
         var from = window.Start ?? history.Reaches;
@@ -102,7 +112,6 @@ public static class ExposureCommand
 
         if (trail is not null && account is not null)
         {
-            var region = s3.Config.RegionEndpoint?.SystemName ?? s3.Config.AuthenticationRegion ?? "us-east-1";
             await errors.WriteLineAsync($"reading CloudTrail data events from s3://{trail.Bucket}/{trail.Prefix}...").ConfigureAwait(false);
             var (covered, unread) = await files.ReadTrailAsync(trail, account, region, from, to, ledger, cancellationToken).ConfigureAwait(false);
             coverage.Add(covered);

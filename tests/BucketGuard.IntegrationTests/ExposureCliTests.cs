@@ -25,9 +25,13 @@ public sealed class ExposureCliTests(LocalAws aws)
     private static string Event(string eventName, string record, DateTimeOffset time, string id) =>
         $$"""{"EventId":"{{id}}","EventName":"{{eventName}}","ReadOnly":"false","EventTime":{{time.ToUnixTimeSeconds()}},"EventSource":"s3.amazonaws.com","CloudTrailEvent":{{JsonSerializer.Serialize(record)}} }""";
 
-    [Fact]
-    public async Task Exposure_names_the_change_that_made_the_bucket_public_the_lock_that_ended_it_and_every_outside_read_from_both_sources()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Exposure_names_the_change_that_made_the_bucket_public_the_lock_that_ended_it_and_every_outside_read_from_both_sources(bool olderThanLookupEvents)
     {
+        // olderThanLookupEvents: the private ACL before the exposure is 100 days old, beyond LookupEvents' 90 days, and
+        // only the trail's files still hold it: `--since` reaches it there.
         var bucket = LocalAws.UniqueName("bg-exposure");
         var logs = LocalAws.UniqueName("bg-exposure-logs");
         var now = DateTimeOffset.UtcNow;
@@ -38,7 +42,9 @@ public sealed class ExposureCliTests(LocalAws aws)
 
         const string Dev = """{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dev","accountId":"111122223333"}""";
         var lockIdentity = $$"""{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/bucketguard-EventFunctionsRole/bg","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","arn":"{{BucketGuardRole}}","accountId":"111122223333"} } }""";
-        var page = $$"""{"Events":[{{Event("PutBucketPublicAccessBlock", Record(bucket, "PutBucketPublicAccessBlock", "\"PublicAccessBlockConfiguration\":{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":true,\"RestrictPublicBuckets\":true}", t.AddMinutes(20), "ev-lock", lockIdentity), t.AddMinutes(20), "ev-lock")}},{{Event("PutBucketAcl", Record(bucket, "PutBucketAcl", "\"x-amz-acl\":\"public-read\"", t.AddMinutes(10), "ev-public", Dev), t.AddMinutes(10), "ev-public")}},{{Event("PutBucketAcl", Record(bucket, "PutBucketAcl", "\"x-amz-acl\":\"private\"", t, "ev-private", Dev), t, "ev-private")}}]}""";
+        var privateAt = olderThanLookupEvents ? t.AddDays(-100) : t;
+        var privateRecord = Record(bucket, "PutBucketAcl", "\"x-amz-acl\":\"private\"", privateAt, "ev-private", Dev);
+        var page = $$"""{"Events":[{{Event("PutBucketPublicAccessBlock", Record(bucket, "PutBucketPublicAccessBlock", "\"PublicAccessBlockConfiguration\":{\"BlockPublicAcls\":true,\"IgnorePublicAcls\":true,\"BlockPublicPolicy\":true,\"RestrictPublicBuckets\":true}", t.AddMinutes(20), "ev-lock", lockIdentity), t.AddMinutes(20), "ev-lock")}},{{Event("PutBucketAcl", Record(bucket, "PutBucketAcl", "\"x-amz-acl\":\"public-read\"", t.AddMinutes(10), "ev-public", Dev), t.AddMinutes(10), "ev-public")}}{{(olderThanLookupEvents ? string.Empty : "," + Event("PutBucketAcl", privateRecord, t, "ev-private"))}}]}""";
 
         // The server access log object (simple key format) and the trail's file, as S3 and CloudTrail deliver them.
         const string Owner = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
@@ -55,6 +61,16 @@ public sealed class ExposureCliTests(LocalAws aws)
         }
 
         await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"trail/AWSLogs/{Account}/CloudTrail/us-east-1/{read:yyyy/MM/dd}/{Account}_CloudTrail_us-east-1_{read:yyyyMMdd'T'HHmm'Z'}_abc.json.gz", InputStream = new MemoryStream(gz.ToArray()) });
+        if (olderThanLookupEvents)
+        {
+            var old = new MemoryStream();
+            await using (var zip = new GZipStream(old, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                await zip.WriteAsync(Encoding.UTF8.GetBytes($$"""{"Records":[{{privateRecord}}]}"""));
+            }
+
+            await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"trail/AWSLogs/{Account}/CloudTrail/us-east-1/{privateAt:yyyy/MM/dd}/{Account}_CloudTrail_us-east-1_{privateAt:yyyyMMdd'T'HHmm'Z'}_old.json.gz", InputStream = new MemoryStream(old.ToArray()) });
+        }
 
         using var lookup = new HttpListener();
         var port = Random.Shared.Next(20000, 40000);
@@ -72,7 +88,8 @@ public sealed class ExposureCliTests(LocalAws aws)
         });
         try
         {
-            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), "exposure", bucket, "--access-logs", $"s3://{logs}/access/", "--trail", $"s3://{logs}/trail", "--account", Account, "--output", "json"])
+            string[] since = olderThanLookupEvents ? ["--since", now.AddDays(-120).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)] : [];
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), "exposure", bucket, "--access-logs", $"s3://{logs}/access/", "--trail", $"s3://{logs}/trail", "--account", Account, "--output", "json", .. since])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -96,6 +113,7 @@ public sealed class ExposureCliTests(LocalAws aws)
             Assert.Equal(["results/patient-0042.pdf", "results/patient-0043.pdf"], ledger["objects"]!.AsArray().Select(o => o!["key"]!.GetValue<string>()));
             Assert.Equal(2, ledger["requestsByCaller"]!["anonymous"]!.GetValue<int>());
             Assert.Contains("reading server access logs", stderr, StringComparison.Ordinal);
+            Assert.Equal(olderThanLookupEvents, stderr.Contains("reading older management events", StringComparison.Ordinal));
         }
         finally
         {
