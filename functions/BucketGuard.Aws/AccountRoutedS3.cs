@@ -19,7 +19,7 @@ public sealed record S3Ports(S3BucketStateReader Reader, S3PublicAccessBlockWrit
 /// A role that cannot be assumed (not deployed there, trust not matching) is a problem stated in the notification, not a retry:
 /// retrying cannot fix it. Throttling and STS outages are thrown, so the event is retried.</summary>
 /// <param name="portsFor">Makes the ports for a role ARN to assume, or for the function's own credentials (null).</param>
-public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> portsFor) : IBucketStateReader, IObjectReader, IAccessPointResolver, IPublicAccessBlockWriter, IBucketLister
+public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> portsFor) : IBucketStateReader, IObjectReader, IAccessPointResolver, IPublicAccessBlockWriter, IBucketLister, ILockSnapshotReader
 {
     private readonly ConcurrentDictionary<string, Lazy<S3Ports>> ports = new(StringComparer.Ordinal);
 
@@ -38,6 +38,9 @@ public sealed class AccountRoutedS3(MemberRole member, Func<string?, S3Ports> po
 
     public Task<ObjectSample> SampleAsync(string bucket, string? account, int max, CancellationToken cancellationToken) =>
         RouteAsync(account, p => p.Reader.SampleAsync(bucket, account, max, cancellationToken), why => new ObjectSample([], false, [why]));
+
+    public Task<LockSnapshot> SnapshotAsync(string bucket, string? account, int maxVersions, CancellationToken cancellationToken) =>
+        RouteAsync(account, p => p.Reader.SnapshotAsync(bucket, account, maxVersions, cancellationToken), why => new LockSnapshot(0, 0, false, null, why));
 
     public Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken) =>
         RouteAsync(account, p => p.Writer.ApplyAsync(bucket, account, flags, cancellationToken), why => new ActionResult(null, why));

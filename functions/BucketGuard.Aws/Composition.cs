@@ -57,6 +57,7 @@ public static class Composition
         {
             Objects = s3,
             AccessPoints = s3,
+            Snapshots = s3,
             Verifier = AwsClients.ExemptionVerifier(settings.Policy),
             Unreported = settings.DeadLetterQueueUrl is { } queue ? new DeadLetterQueueKeeper(AwsClients.CreateSqs(), queue) : null,
         }, Outputs(settings), settings.Policy, TimeProvider.System);

@@ -20,7 +20,7 @@ namespace BucketGuard.Aws;
 /// decisions need; the event path reads everything at once, for the shortest time to a block.</param>
 /// <param name="tagsAlways">Read the tags in lazy mode too (BUCKETGUARD_OBJECT_ACLS=lock-when-possible, or object
 /// sampling: a bucket may be locked on its objects, and its exemption decides).</param>
-public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false, bool tagsAlways = false) : IBucketStateReader, IObjectReader, IAccessPointResolver
+public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, SignedHttp? signedHttp = null, AmazonS3Config? config = null, AccountPublicAccessBlockReader? accountReader = null, bool lazy = false, bool tagsAlways = false) : IBucketStateReader, IObjectReader, IAccessPointResolver, ILockSnapshotReader
 {
     /// <summary>Reads the bucket's access points where an S3 Control API is reachable (on AWS, or at a configured S3
     /// Control endpoint); null: they are not read, and BucketState.AccessPoints stays null.</summary>
@@ -230,6 +230,62 @@ public sealed class S3BucketStateReader(IAmazonS3 s3, bool readPolicyStatus, Sig
         }).ConfigureAwait(false);
         problems.AddRange(objects.Where(o => o.Problem is not null).Select(o => $"{o.Key}: {o.Problem}"));
         return new ObjectSample([.. objects], truncated, [.. problems]);
+    }
+
+    /// <summary>The locked bucket's snapshot: ListObjectVersions pages (1,000 each) up to <paramref name="maxVersions"/>
+    /// versions (delete markers not counted), and GetBucketLogging. A read that is refused or fails is the snapshot's
+    /// Problem, never an exception: the lock is done and must be reported.</summary>
+    public async Task<LockSnapshot> SnapshotAsync(string bucket, string? account, int maxVersions, CancellationToken cancellationToken)
+    {
+        // The logging status is read while the versions are listed: one round trip more after the lock, not two.
+        var logging = LoggingAsync(bucket, cancellationToken);
+        var problems = new List<string>();
+        var versions = 0;
+        long bytes = 0;
+        var truncated = false;
+        try
+        {
+            string? keyMarker = null, versionMarker = null;
+            do
+            {
+                var page = await s3.ListVersionsAsync(new ListVersionsRequest { BucketName = bucket, MaxKeys = Math.Min(1000, maxVersions - versions), KeyMarker = keyMarker, VersionIdMarker = versionMarker }, cancellationToken).ConfigureAwait(false);
+                foreach (var version in (page.Versions ?? []).Where(v => v.IsDeleteMarker != true).Take(maxVersions - versions))
+                {
+                    versions++;
+                    bytes += version.Size ?? 0;
+                }
+
+                truncated = page.IsTruncated == true;
+                keyMarker = page.NextKeyMarker;
+                versionMarker = page.NextVersionIdMarker;
+            }
+            while (truncated && versions < maxVersions);
+        }
+        catch (AmazonS3Exception ex)
+        {
+            problems.Add($"ListObjectVersions: {ex.ErrorCode ?? ex.StatusCode.ToString()}");
+        }
+
+        var (on, unread) = await logging.ConfigureAwait(false);
+        if (unread is not null)
+        {
+            problems.Add(unread);
+        }
+
+        return new LockSnapshot(versions, bytes, truncated, on, problems.Count == 0 ? null : string.Join("; ", problems));
+    }
+
+    private async Task<(bool? On, string? Problem)> LoggingAsync(string bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var status = await s3.GetBucketLoggingAsync(new GetBucketLoggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+            return (!string.IsNullOrEmpty(status.BucketLoggingConfig?.TargetBucketName), null);
+        }
+        catch (AmazonS3Exception ex)
+        {
+            return (null, $"GetBucketLogging: {ex.ErrorCode ?? ex.StatusCode.ToString()}");
+        }
     }
 
     private static BucketGuard.Core.Acls.AccessControlList? ToAcl(GetBucketAclResponse? response) =>

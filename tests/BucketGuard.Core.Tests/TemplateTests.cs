@@ -163,7 +163,7 @@ public partial class TemplateTests
     private static readonly HashSet<string> AllowedActions =
     [
         "s3:GetBucketAcl", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
-        "s3:GetBucketTagging", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
+        "s3:GetBucketTagging", "s3:GetBucketLogging", "s3:ListBucketVersions", "s3:GetAccountPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:ListAllMyBuckets", "sns:Publish",
         "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole",
         "organizations:ListAccounts", "sqs:SendMessage", "kms:VerifyMac", "securityhub:BatchImportFindings", "events:PutEvents",
         "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:ListBucket", "s3:GetAccessPoint", "s3:GetAccessPointPolicy", "s3:GetAccessPointPolicyStatus", "s3:ListAccessPoints",

@@ -48,6 +48,21 @@ public sealed class S3FactsTests(LocalAws aws) : IAsyncLifetime
         aws.S3.PutPublicAccessBlockAsync(new PutPublicAccessBlockRequest { BucketName = bucket, PublicAccessBlockConfiguration = AllFlags });
 
     [Fact]
+    public async Task The_snapshot_at_the_lock_counts_the_versions_and_bytes_in_the_bucket_bounded_and_reads_its_access_logging()
+    {
+        await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "results/a.pdf", ContentBody = "12345" });
+        await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "results/b.pdf", ContentBody = "1234567890" });
+        var reader = S3BucketStateReader.FromEnvironment(aws.S3, BucketGuard.Core.Decisions.RemediationPolicy.Default);
+
+        var whole = await reader.SnapshotAsync(bucket, null, BucketGuard.Core.Decisions.LockSnapshot.MaxVersions, CancellationToken.None);
+        var bounded = await reader.SnapshotAsync(bucket, null, 2, CancellationToken.None);
+
+        Assert.Equal((3, 18L + 5 + 10, false), (whole.Versions, whole.Bytes, whole.Truncated));
+        Assert.Equal((2, true), (bounded.Versions, bounded.Truncated));
+        Assert.True(whole.AccessLogging == false, $"access logging {whole.AccessLogging?.ToString() ?? "unread"}: {whole.Problem}");
+    }
+
+    [Fact]
     public async Task A_public_read_acl_lets_an_anonymous_get_through_and_a_public_access_block_stops_it()
     {
         Assert.Equal(HttpStatusCode.Forbidden, await AnonymousGetAsync());

@@ -87,4 +87,22 @@ public sealed record Verdict(
 public sealed record ActionResult(PublicAccessBlock? InForce, string? Error)
 {
     public bool Succeeded => Error is null;
+
+    /// <summary>What the bucket held when it was locked; null when no snapshot was taken.</summary>
+    public LockSnapshot? Snapshot { get; init; }
+}
+
+/// <summary>The bucket at its lock (issue "after the lock", item 4): the object versions that existed, the upper bound of
+/// what could have been taken while it was public, from a bounded listing (ListObjectVersions, first pages), and whether
+/// its server access logging is on (GetBucketLogging): without it, or CloudTrail data events, nobody can tell later who
+/// read them.</summary>
+/// <param name="Versions">Object versions listed (current and noncurrent; delete markers not counted).</param>
+/// <param name="Bytes">Their total size, in bytes.</param>
+/// <param name="Truncated">The listing stopped at its bound: more versions exist than counted.</param>
+/// <param name="AccessLogging">Whether server access logging is on; null when it could not be read.</param>
+/// <param name="Problem">What could not be read (the listing or the logging status), or null.</param>
+public sealed record LockSnapshot(int Versions, long Bytes, bool Truncated, bool? AccessLogging, string? Problem = null)
+{
+    /// <summary>Versions listed at most (ten pages of ListObjectVersions).</summary>
+    public const int MaxVersions = 10_000;
 }

@@ -18,6 +18,9 @@ public sealed record PipelinePorts(IBucketStateReader Buckets, IPublicAccessBloc
     /// <summary>Checks exemption signatures when an approval key is configured; null otherwise.</summary>
     public IExemptionVerifier? Verifier { get; init; }
 
+    /// <summary>Takes the snapshot of a bucket once it is locked, before it is reported. Null: no snapshot.</summary>
+    public ILockSnapshotReader? Snapshots { get; init; }
+
     /// <summary>Where a decision goes when its lock took effect and its reports failed (null: nowhere but the retry).</summary>
     public IUnreportedLocks? Unreported { get; init; }
 }

@@ -47,6 +47,13 @@ public interface IPublicAccessBlockWriter
     Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken);
 }
 
+/// <summary>Takes a locked bucket's snapshot (LockSnapshot): its object versions, bounded, and its access logging.
+/// Never throws for what it cannot read: that is the snapshot's Problem, and the report goes out all the same.</summary>
+public interface ILockSnapshotReader
+{
+    Task<LockSnapshot> SnapshotAsync(string bucket, string? account, int maxVersions, CancellationToken cancellationToken);
+}
+
 /// <summary>Publishes a notification; throws when it cannot, so that the event is retried rather than lost.</summary>
 public interface INotifier
 {

@@ -100,6 +100,20 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
             {
                 eventToBlock = clock.GetUtcNow() - eventTime;
             }
+
+            // After the lock, so that it is never slowed: what the bucket held, the bound of what could have been taken.
+            if (result.Succeeded && ports.Snapshots is { } snapshots)
+            {
+                try
+                {
+                    result = result with { Snapshot = await snapshots.SnapshotAsync(change.Bucket!, change.Account, LockSnapshot.MaxVersions, cancellationToken).ConfigureAwait(false) };
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The lock is done: a snapshot that fails (S3 unreachable after retries) must not hold back its report.
+                    result = result with { Snapshot = new LockSnapshot(0, 0, false, null, $"the snapshot could not be taken: {ex.Message}") };
+                }
+            }
         }
 
         var decision = new BucketDecision(change, verdict, state, result, effective, clock.GetUtcNow());

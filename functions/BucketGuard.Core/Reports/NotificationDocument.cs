@@ -66,6 +66,25 @@ public static partial class Notifications
             WriteBlock(w, "apply", verdict.Apply);
             WriteBlock(w, "inForce", result?.InForce);
             w.WriteString("error", result?.Error);
+            if (result?.Snapshot is { } snapshot)
+            {
+                w.WriteStartObject("snapshot");
+                w.WriteNumber("versions", snapshot.Versions);
+                w.WriteNumber("bytes", snapshot.Bytes);
+                w.WriteBoolean("truncated", snapshot.Truncated);
+                if (snapshot.AccessLogging is { } logging)
+                {
+                    w.WriteBoolean("accessLogging", logging);
+                }
+                else
+                {
+                    w.WriteNull("accessLogging");
+                }
+
+                w.WriteString("problem", snapshot.Problem);
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
             w.WriteBoolean("restsOnEvent", verdict.RestsOnEvent);
             WriteBlock(w, "restores", verdict.Restores);

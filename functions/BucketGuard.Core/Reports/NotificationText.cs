@@ -146,6 +146,20 @@ public static partial class Notifications
                 b.AppendLine($"  In force now (re-read): {inForce}.");
             }
 
+            if (result?.Snapshot is { } snapshot)
+            {
+                b.AppendLine($"  At the lock the bucket held {(snapshot.Truncated ? "more than " : string.Empty)}{snapshot.Versions} object version(s), {snapshot.Bytes} bytes{(snapshot.Truncated ? " (listing stopped at its bound)" : string.Empty)}: the most that could have been taken while it was public.");
+                if (snapshot.AccessLogging == false)
+                {
+                    b.AppendLine("  Gap to close: server access logging is off for this bucket, so unless a trail logs its data events nobody can tell who read it while it was public. Turn on server access logging (or CloudTrail data events) now.");
+                }
+
+                if (snapshot.Problem is { } problem)
+                {
+                    b.AppendLine($"  Snapshot incomplete: {problem}.");
+                }
+            }
+
             if (apply.IgnorePublicAcls && !before.IgnorePublicAcls)
             {
                 b.AppendLine("  IgnorePublicAcls makes S3 ignore every public ACL in the bucket, the bucket's and every object's, at once; the ACLs stay as they are. BlockPublicAcls refuses new public ACLs: an upload with --acl public-read now fails with AccessDenied.");

@@ -3,8 +3,8 @@ shipped): the same S3 and SNS calls in the same order and concurrency, behind a 
 awslambdaric does, without its C extension).
 
 Calls: the five state reads at once (GetBucketAcl, GetBucketPolicy, GetPublicAccessBlock, GetBucketOwnershipControls,
-GetBucketTagging), then PutPublicAccessBlock (merged with the flags read), GetPublicAccessBlock again, and one SNS
-Publish. Simplifications, stated: public means an AllUsers or AuthenticatedUsers grant in the ACL or a policy statement
+GetBucketTagging), then PutPublicAccessBlock (merged with the flags read), GetPublicAccessBlock again, the snapshot
+(ListObjectVersions while GetBucketLogging), and one SNS Publish. Simplifications, stated: public means an AllUsers or AuthenticatedUsers grant in the ACL or a policy statement
 with Principal "*" and no Condition (BucketGuard's evaluator applies AWS's whole rule); the message is a short JSON
 document, not BucketGuard's; no exemption tags are read into a decision."""
 import json
@@ -49,7 +49,13 @@ def handle(event):
     merged.update({k: True for k, v in flags(block).items() if v})
     S3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=merged)
     in_force = flags(attempt(S3.get_public_access_block, Bucket=bucket))
-    SNS.publish(TopicArn=TOPIC, Subject="locked " + bucket, Message=json.dumps({"bucket": bucket, "inForce": in_force, "before": flags(block)}))
+    # The snapshot at the lock, as BucketGuard takes it: the versions listed while the logging status is read.
+    versions = POOL.submit(attempt, S3.list_object_versions, Bucket=bucket, MaxKeys=1000)
+    logging = POOL.submit(attempt, S3.get_bucket_logging, Bucket=bucket)
+    listed, status = versions.result(), logging.result()
+    snapshot = {"versions": len(listed.get("Versions", [])) if isinstance(listed, dict) else None,
+                "accessLogging": bool(status.get("LoggingEnabled")) if isinstance(status, dict) else None}
+    SNS.publish(TopicArn=TOPIC, Subject="locked " + bucket, Message=json.dumps({"bucket": bucket, "inForce": in_force, "before": flags(block), "snapshot": snapshot}))
     return {"outcome": "Block", "bucket": bucket}
 
 
