@@ -52,6 +52,19 @@ public class LockSnapshotTests
     }
 
     [Fact]
+    public async Task The_security_hub_finding_carries_the_snapshot_as_product_fields()
+    {
+        var fake = PublicBucket();
+        var pipeline = Pipeline(fake, new Snapshots(new LockSnapshot(LockSnapshot.MaxVersions, 99, true, AccessLogging: null, "GetBucketLogging: AccessDenied")));
+        var handled = await pipeline.HandleAsync(Event, default);
+        var decision = new BucketGuard.Core.Reports.BucketDecision(handled.Change, handled.Verdict, handled.State, handled.Result, RemediationPolicy.Default, DateTimeOffset.UtcNow);
+
+        var finding = BucketGuard.Core.Reports.SecurityHubFinding.For(decision)!;
+
+        Assert.Equal(($">{LockSnapshot.MaxVersions}", "99", "unknown"), (finding.ProductFields["bucketguard/SnapshotVersions"], finding.ProductFields["bucketguard/SnapshotBytes"], finding.ProductFields["bucketguard/AccessLogging"]));
+    }
+
+    [Fact]
     public async Task A_bounded_listing_says_more_than_and_logging_on_raises_no_gap()
     {
         var fake = PublicBucket();

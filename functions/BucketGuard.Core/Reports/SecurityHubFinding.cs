@@ -104,6 +104,14 @@ public sealed record SecurityHubFinding(
         Add(fields, "bucketguard/SourceIp", change.SourceIp);
         Add(fields, "bucketguard/Exemption", verdict.Exemption?.State is ExemptionState.None or null ? null : verdict.Exemption.ToString());
         Add(fields, "bucketguard/PublicFindings", (verdict.Exposure?.Findings.Count(f => f.InEffect) ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (decision.Result?.Snapshot is { } snapshot)
+        {
+            // The snapshot at the lock: the bound of what could have been taken, and whether anyone can tell who read it.
+            Add(fields, "bucketguard/SnapshotVersions", (snapshot.Truncated ? ">" : string.Empty) + snapshot.Versions.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Add(fields, "bucketguard/SnapshotBytes", snapshot.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Add(fields, "bucketguard/AccessLogging", snapshot.AccessLogging switch { true => "on", false => "off", null => "unknown" });
+        }
+
         var description = verdict.Why + (verdict.Exposure is { IsPublic: true } exposure
             ? " Findings: " + string.Join("; ", exposure.Findings.Take(5).Select(FindingJson.Describe))
             : string.Empty);
