@@ -29,7 +29,8 @@ public sealed record S3Location(string Bucket, string Prefix)
 
 /// <summary>Reads the access evidence an account keeps in S3 into an AccessLedger, straight from the files: S3 server
 /// access log objects (S3 User Guide, "Amazon S3 server access log format"; object keys in the simple format
-/// TargetPrefix + YYYY-mm-DD-HH-MM-SS-UniqueString) and a trail's log files
+/// TargetPrefix + YYYY-mm-DD-HH-MM-SS-UniqueString, or the partitioned one with account/region/bucket/date folders
+/// before the same name) and a trail's log files
 /// (PREFIX/AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHmmZ_UNIQUE.json.gz;
 /// CloudTrail User Guide, "Finding your CloudTrail log files"). Files are read one at a time and streamed.</summary>
 public sealed class S3EvidenceFiles(IAmazonS3 s3)
@@ -44,11 +45,14 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
     {
         var problems = new List<string>();
         DateTimeOffset? first = null, last = null;
+        var unnamed = 0;
         await foreach (var key in KeysAsync(logs, cancellationToken).ConfigureAwait(false))
         {
-            var name = key[logs.Prefix.Length..];
-            if (name.Length < 19 || !DateTimeOffset.TryParseExact(name[..19], "yyyy-MM-dd-HH-mm-ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var written))
+            // Simple format: PREFIX + YYYY-mm-DD-HH-MM-SS-UniqueString; partitioned: PREFIX + account/region/bucket/
+            // YYYY/mm/DD/ + the same name. Either way the time starts the name after the prefix or after the last slash.
+            if (!WrittenAt(key[logs.Prefix.Length..], out var written) && !WrittenAt(key[(key.LastIndexOf('/') + 1)..], out written))
             {
+                unnamed++;
                 continue;
             }
 
@@ -77,8 +81,19 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
             }
         }
 
+        if (unnamed > 0)
+        {
+            problems.Add($"{unnamed} object(s) under s3://{logs.Bucket}/{logs.Prefix} are not named as access log files (YYYY-mm-DD-HH-MM-SS-...) and were not read");
+        }
+
         var coverage = new SourceCoverage(RequestSource.AccessLog, true, first is { } start && start <= from ? from : first, last is null ? null : to);
         return (coverage, problems);
+    }
+
+    private static bool WrittenAt(string name, out DateTimeOffset written)
+    {
+        written = default;
+        return name.Length >= 19 && DateTimeOffset.TryParseExact(name[..19], "yyyy-MM-dd-HH-mm-ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out written);
     }
 
     /// <summary>The trail's data events for the window (the bucket's region, day by day), into the ledger.</summary>

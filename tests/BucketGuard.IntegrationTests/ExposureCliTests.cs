@@ -52,7 +52,9 @@ public sealed class ExposureCliTests(LocalAws aws)
         var logLine = $"{Owner} {bucket} [{read:dd/MMM/yyyy:HH:mm:ss} +0000] 203.0.113.7 - REQ0001 REST.GET.OBJECT results/patient-0042.pdf \"GET /{bucket}/results/patient-0042.pdf HTTP/1.1\" 200 - 48213 48213 31 12 \"-\" \"curl/8.5.0\" - HOST0001= - - - {bucket}.s3.us-east-1.amazonaws.com - - -";
         var beforeWindow = $"{Owner} {bucket} [{t.AddMinutes(-5):dd/MMM/yyyy:HH:mm:ss} +0000] 10.0.0.1 {Owner} REQ0000 REST.GET.OBJECT results/patient-0042.pdf \"GET / HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"app\" - HOST0000=";
         await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"access/{t.AddMinutes(-5):yyyy-MM-dd-HH-mm-ss}-0A1B2C3D4E5F6A7B", ContentBody = beforeWindow + "\n" });
-        await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"access/{read.AddMinutes(1):yyyy-MM-dd-HH-mm-ss}-1A2B3C4D5E6F7A8B", ContentBody = logLine + "\n" });
+        // One run reads the simple key format, the other the partitioned one (account/region/bucket/date folders).
+        var partition = olderThanLookupEvents ? $"{Account}/us-east-1/{bucket}/{read:yyyy/MM/dd}/" : string.Empty;
+        await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"access/{partition}{read.AddMinutes(1):yyyy-MM-dd-HH-mm-ss}-1A2B3C4D5E6F7A8B", ContentBody = logLine + "\n" });
         var dataEvent = $$"""{"eventVersion":"1.10","userIdentity":{"type":"AWSAccount","principalId":"","accountId":"anonymous"},"eventTime":"{{read.AddMinutes(1):yyyy-MM-ddTHH:mm:ssZ}}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.8","userAgent":"python-requests/2.31","requestParameters":{"bucketName":"{{bucket}}","key":"results/patient-0043.pdf"},"additionalEventData":{"bytesTransferredOut":51200,"x-amz-id-2":"HOST0002="},"requestID":"REQ0002","eventID":"d-1","readOnly":true,"eventCategory":"Data"}""";
         var gz = new MemoryStream();
         await using (var zip = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
