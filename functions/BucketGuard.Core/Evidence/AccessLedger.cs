@@ -155,11 +155,9 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         public long BytesSent;
         public DateTimeOffset? First;
         public DateTimeOffset? Last;
-        public readonly SortedSet<string> SourceIps = new(StringComparer.Ordinal);
-        public readonly SortedSet<string> UserAgents = new(StringComparer.Ordinal);
-        public int MoreSourceIps;
-        public int MoreUserAgents;
-        public readonly SortedSet<CallerKind> Callers = [];
+        public readonly Distinct SourceIps = new();
+        public readonly Distinct UserAgents = new();
+        private int callers;
 
         public void Add(AccessRequest request, CallerKind caller)
         {
@@ -177,41 +175,56 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
                 Other++;
             }
 
-            Callers.Add(caller);
+            callers |= 1 << (int)caller;
             First = First is { } f && f <= request.Time ? f : request.Time;
             Last = Last is { } l && l >= request.Time ? l : request.Time;
-            Keep(SourceIps, request.SourceIp, ref MoreSourceIps);
-            Keep(UserAgents, request.UserAgent, ref MoreUserAgents);
-        }
-
-        private static void Keep(SortedSet<string> set, string? value, ref int more)
-        {
-            if (value is null || set.Contains(value))
-            {
-                return;
-            }
-
-            if (set.Count < MaxListed)
-            {
-                set.Add(value);
-            }
-            else
-            {
-                more++;
-            }
+            SourceIps.Add(request.SourceIp);
+            UserAgents.Add(request.UserAgent);
         }
 
         public ObjectLedgerEntry Entry(string key) => new(
             key.Length == 0 ? null : key, Reads, Denied, Other, BytesSent, First!.Value, Last!.Value,
-            [.. Callers], [.. SourceIps], MoreSourceIps, [.. UserAgents], MoreUserAgents);
+            [.. Enum.GetValues<CallerKind>().Where(c => (callers & (1 << (int)c)) != 0)],
+            SourceIps.Listed, SourceIps.More, UserAgents.Listed, UserAgents.More);
+    }
+
+    /// <summary>Distinct values of one field: the first MaxListed kept, the others counted by their hash (at most
+    /// MaxCounted of them, beyond which the count is a lower bound).</summary>
+    private sealed class Distinct
+    {
+        public const int MaxCounted = 4096;
+
+        private readonly HashSet<string> listed = new(StringComparer.Ordinal);
+        private readonly HashSet<ulong> others = [];
+
+        public ImmutableArray<string> Listed => [.. listed.Order(StringComparer.Ordinal)];
+
+        public int More => others.Count;
+
+        public void Add(string? value)
+        {
+            if (value is null || listed.Contains(value))
+            {
+                return;
+            }
+
+            if (listed.Count < MaxListed)
+            {
+                listed.Add(value);
+            }
+            else if (others.Count < MaxCounted)
+            {
+                others.Add(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(value.AsSpan())));
+            }
+        }
     }
 }
 
 /// <summary>One object's requests from outside the bucket's account in the window.</summary>
 /// <param name="Key">Null for bucket-level requests (listing, reading the ACL or policy).</param>
 /// <param name="Other">Requests that were neither reads nor refused (HEAD, a listing, a write).</param>
-/// <param name="MoreSourceIps">Distinct source IPs beyond the MaxListed shown, counted (a lower bound once the
-/// list is full: an IP not kept cannot be told from one seen before).</param>
+/// <param name="MoreSourceIps">Distinct source IPs beyond the MaxListed shown (counted up to 4,096, a lower bound
+/// beyond); MoreUserAgents likewise.</param>
 public sealed record ObjectLedgerEntry(
     string? Key, int Reads, int Denied, int Other, long BytesSent, DateTimeOffset First, DateTimeOffset Last,
     ImmutableArray<CallerKind> Callers, ImmutableArray<string> SourceIps, int MoreSourceIps, ImmutableArray<string> UserAgents, int MoreUserAgents);

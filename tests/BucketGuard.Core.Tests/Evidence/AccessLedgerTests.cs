@@ -110,6 +110,24 @@ public class AccessLedgerTests
     }
 
     [Fact]
+    public void Source_ips_beyond_the_listed_ones_are_counted_once_each_however_often_they_return()
+    {
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+        for (var round = 0; round < 3; round++)
+        {
+            for (var ip = 0; ip < AccessLedger.MaxListed + 4; ip++)
+            {
+                var line = $"owner lab-results [21/Nov/2026:09:31:02 +0000] 203.0.113.{ip} - R{round}-{ip} REST.GET.OBJECT a.pdf \"GET / HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"curl/8\" - H";
+                ledger.Add(ServerAccessLog.Parse(line, out _).Value!);
+            }
+        }
+
+        var entry = Assert.Single(ledger.Report(Covered).Objects);
+
+        Assert.Equal((AccessLedger.MaxListed, 4, 3 * (AccessLedger.MaxListed + 4)), (entry.SourceIps.Length, entry.MoreSourceIps, entry.Reads));
+    }
+
+    [Fact]
     public void Where_no_source_covered_the_window_the_verdict_is_unknown_with_each_reason_never_no_access()
     {
         var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
