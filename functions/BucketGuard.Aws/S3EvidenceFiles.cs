@@ -27,6 +27,11 @@ public sealed record S3Location(string Bucket, string Prefix)
     }
 }
 
+/// <summary>Where a trail delivers its log files: the bucket and prefix, and for an organisation trail the organisation's
+/// id, which its keys carry after AWSLogs/ (CloudTrail User Guide, "Creating a trail for an organization").</summary>
+/// <param name="Name">The trail's name or ARN, for the report; the location when the trail is not known.</param>
+public sealed record TrailFiles(S3Location Location, string Name, string? OrganizationId = null);
+
 /// <summary>Reads the access evidence an account keeps in S3 into an AccessLedger, straight from the files: S3 server
 /// access log objects (S3 User Guide, "Amazon S3 server access log format"; object keys in the simple format
 /// TargetPrefix + YYYY-mm-DD-HH-MM-SS-UniqueString, or the partitioned one with account/region/bucket/date folders
@@ -97,9 +102,16 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
     }
 
     /// <summary>The trail's data events for the window (the bucket's region, day by day), into the ledger.</summary>
-    public async Task<(SourceCoverage Coverage, List<string> Problems)> ReadTrailAsync(S3Location trail, string account, string region, DateTimeOffset from, DateTimeOffset to, AccessLedger ledger, CancellationToken cancellationToken)
+    /// <param name="reads">What the trail's event selectors log of the bucket's reads (DataEventSelectors), or null when
+    /// they could not be read: then the coverage says so. None: the files are not read at all.</param>
+    public async Task<(SourceCoverage Coverage, List<string> Problems)> ReadTrailAsync(TrailFiles trail, string account, string region, DataEventScope? reads, DateTimeOffset from, DateTimeOffset to, AccessLedger ledger, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
+        if (reads == DataEventScope.None)
+        {
+            return (new SourceCoverage(RequestSource.DataEvent, false, null, null, DataEventSelectors.Gap(DataEventScope.None, trail.Name)), problems);
+        }
+
         var (first, last) = await EachTrailRecordAsync(trail, account, region, from, to, record =>
         {
             if (CloudTrailRecords.DataEvent(record) is { } request)
@@ -107,14 +119,16 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
                 ledger.Add(request);
             }
         }, problems, cancellationToken).ConfigureAwait(false);
-        var coverage = new SourceCoverage(RequestSource.DataEvent, true, first, last,
-            "whether the trail's event selectors log this bucket's data events is not checked: read files that hold none count as no requests");
+        var coverage = reads is { } scope
+            ? new SourceCoverage(RequestSource.DataEvent, true, first, last, DataEventSelectors.Gap(scope, trail.Name), scope == DataEventScope.Whole)
+            : new SourceCoverage(RequestSource.DataEvent, true, first, last,
+                "whether the trail's event selectors log this bucket's data events could not be checked: read files that hold none count as no requests");
         return (coverage, problems);
     }
 
     /// <summary>The bucket's management events (and the account's Block Public Access changes) from the trail's files,
     /// for history older than LookupEvents reaches; each record through the product's parser.</summary>
-    public async Task<ManagementHistory> ReadTrailHistoryAsync(S3Location trail, string account, string region, string bucket, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    public async Task<ManagementHistory> ReadTrailHistoryAsync(TrailFiles trail, string account, string region, string bucket, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
         var changes = ImmutableArray.CreateBuilder<BucketChange>();
@@ -132,13 +146,14 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
 
     /// <summary>Every record of the trail's files for the days of [from, to] in the region, streamed file by file.</summary>
     /// <returns>The times of the earliest and latest files read (from their names).</returns>
-    private async Task<(DateTimeOffset? First, DateTimeOffset? Last)> EachTrailRecordAsync(S3Location trail, string account, string region, DateTimeOffset from, DateTimeOffset to, Action<JsonElement> onRecord, List<string> problems, CancellationToken cancellationToken)
+    private async Task<(DateTimeOffset? First, DateTimeOffset? Last)> EachTrailRecordAsync(TrailFiles trail, string account, string region, DateTimeOffset from, DateTimeOffset to, Action<JsonElement> onRecord, List<string> problems, CancellationToken cancellationToken)
     {
         DateTimeOffset? first = null, last = null;
         for (var day = from.UtcDateTime.Date; day <= to.UtcDateTime.Date; day = day.AddDays(1))
         {
-            var prefix = $"{trail.Prefix}{(trail.Prefix.Length == 0 || trail.Prefix.EndsWith('/') ? string.Empty : "/")}AWSLogs/{account}/CloudTrail/{region}/{day:yyyy/MM/dd}/";
-            await foreach (var key in KeysAsync(trail with { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
+            var root = trail.Location.Prefix;
+            var prefix = $"{root}{(root.Length == 0 || root.EndsWith('/') ? string.Empty : "/")}AWSLogs/{(trail.OrganizationId is { } org ? org + "/" : string.Empty)}{account}/CloudTrail/{region}/{day:yyyy/MM/dd}/";
+            await foreach (var key in KeysAsync(trail.Location with { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
             {
                 var stamp = key.Split('_').FirstOrDefault(p => p.Length == 14 && p[8] == 'T' && p[13] == 'Z');
                 if (stamp is not null && DateTimeOffset.TryParseExact(stamp, "yyyyMMdd'T'HHmm'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var written))
@@ -149,7 +164,7 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
 
                 try
                 {
-                    using var response = await s3.GetObjectAsync(trail.Bucket, key, cancellationToken).ConfigureAwait(false);
+                    using var response = await s3.GetObjectAsync(trail.Location.Bucket, key, cancellationToken).ConfigureAwait(false);
                     await using var gzip = new GZipStream(response.ResponseStream, CompressionMode.Decompress);
                     await foreach (var record in CloudTrailRecords.ReadAsync(gzip, cancellationToken).ConfigureAwait(false))
                     {
@@ -161,12 +176,21 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
                 }
                 catch (Exception ex) when (ex is FormatException or InvalidDataException or JsonException)
                 {
-                    problems.Add($"s3://{trail.Bucket}/{key}: {ex.Message}");
+                    problems.Add($"s3://{trail.Location.Bucket}/{key}: {ex.Message}");
                 }
             }
         }
 
         return (first, last);
+    }
+
+    /// <summary>An organisation trail's organisation id, from the folder its files are under (PREFIX/AWSLogs/o-.../);
+    /// null when there is none.</summary>
+    public async Task<string?> OrganizationIdAsync(S3Location trail, CancellationToken cancellationToken)
+    {
+        var root = $"{trail.Prefix}{(trail.Prefix.Length == 0 || trail.Prefix.EndsWith('/') ? string.Empty : "/")}AWSLogs/";
+        var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = trail.Bucket, Prefix = root, Delimiter = "/" }, cancellationToken).ConfigureAwait(false);
+        return (page.CommonPrefixes ?? []).Select(p => p[root.Length..].TrimEnd('/')).FirstOrDefault(p => p.StartsWith("o-", StringComparison.Ordinal));
     }
 
     private async IAsyncEnumerable<string> KeysAsync(S3Location location, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

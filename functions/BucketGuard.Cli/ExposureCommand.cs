@@ -34,8 +34,7 @@ public static class ExposureCommand
 
     private static async Task<int> RunAsync(string bucket, string? sinceText, string? accessLogsText, string? trailText, string? account, string? organizationText, bool json, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
-        var since = now - CloudTrailHistory.Reach;
+        var since = DateTimeOffset.MinValue;
         if (sinceText is not null && !DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since))
         {
             await errors.WriteLineAsync($"bucketguard exposure: --since \"{sinceText}\" is not an ISO 8601 time").ConfigureAwait(false);
@@ -62,71 +61,17 @@ public static class ExposureCommand
         var policy = settings.Value!.Policy;
         account ??= policy.MemberRole.HomeAccount;
         using var s3 = AwsClients.CreateS3();
-        var read = await S3BucketStateReader.FromEnvironment(s3, policy).ReadAsync(bucket, account, cancellationToken).ConfigureAwait(false);
-        if (!read.Exists)
+        using var cloudTrail = new AmazonCloudTrailClient();
+        var organization = organizationText?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var investigation = new ExposureInvestigation(s3, cloudTrail, policy, TimeProvider.System, errors.WriteLine);
+        var answer = await investigation.InvestigateAsync(new ExposureQuestion(bucket, account, null, sinceText is null ? null : since, accessLogs, trail, organization), cancellationToken).ConfigureAwait(false);
+        if (!answer.Ok)
         {
-            await errors.WriteLineAsync($"bucketguard exposure: bucket {bucket} does not exist (NoSuchBucket)").ConfigureAwait(false);
+            await errors.WriteLineAsync($"bucketguard exposure: {answer.Error}").ConfigureAwait(false);
             return BucketGuardCli.CouldNotRun;
         }
 
-        using var cloudTrail = new AmazonCloudTrailClient();
-        await errors.WriteLineAsync($"reading the management events of {bucket} from CloudTrail LookupEvents...").ConfigureAwait(false);
-        var history = await new CloudTrailHistory(cloudTrail, TimeProvider.System).ReadAsync(bucket, since, now, cancellationToken).ConfigureAwait(false);
-        var region = s3.Config.RegionEndpoint?.SystemName ?? s3.Config.AuthenticationRegion ?? "us-east-1";
-        if (trail is not null && account is not null && sinceText is not null && since < history.Reaches)
-        {
-            // Older than LookupEvents reaches: the trail's own files, the same records in the same parser.
-            await errors.WriteLineAsync($"reading older management events of {bucket} from s3://{trail.Bucket}/{trail.Prefix}...").ConfigureAwait(false);
-            var older = await new S3EvidenceFiles(s3).ReadTrailHistoryAsync(trail, account, region, bucket, since, history.Reaches, cancellationToken).ConfigureAwait(false);
-            var known = history.Changes.Select(c => c.EventId).ToHashSet(StringComparer.Ordinal);
-            history = new ManagementHistory([.. older.Changes.Where(c => !known.Contains(c.EventId)), .. history.Changes], older.Reaches, [.. older.Problems, .. history.Problems]);
-        }
-
-        var window = ExposureWindow.Replay(bucket, null, history.Changes, read, now, history.Reaches, now, change => Remediation.IsOwnCall(change, policy));
-
-        var from = window.Start ?? history.Reaches;
-        var to = window.End ?? now;
-        var organization = organizationText?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-        var ledger = new AccessLedger(bucket, account ?? string.Empty, from, to, organization);
-        var files = new S3EvidenceFiles(s3);
-        var coverage = new List<SourceCoverage>();
-        var problems = history.Problems.ToBuilder();
-        problems.AddRange(read.Problems.Select(p => $"reading the bucket: {p}"));
-        if (accessLogs is null)
-        {
-            var logging = await s3.GetBucketLoggingAsync(new Amazon.S3.Model.GetBucketLoggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
-            accessLogs = logging.BucketLoggingConfig?.TargetBucketName is { Length: > 0 } target ? new S3Location(target, logging.BucketLoggingConfig.TargetPrefix ?? string.Empty) : null;
-        }
-
-        if (accessLogs is not null)
-        {
-            await errors.WriteLineAsync($"reading server access logs from s3://{accessLogs.Bucket}/{accessLogs.Prefix}...").ConfigureAwait(false);
-            var (covered, unread) = await files.ReadAccessLogsAsync(accessLogs, from, to, ledger, cancellationToken).ConfigureAwait(false);
-            coverage.Add(covered);
-            problems.AddRange(unread);
-        }
-        else
-        {
-            coverage.Add(new SourceCoverage(RequestSource.AccessLog, false, null, null));
-        }
-
-        if (trail is not null && account is not null)
-        {
-            await errors.WriteLineAsync($"reading CloudTrail data events from s3://{trail.Bucket}/{trail.Prefix}...").ConfigureAwait(false);
-            var (covered, unread) = await files.ReadTrailAsync(trail, account, region, from, to, ledger, cancellationToken).ConfigureAwait(false);
-            coverage.Add(covered);
-            problems.AddRange(unread);
-        }
-        else
-        {
-            coverage.Add(new SourceCoverage(RequestSource.DataEvent, false, null, null));
-            if (trail is not null)
-            {
-                problems.Add("--trail needs the bucket's account (--account or BUCKETGUARD_HOME_ACCOUNT) to find the trail's files");
-            }
-        }
-
-        var report = new ExposureReport(bucket, window, ledger.Report(coverage), problems.ToImmutable());
+        var report = answer.Value!;
         await output.WriteAsync(json ? report.Json() + "\n" : report.Text()).ConfigureAwait(false);
         return report.Ledger.Verdict is LedgerVerdict.NoOutsideAccess or LedgerVerdict.Attempted ? 0 : 1;
     }

@@ -74,19 +74,61 @@ public sealed class ExposureCliTests(LocalAws aws)
             await aws.S3.PutObjectAsync(new PutObjectRequest { BucketName = logs, Key = $"trail/AWSLogs/{Account}/CloudTrail/us-east-1/{privateAt:yyyy/MM/dd}/{Account}_CloudTrail_us-east-1_{privateAt:yyyyMMdd'T'HHmm'Z'}_old.json.gz", InputStream = new MemoryStream(old.ToArray()) });
         }
 
+        // The trail, in moto (which has DescribeTrails and GetEventSelectors, not LookupEvents): its files in the logs
+        // bucket under trail/, its selectors logging the whole bucket's reads, or in the older run only one prefix.
+        await MotoClient.Signed().SendAsync(HttpMethod.Put, new MotoClient.SigningConfig("s3"), "s3", MotoClient.Endpoint, $"/{logs}", "us-east-1");
+        var trailName = LocalAws.UniqueName("bg-trail");
+        const string Target = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+        await MotoClient.OkAsync("cloudtrail", Target + "CreateTrail", new JsonObject { ["Name"] = trailName, ["S3BucketName"] = logs, ["S3KeyPrefix"] = "trail", ["IsMultiRegionTrail"] = true });
+        var arnPrefix = olderThanLookupEvents ? $"arn:aws:s3:::{bucket}/results/patient-0042" : $"arn:aws:s3:::{bucket}/";
+        await MotoClient.OkAsync("cloudtrail", Target + "PutEventSelectors", new JsonObject
+        {
+            ["TrailName"] = trailName,
+            ["AdvancedEventSelectors"] = new JsonArray(new JsonObject
+            {
+                ["Name"] = "object reads",
+                ["FieldSelectors"] = new JsonArray(
+                    new JsonObject { ["Field"] = "eventCategory", ["Equals"] = new JsonArray("Data") },
+                    new JsonObject { ["Field"] = "resources.type", ["Equals"] = new JsonArray("AWS::S3::Object") },
+                    new JsonObject { ["Field"] = "resources.ARN", ["StartsWith"] = new JsonArray(arnPrefix) }),
+            }),
+        });
+
+        // LookupEvents is answered here in its recorded shape; every other CloudTrail call goes on to moto as it came.
         using var lookup = new HttpListener();
         var port = Random.Shared.Next(20000, 40000);
         lookup.Prefixes.Add($"http://127.0.0.1:{port}/");
         lookup.Start();
         var targets = new List<string?>();
+        using var moto = new HttpClient();
         var serving = Task.Run(async () =>
         {
-            var context = await lookup.GetContextAsync();
-            targets.Add(context.Request.Headers["X-Amz-Target"]);
-            var body = Encoding.UTF8.GetBytes(page);
-            context.Response.ContentType = "application/x-amz-json-1.1";
-            await context.Response.OutputStream.WriteAsync(body);
-            context.Response.Close();
+            while (lookup.IsListening)
+            {
+                var context = await lookup.GetContextAsync();
+                var target = context.Request.Headers["X-Amz-Target"];
+                targets.Add(target);
+                byte[] body;
+                if (target == Target + "LookupEvents")
+                {
+                    body = Encoding.UTF8.GetBytes(page);
+                }
+                else
+                {
+                    using var forward = new HttpRequestMessage(HttpMethod.Post, MotoClient.Endpoint) { Content = new StreamContent(context.Request.InputStream) };
+                    forward.Content.Headers.TryAddWithoutValidation("Content-Type", context.Request.ContentType);
+                    forward.Headers.TryAddWithoutValidation("X-Amz-Target", target);
+                    forward.Headers.TryAddWithoutValidation("Authorization", context.Request.Headers["Authorization"]);
+                    forward.Headers.TryAddWithoutValidation("X-Amz-Date", context.Request.Headers["X-Amz-Date"]);
+                    using var answer = await moto.SendAsync(forward);
+                    context.Response.StatusCode = (int)answer.StatusCode;
+                    body = await answer.Content.ReadAsByteArrayAsync();
+                }
+
+                context.Response.ContentType = "application/x-amz-json-1.1";
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
         });
         try
         {
@@ -102,10 +144,9 @@ public sealed class ExposureCliTests(LocalAws aws)
             var stdout = await cli.StandardOutput.ReadToEndAsync();
             var stderr = await cli.StandardError.ReadToEndAsync();
             await cli.WaitForExitAsync();
-            await serving.WaitAsync(TimeSpan.FromSeconds(5));
 
             Assert.True(cli.ExitCode == 1, $"exit {cli.ExitCode}: {stderr}\n{stdout}");
-            Assert.Equal(["com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"], targets);
+            Assert.Equal([Target + "DescribeTrails", Target + "GetEventSelectors", Target + "LookupEvents"], targets);
             var report = JsonNode.Parse(stdout)!;
             var window = report["window"]!;
             Assert.Equal(("ev-public", false, "ev-lock"), (window["cause"]!["eventId"]!.GetValue<string>(), window["startIsLowerBound"]!.GetValue<bool>(), window["ender"]!["eventId"]!.GetValue<string>()));
@@ -114,12 +155,17 @@ public sealed class ExposureCliTests(LocalAws aws)
             Assert.Equal((2, 48213 + 51200), (ledger["reads"]!.GetValue<int>(), ledger["bytesSent"]!.GetValue<int>()));
             Assert.Equal(["results/patient-0042.pdf", "results/patient-0043.pdf"], ledger["objects"]!.AsArray().Select(o => o!["key"]!.GetValue<string>()));
             Assert.Equal(2, ledger["requestsByCaller"]!["anonymous"]!.GetValue<int>());
+            // The trail's selectors were read: the whole bucket, or (older run) one prefix only, which is a gap.
+            var gaps = ledger["gaps"]!.AsArray().Select(g => g!.GetValue<string>()).ToList();
+            Assert.DoesNotContain(gaps, g => g.Contains("could not be checked", StringComparison.Ordinal));
+            Assert.Equal(olderThanLookupEvents, gaps.Any(g => g.Contains($"trail {trailName} logs the reads of only part of this bucket", StringComparison.Ordinal)));
             Assert.Contains("reading server access logs", stderr, StringComparison.Ordinal);
             Assert.Equal(olderThanLookupEvents, stderr.Contains("reading older management events", StringComparison.Ordinal));
         }
         finally
         {
             lookup.Stop();
+            await MotoClient.OkAsync("cloudtrail", Target + "DeleteTrail", new JsonObject { ["Name"] = trailName });
             foreach (var name in new[] { bucket, logs })
             {
                 var listed = await aws.S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = name });

@@ -12,7 +12,9 @@ namespace BucketGuard.Core.Evidence;
 /// <param name="To">The latest time they cover.</param>
 /// <param name="Gap">Why the source is known to miss requests even where it covers the time (for example objects owned
 /// by other accounts on an ACL bucket, whose reads the owner's trail may not receive), or null.</param>
-public sealed record SourceCoverage(RequestSource Source, bool Enabled, DateTimeOffset? From, DateTimeOffset? To, string? Gap = null);
+/// <param name="Complete">False when the source is known to record only part of the bucket's requests (a trail whose
+/// event selectors select a prefix or some callers): it then never covers the window alone, its Gap says why.</param>
+public sealed record SourceCoverage(RequestSource Source, bool Enabled, DateTimeOffset? From, DateTimeOffset? To, string? Gap = null, bool Complete = true);
 
 /// <summary>The answer to "was it read, and by whom", for one exposure window.</summary>
 public enum LedgerVerdict
@@ -108,12 +110,12 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             {
                 gaps.Add($"{name} cover {first:u} to {last:u}, not the whole window");
             }
-            else
+            else if (source.Complete)
             {
                 covered = true;
             }
 
-            if (source.Enabled && source.Gap is { } gap)
+            if (source.Gap is { } gap)
             {
                 gaps.Add($"{name}: {gap}");
             }
