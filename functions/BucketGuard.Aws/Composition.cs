@@ -90,7 +90,51 @@ public static class Composition
             outputs.Add(new EventBridgeOutput(new Amazon.EventBridge.AmazonEventBridgeClient(), bus));
         }
 
+        if (settings.ExposureQueueUrl is { } exposure)
+        {
+            outputs.Add(new ExposureQueueOutput(AwsClients.CreateSqs(), exposure, settings.ExposureDelaySeconds));
+        }
+
         return outputs.ToImmutable();
+    }
+
+    /// <summary>The after-lock path: the investigator in the bucket's account and the report's outputs (the notification
+    /// topic, required; the decision's Security Hub finding and the EventBridge bus when those are on).</summary>
+    public static Parsed<AfterLock> CreateAfterLock(Func<string, string?> environment)
+    {
+        var parsed = BucketGuardSettings.FromEnvironment(environment);
+        if (!parsed.Ok)
+        {
+            return Parsed<AfterLock>.Failure(parsed.Error!);
+        }
+
+        var settings = parsed.Value!;
+        if (settings.TopicArn is not { } topic)
+        {
+            return Parsed<AfterLock>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send exposure reports");
+        }
+
+        if (settings.Policy.MemberRole.ArnTemplate is not null)
+        {
+            AwsClients.UseSecurityTokenService();
+        }
+
+        var outputs = ImmutableArray.CreateBuilder<IExposureOutput>();
+        outputs.Add(new ExposureNotificationOutput(new SnsNotifier(new AmazonSimpleNotificationServiceClient(), topic)));
+        if (settings.SecurityHub)
+        {
+            var client = new Amazon.SecurityHub.AmazonSecurityHubClient();
+            var caller = new CallerAccount(settings.Policy.MemberRole.HomeAccount, () => AwsClients.CreateSts(null));
+            var region = client.Config.RegionEndpoint ?? Amazon.RegionEndpoint.USEast1;
+            outputs.Add(new ExposureFindingOutput(client, caller.GetAsync, region.SystemName, region.PartitionName));
+        }
+
+        if (settings.EventBus is { } bus)
+        {
+            outputs.Add(new ExposureEventOutput(new Amazon.EventBridge.AmazonEventBridgeClient(), bus));
+        }
+
+        return Parsed<AfterLock>.Success(new AfterLock(new RoutedExposureInvestigator(settings.Policy, TimeProvider.System), outputs.ToImmutable()));
     }
 
     /// <param name="lazy">The sweep reads only what each decision needs; an event reads everything at once.</param>

@@ -71,14 +71,21 @@ public sealed class ExposureInvestigation(AmazonS3Client s3, IAmazonCloudTrail c
         var accessLogs = question.AccessLogs;
         if (accessLogs is null)
         {
-            var logging = await s3.GetBucketLoggingAsync(new Amazon.S3.Model.GetBucketLoggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
-            accessLogs = logging.BucketLoggingConfig?.TargetBucketName is { Length: > 0 } target ? new S3Location(target, logging.BucketLoggingConfig.TargetPrefix ?? string.Empty) : null;
+            try
+            {
+                var logging = await s3.GetBucketLoggingAsync(new Amazon.S3.Model.GetBucketLoggingRequest { BucketName = bucket }, cancellationToken).ConfigureAwait(false);
+                accessLogs = logging.BucketLoggingConfig?.TargetBucketName is { Length: > 0 } target ? new S3Location(target, logging.BucketLoggingConfig.TargetPrefix ?? string.Empty) : null;
+            }
+            catch (AmazonS3Exception ex) when (ex.StatusCode == System.Net.HttpStatusCode.Forbidden)
+            {
+                problems.Add($"the bucket's access logging could not be read: {ex.ErrorCode} (s3:GetBucketLogging): server access logs are counted as off");
+            }
         }
 
         if (accessLogs is not null)
         {
             progress?.Invoke($"reading server access logs from s3://{accessLogs.Bucket}/{accessLogs.Prefix}...");
-            var (covered, unread) = await files.ReadAccessLogsAsync(accessLogs, from, to, ledger, cancellationToken).ConfigureAwait(false);
+            var (covered, unread) = await Refused(RequestSource.AccessLog, $"s3://{accessLogs.Bucket}/{accessLogs.Prefix}", () => files.ReadAccessLogsAsync(accessLogs, from, to, ledger, cancellationToken)).ConfigureAwait(false);
             coverage.Add(covered);
             problems.AddRange(unread);
         }
@@ -90,7 +97,7 @@ public sealed class ExposureInvestigation(AmazonS3Client s3, IAmazonCloudTrail c
         if (trail is not null && question.Account is { } account)
         {
             progress?.Invoke($"reading CloudTrail data events from s3://{trail.Location.Bucket}/{trail.Location.Prefix}...");
-            var (covered, unread) = await files.ReadTrailAsync(trail, account, region, reads, from, to, ledger, cancellationToken).ConfigureAwait(false);
+            var (covered, unread) = await Refused(RequestSource.DataEvent, $"s3://{trail.Location.Bucket}/{trail.Location.Prefix}", () => files.ReadTrailAsync(trail, account, region, reads, from, to, ledger, cancellationToken)).ConfigureAwait(false);
             coverage.Add(covered);
             problems.AddRange(unread);
         }
@@ -147,6 +154,22 @@ public sealed class ExposureInvestigation(AmazonS3Client s3, IAmazonCloudTrail c
         }
 
         return best.Reads == DataEventScope.None && question.Trail is null ? (null, null) : best;
+    }
+
+    /// <summary>Evidence the function may not read (a log bucket in another account, a key policy that refuses
+    /// kms:Decrypt) or that is gone is a gap in the coverage and a problem, not a failed investigation: retrying cannot
+    /// grant the permission.</summary>
+    private static async Task<(SourceCoverage Coverage, List<string> Problems)> Refused(RequestSource source, string where, Func<Task<(SourceCoverage, List<string>)>> read)
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.NotFound)
+        {
+            var why = $"{where} could not be read: {ex.ErrorCode ?? ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)} (BucketGuard's role needs s3:ListBucket and s3:GetObject there, and kms:Decrypt for encrypted files)";
+            return (new SourceCoverage(source, true, null, null, why, Complete: false), [why]);
+        }
     }
 
     private static ImmutableArray<BasicEventSelector> Basic(GetEventSelectorsResponse response) =>

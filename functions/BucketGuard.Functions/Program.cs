@@ -29,9 +29,23 @@ try
         return 0;
     }
 
+    if (handler == "exposure")
+    {
+        var afterLock = Composition.CreateAfterLock(Environment.GetEnvironmentVariable);
+        if (!afterLock.Ok)
+        {
+            throw new InvalidOperationException(afterLock.Error);
+        }
+
+        var exposure = new ExposureHandler(afterLock.Value!, settings.Value!.ExposureAttempts, TimeProvider.System);
+        using var exposureBootstrap = LambdaBootstrapBuilder.Create(exposure.HandleAsync).Build();
+        await exposureBootstrap.RunAsync();
+        return 0;
+    }
+
     if (!Handlers.EventNames.ContainsKey(handler))
     {
-        throw new InvalidOperationException($"unknown handler \"{handler}\" (known: {string.Join(", ", Handlers.EventNames.Keys)}, sweep)");
+        throw new InvalidOperationException($"unknown handler \"{handler}\" (known: {string.Join(", ", Handlers.EventNames.Keys)}, sweep, exposure)");
     }
 
     var pipeline = Composition.CreatePipeline(Environment.GetEnvironmentVariable);

@@ -1,8 +1,9 @@
 // Stands in for AWSSDK.SecurityHub, which this project's NuGet registry does not serve. Namespaces, type and member names
 // follow that package (Amazon.SecurityHub: IAmazonSecurityHub, AmazonSecurityHubClient, AmazonSecurityHubConfig,
 // AmazonSecurityHubException; Amazon.SecurityHub.Model: BatchImportFindingsRequest/Response, AwsSecurityFinding and the
-// parts of it BucketGuard fills), so the swap is a package reference and deleting this folder. Only BatchImportFindings
-// is here.
+// parts of it BucketGuard fills; BatchUpdateFindingsRequest/Response, AwsSecurityFindingIdentifier, NoteUpdate,
+// BatchUpdateFindingsUnprocessedFinding), so the swap is a package reference and deleting this folder. Only
+// BatchImportFindings and BatchUpdateFindings are here.
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -15,6 +16,8 @@ namespace Amazon.SecurityHub
     public interface IAmazonSecurityHub
     {
         Task<BatchImportFindingsResponse> BatchImportFindingsAsync(BatchImportFindingsRequest request, CancellationToken cancellationToken = default);
+
+        Task<BatchUpdateFindingsResponse> BatchUpdateFindingsAsync(BatchUpdateFindingsRequest request, CancellationToken cancellationToken = default);
     }
 
     /// <summary>Mirrors AmazonSecurityHubConfig: ServiceId "SecurityHub" (AWS_ENDPOINT_URL_SECURITYHUB or
@@ -208,8 +211,77 @@ namespace Amazon.SecurityHub
             w.WriteEndObject();
         }
 
-        private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        /// <summary>PATCH /findings/batchupdate (Security Hub API Reference, BatchUpdateFindings): the fields a customer
+        /// (not the finding's provider) sets, here the note and user-defined fields.</summary>
+        public async Task<BatchUpdateFindingsResponse> BatchUpdateFindingsAsync(BatchUpdateFindingsRequest request, CancellationToken cancellationToken = default)
+        {
+            var body = new MemoryStream();
+            using (var w = new Utf8JsonWriter(body))
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("FindingIdentifiers");
+                foreach (var id in request.FindingIdentifiers ?? [])
+                {
+                    w.WriteStartObject();
+                    w.WriteString("Id", id.Id);
+                    w.WriteString("ProductArn", id.ProductArn);
+                    w.WriteEndObject();
+                }
 
+                w.WriteEndArray();
+                if (request.Note is { } note)
+                {
+                    w.WriteStartObject("Note");
+                    w.WriteString("Text", note.Text);
+                    w.WriteString("UpdatedBy", note.UpdatedBy);
+                    w.WriteEndObject();
+                }
+
+                if (request.UserDefinedFields is { } fields)
+                {
+                    w.WriteStartObject("UserDefinedFields");
+                    foreach (var (name, value) in fields)
+                    {
+                        w.WriteString(name, value);
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndObject();
+            }
+
+            var response = await SignedHttp.WithStandardRetriesAsync(
+                () => client.Signed.SendAsync(HttpMethod.Patch, client.Config, "securityhub", client.Endpoint, "/findings/batchupdate", client.Region,
+                    content: body.ToArray(), contentType: "application/json", cancellationToken: cancellationToken),
+                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+            if (response.Status != HttpStatusCode.OK)
+            {
+                var code = SignedHttp.JsonErrorCode(response.Body);
+                throw new AmazonSecurityHubException(
+                    string.Create(CultureInfo.InvariantCulture, $"Security Hub BatchUpdateFindings: {(int)response.Status} {code ?? "(no error code)"}{SignedHttp.JsonErrorMessage(response.Body)}"), code, response.Status);
+            }
+
+            using var answer = JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
+            var root = answer.RootElement;
+            static AwsSecurityFindingIdentifier Identifier(JsonElement e) => new() { Id = Text(e, "Id"), ProductArn = Text(e, "ProductArn") };
+            return new BatchUpdateFindingsResponse
+            {
+                ProcessedFindings = root.TryGetProperty("ProcessedFindings", out var processed) && processed.ValueKind == JsonValueKind.Array
+                    ? [.. processed.EnumerateArray().Select(Identifier)]
+                    : null,
+                UnprocessedFindings = root.TryGetProperty("UnprocessedFindings", out var unprocessed) && unprocessed.ValueKind == JsonValueKind.Array
+                    ? [.. unprocessed.EnumerateArray().Select(u => new BatchUpdateFindingsUnprocessedFinding
+                    {
+                        ErrorCode = Text(u, "ErrorCode"),
+                        ErrorMessage = Text(u, "ErrorMessage"),
+                        FindingIdentifier = u.TryGetProperty("FindingIdentifier", out var id) && id.ValueKind == JsonValueKind.Object ? Identifier(id) : null,
+                    })]
+                    : null,
+            };
+        }
+
+        private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
 
         public void Dispose() => client.Dispose();
@@ -233,6 +305,47 @@ namespace Amazon.SecurityHub.Model
         public int? SuccessCount { get; set; }
 
         public List<ImportFindingsError>? FailedFindings { get; set; }
+    }
+
+    public sealed class BatchUpdateFindingsRequest
+    {
+        public List<AwsSecurityFindingIdentifier>? FindingIdentifiers { get; set; }
+
+        public NoteUpdate? Note { get; set; }
+
+        /// <summary>At most 50 pairs; names up to 128 characters, values up to 1,024.</summary>
+        public Dictionary<string, string>? UserDefinedFields { get; set; }
+    }
+
+    public sealed class AwsSecurityFindingIdentifier
+    {
+        public string? Id { get; set; }
+
+        public string? ProductArn { get; set; }
+    }
+
+    public sealed class NoteUpdate
+    {
+        /// <summary>Up to 512 characters.</summary>
+        public string? Text { get; set; }
+
+        public string? UpdatedBy { get; set; }
+    }
+
+    public sealed class BatchUpdateFindingsResponse
+    {
+        public List<AwsSecurityFindingIdentifier>? ProcessedFindings { get; set; }
+
+        public List<BatchUpdateFindingsUnprocessedFinding>? UnprocessedFindings { get; set; }
+    }
+
+    public sealed class BatchUpdateFindingsUnprocessedFinding
+    {
+        public string? ErrorCode { get; set; }
+
+        public string? ErrorMessage { get; set; }
+
+        public AwsSecurityFindingIdentifier? FindingIdentifier { get; set; }
     }
 
     public sealed class ImportFindingsError

@@ -245,7 +245,9 @@ public sealed record LedgerReport(
 
     /// <summary>The ledger as JSON, members in a fixed order and every text from a log (keys, user agents, IPs)
     /// neutralised by Untrusted.Clean, as event text is in every other output.</summary>
-    public string Json() => JsonLine.Write(w =>
+    /// <param name="maxObjects">List at most this many objects, the most read first (then the most refused), and count
+    /// the rest in objectsNotListed: a notification must fit SNS's 256 KiB. Default: all, in key order.</param>
+    public string Json(int? maxObjects = null) => JsonLine.Write(w =>
     {
         w.WriteNumber("version", 1);
         w.WriteString("bucket", Bucket);
@@ -272,8 +274,11 @@ public sealed record LedgerReport(
         }
 
         w.WriteEndObject();
+        var listed = maxObjects is { } max && max < Objects.Length
+            ? [.. Objects.OrderByDescending(o => o.Reads).ThenByDescending(o => o.Denied).ThenBy(o => o.Key, StringComparer.Ordinal).Take(max)]
+            : Objects;
         w.WriteStartArray("objects");
-        foreach (var o in Objects)
+        foreach (var o in listed)
         {
             w.WriteStartObject();
             w.WriteString("key", Untrusted.Clean(o.Key, 1024));
@@ -296,6 +301,7 @@ public sealed record LedgerReport(
         }
 
         w.WriteEndArray();
+        w.WriteNumber("objectsNotListed", Objects.Length - listed.Length);
     });
 
     private static void Strings(Utf8JsonWriter w, string name, ImmutableArray<string> values, int more)

@@ -11,9 +11,10 @@ public sealed record ExposureReport(string Bucket, ExposureWindow Window, Ledger
 {
     /// <summary>One JSON document: {"version":1,"bucket","window":{...},"ledger":{...},"problems":[...]}; every text
     /// from an event or a log neutralised.</summary>
-    public string Json()
+    /// <param name="maxObjects">At most this many objects in the ledger (LedgerReport.Json).</param>
+    public string Json(int? maxObjects = null)
     {
-        using var ledger = JsonDocument.Parse(Ledger.Json());
+        using var ledger = JsonDocument.Parse(Ledger.Json(maxObjects));
         return JsonLine.Write(w =>
         {
             w.WriteNumber("version", 1);

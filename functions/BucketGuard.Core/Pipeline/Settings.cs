@@ -29,6 +29,22 @@ public sealed record BucketGuardSettings(
     /// but whose reports failed is kept (IUnreportedLocks); null: none.</summary>
     public string? DeadLetterQueueUrl { get; init; }
 
+    /// <summary>BUCKETGUARD_EXPOSURE_QUEUE_URL: the queue of the after-lock function: every decision that finds a bucket
+    /// or object public asks there when it was public and who read it (ExposureRequest); null: not asked.</summary>
+    public string? ExposureQueueUrl { get; init; }
+
+    /// <summary>BUCKETGUARD_EXPOSURE_DELAY: seconds the request waits in the queue before the first investigation, 0 to
+    /// 900 (SQS DelaySeconds' range; default 900): CloudTrail LookupEvents shows a call within about 15 minutes.</summary>
+    public int ExposureDelaySeconds { get; init; } = DefaultExposureDelaySeconds;
+
+    public const int DefaultExposureDelaySeconds = 900;
+
+    /// <summary>BUCKETGUARD_EXPOSURE_ATTEMPTS: the exposure queue's maxReceiveCount, 1 to 1000 (default 5): on that delivery
+    /// a request whose lock CloudTrail does not show yet is reported as it stands instead of waiting again.</summary>
+    public int ExposureAttempts { get; init; } = DefaultExposureAttempts;
+
+    public const int DefaultExposureAttempts = 5;
+
     public const int DefaultSweepConcurrency = 64;
 
     public const int MaxSweepConcurrency = 1000;
@@ -91,7 +107,33 @@ public sealed record BucketGuardSettings(
             return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_DEAD_LETTER_QUEUE_URL \"{deadLetters}\" is not an SQS queue URL");
         }
 
-        return Parsed<BucketGuardSettings>.Success(new BucketGuardSettings(policy.Value!, topic, chat, securityHub, bus, concurrency, quiet, sweepOrganization) { DeadLetterQueueUrl = deadLetters });
+        var exposureQueue = Text(environment, "BUCKETGUARD_EXPOSURE_QUEUE_URL");
+        if (exposureQueue is not null && !exposureQueue.StartsWith("https://", StringComparison.Ordinal) && !exposureQueue.StartsWith("http://", StringComparison.Ordinal))
+        {
+            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_EXPOSURE_QUEUE_URL \"{exposureQueue}\" is not an SQS queue URL");
+        }
+
+        var delay = DefaultExposureDelaySeconds;
+        if (environment("BUCKETGUARD_EXPOSURE_DELAY")?.Trim() is { Length: > 0 } delayText
+            && Setting.Whole("BUCKETGUARD_EXPOSURE_DELAY", delayText, 0, 900, "seconds", out delay) is { } badDelay)
+        {
+            return Parsed<BucketGuardSettings>.Failure(badDelay);
+        }
+
+        var attempts = DefaultExposureAttempts;
+        if (environment("BUCKETGUARD_EXPOSURE_ATTEMPTS")?.Trim() is { Length: > 0 } attemptsText
+            && Setting.Whole("BUCKETGUARD_EXPOSURE_ATTEMPTS", attemptsText, 1, 1000, "deliveries", out attempts) is { } badAttempts)
+        {
+            return Parsed<BucketGuardSettings>.Failure(badAttempts);
+        }
+
+        return Parsed<BucketGuardSettings>.Success(new BucketGuardSettings(policy.Value!, topic, chat, securityHub, bus, concurrency, quiet, sweepOrganization)
+        {
+            ExposureAttempts = attempts,
+            DeadLetterQueueUrl = deadLetters,
+            ExposureQueueUrl = exposureQueue,
+            ExposureDelaySeconds = delay,
+        });
     }
 
     /// <summary>A setting that is on or off (unset: off); null with the error for anything else.</summary>
