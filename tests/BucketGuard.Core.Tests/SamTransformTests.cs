@@ -45,11 +45,14 @@ public class SamTransformTests
 
     [Theory]
     [MemberData(nameof(Combinations))]
-    public void Exactly_one_queue_exists_and_every_rule_and_every_function_fails_over_into_it(string parameters)
+    public void The_dead_letter_queue_and_the_exposure_queue_exist_and_every_rule_and_every_function_fails_over_into_the_first(string parameters)
     {
         var resources = Transformed(parameters);
 
-        Assert.Equal(["DeadLetterQueue"], OfType(resources, "AWS::SQS::Queue").Select(q => q.Name));
+        Assert.Equal(["DeadLetterQueue", "ExposureQueue"], OfType(resources, "AWS::SQS::Queue").Select(q => q.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("DeadLetterQueue", GetAttTarget(resources["ExposureQueue"]!["Properties"]!["RedrivePolicy"]!["deadLetterTargetArn"]));
+        var mapping = Assert.Single(OfType(resources, "AWS::Lambda::EventSourceMapping")).Resource["Properties"]!;
+        Assert.Equal(("ExposureQueue", "ReportBatchItemFailures", 1), (GetAttTarget(mapping["EventSourceArn"]), mapping["FunctionResponseTypes"]![0]!.GetValue<string>(), mapping["BatchSize"]!.GetValue<int>()));
         var rules = OfType(resources, "AWS::Events::Rule").ToList();
         Assert.Equal(6, rules.Count); // five CloudTrail patterns (acl, policy, public-access-block, tagging, objects) and the schedule
         foreach (var (name, rule) in rules)
@@ -79,9 +82,18 @@ public class SamTransformTests
         var sources = statement["Condition"]!["ArnEquals"]!["aws:SourceArn"]!.AsArray().Select(GetAttTarget).Order(StringComparer.Ordinal);
         Assert.Equal(rules, sources);
 
+        var consumers = OfType(resources, "AWS::Lambda::EventSourceMapping").ToList();
         foreach (var (name, function) in OfType(resources, "AWS::Lambda::Function"))
         {
             var role = GetAttTarget(function["Properties"]!["Role"]);
+            if (consumers.SingleOrDefault(m => m.Resource["Properties"]!["FunctionName"]!.ToJsonString().Contains($"\"{name}\"", StringComparison.Ordinal)) is { Resource: { } mapping })
+            {
+                // SQS's redrive moves its failures to the dead-letter queue; the function sends nothing there itself.
+                var queue = GetAttTarget(mapping["Properties"]!["EventSourceArn"]);
+                Assert.Equal("DeadLetterQueue", GetAttTarget(resources[queue]!["Properties"]!["RedrivePolicy"]!["deadLetterTargetArn"]));
+                continue;
+            }
+
             var sends = resources[role]!["Properties"]!["Policies"]!.AsArray().SelectMany(p => p!["PolicyDocument"]!["Statement"]!.AsArray())
                 .Where(s => s!["Action"] is JsonArray a && a.Any(x => x!.GetValue<string>() == "sqs:SendMessage"));
             Assert.True(sends.Any(s => GetAttTarget(s!["Resource"]) == "DeadLetterQueue"), $"{name}'s role {role} may not send its failed invocations to the dead-letter queue");
@@ -150,7 +162,14 @@ public class SamTransformTests
             var reserved = properties["ReservedConcurrentExecutions"]?.ToJsonString();
             // The sweep reserves exactly one execution: a second start while one runs is throttled, and Lambda keeps the
             // asynchronous event and retries it (up to its maximum age) instead of sweeping the same buckets twice at once.
-            Assert.Equal(name == "SweepFunction" ? "1" : """{"Fn::If":["ReservesConcurrency",{"Ref":"ReservedConcurrency"},{"Ref":"AWS::NoValue"}]}""", reserved);
+            // The exposure function is bounded by its event source mapping's MaximumConcurrency instead (SQS scaling),
+            // so that a storm of locks never takes the event functions' concurrency.
+            Assert.Equal(name switch
+            {
+                "SweepFunction" => "1",
+                "ExposureFunction" => null,
+                _ => """{"Fn::If":["ReservesConcurrency",{"Ref":"ReservedConcurrency"},{"Ref":"AWS::NoValue"}]}""",
+            }, reserved);
         }
     }
 

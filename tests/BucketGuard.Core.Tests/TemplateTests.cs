@@ -108,10 +108,21 @@ public partial class TemplateTests
     [Fact]
     public void Every_handler_named_in_the_template_exists_in_the_bootstrap()
     {
-        var handlers = Handlers.EventNames.Keys.Append("sweep").ToHashSet();
+        var handlers = Handlers.EventNames.Keys.Append("sweep").Append("exposure").ToHashSet();
 
         Assert.All(Functions, f => Assert.Contains(f.Function["Properties"]!["Handler"]!.GetValue<string>(), handlers));
         Assert.Equal(handlers.Order(), Functions.Select(f => f.Function["Properties"]!["Handler"]!.GetValue<string>()).Order());
+    }
+
+    /// <summary>`sam build` calls build-LOGICALID of the Makefile for every function built by makefile: one missing
+    /// target fails the build (the objects function once had none).</summary>
+    [Fact]
+    public void Every_function_built_by_the_makefile_has_a_build_target_there()
+    {
+        var makefile = File.ReadAllText(Path.Combine(Corpus.RepositoryRoot, "Makefile"));
+        var targets = Regex.Matches(makefile, @"^([^#\s][^:=]*):", RegexOptions.Multiline).SelectMany(m => m.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
+
+        Assert.All(Functions.Where(f => f.Function["Metadata"]?["BuildMethod"]?.GetValue<string>() == "makefile"), f => Assert.Contains("build-" + f.Name, targets));
     }
 
     /// <summary>The EventBridge pattern features the template uses: nested objects, and lists of exact values.</summary>
@@ -167,9 +178,36 @@ public partial class TemplateTests
         "kms:GenerateDataKey", "kms:Decrypt", "logs:CreateLogStream", "logs:PutLogEvents", "sts:AssumeRole",
         "organizations:ListAccounts", "sqs:SendMessage", "kms:VerifyMac", "securityhub:BatchImportFindings", "events:PutEvents",
         "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:ListBucket", "s3:GetAccessPoint", "s3:GetAccessPointPolicy", "s3:GetAccessPointPolicyStatus", "s3:ListAccessPoints",
+        "cloudtrail:LookupEvents", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "s3:GetObject", "securityhub:BatchUpdateFindings",
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
     ];
 
-    private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts", "s3:ListAccessPoints"];
+    private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts", "s3:ListAccessPoints", "cloudtrail:LookupEvents", "cloudtrail:DescribeTrails"];
+
+    /// <summary>s3:GetObject reads data: only the after-lock function, only on the evidence buckets the template is given.</summary>
+    [Fact]
+    public void Only_the_exposure_function_reads_objects_and_only_in_the_evidence_buckets_it_is_given()
+    {
+        foreach (var (name, role) in Resources.Where(r => r.Value!["Type"]!.GetValue<string>() == "AWS::IAM::Role"))
+        {
+            var statements = role!["Properties"]!["Policies"]![0]!["PolicyDocument"]!["Statement"]!.AsArray();
+            var reads = statements.Where(st => st!.ToJsonString().Contains("\"s3:GetObject\"", StringComparison.Ordinal)).ToList();
+            if (name != "ExposureFunctionRole")
+            {
+                Assert.Empty(reads);
+                continue;
+            }
+
+            var branches = Assert.Single(reads)!["Fn::If"]!.AsArray();
+            Assert.Equal(("ReadsEvidence", "AWS::NoValue"), (branches[0]!.GetValue<string>(), branches[2]!["Ref"]!.GetValue<string>()));
+            Assert.Contains("EvidenceBucketArns", branches[1]!["Resource"]!.ToJsonString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("*/*", branches[1]!.ToJsonString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("s3:PutBucketPublicAccessBlock", role.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        var evidence = Template["Parameters"]!["EvidenceBucketArns"]!;
+        Assert.Equal(("CommaDelimitedList", ""), (evidence["Type"]!.GetValue<string>(), evidence["Default"]!.GetValue<string>()));
+    }
 
     /// <summary>A policy's statements, each branch of a conditional statement (Fn::If) included, AWS::NoValue left out.</summary>
     private static IEnumerable<JsonNode> Statements(JsonNode policyDocument)
@@ -194,7 +232,7 @@ public partial class TemplateTests
     public void Every_iam_statement_of_the_functions_is_within_the_allowed_actions_and_scoped()
     {
         var roles = Resources.Where(r => r.Value!["Type"]!.GetValue<string>() == "AWS::IAM::Role").ToList();
-        Assert.Equal(2, roles.Count);
+        Assert.Equal(3, roles.Count);
         foreach (var (name, role) in roles)
         {
             foreach (var statement in role!["Properties"]!["Policies"]!.AsArray().SelectMany(p => Statements(p!["PolicyDocument"]!)))
@@ -218,6 +256,23 @@ public partial class TemplateTests
         foreach (var (name, function) in Functions)
         {
             var properties = function["Properties"]!;
+            Assert.True(Resources.ContainsKey(name + "ErrorsAlarm"), $"{name} has no errors alarm");
+            if (properties["Events"]!.AsObject().All(e => e.Value!["Type"]!.GetValue<string>() == "SQS"))
+            {
+                // A queue consumer: the queue delivers a failed message again, then moves it to the dead-letter queue.
+                foreach (var (_, @event) in properties["Events"]!.AsObject())
+                {
+                    var queue = @event!["Properties"]!["Queue"]!["Fn::GetAtt"]![0]!.GetValue<string>();
+                    Assert.Equal("DeadLetterQueue", Resources[queue]!["Properties"]!["RedrivePolicy"]!["deadLetterTargetArn"]!["Fn::GetAtt"]![0]!.GetValue<string>());
+                    Assert.Equal(["ReportBatchItemFailures"], @event["Properties"]!["FunctionResponseTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
+                    Assert.True(Resources[queue]!["Properties"]!["VisibilityTimeout"]!.GetValue<int>() >= properties["Timeout"]!.GetValue<int>() * 6, "the queue's visibility timeout is at least six times the function's (Lambda Developer Guide)");
+                    Assert.Equal(Template["Globals"]!["Function"]!["Environment"]!["Variables"]!["BUCKETGUARD_EXPOSURE_ATTEMPTS"]!.GetValue<string>(),
+                        Resources[queue]!["Properties"]!["RedrivePolicy"]!["maxReceiveCount"]!.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                continue;
+            }
+
             Assert.Equal("SQS", properties["EventInvokeConfig"]!["DestinationConfig"]!["OnFailure"]!["Type"]!.GetValue<string>());
             foreach (var (_, @event) in properties["Events"]!.AsObject())
             {
@@ -225,7 +280,6 @@ public partial class TemplateTests
                 Assert.NotNull(@event["Properties"]!["RetryPolicy"]);
             }
 
-            Assert.True(Resources.ContainsKey(name + "ErrorsAlarm"), $"{name} has no errors alarm");
         }
 
         Assert.Equal("NotificationKey", Resources["NotificationTopic"]!["Properties"]!["KmsMasterKeyId"]!["Ref"]!.GetValue<string>());
@@ -236,7 +290,7 @@ public partial class TemplateTests
     [Fact]
     public void Each_functions_rule_lists_exactly_its_handlers_event_names_from_the_one_routing_table()
     {
-        foreach (var (name, function) in Functions.Where(f => f.Function["Properties"]!["Handler"]!.GetValue<string>() != "sweep"))
+        foreach (var (name, function) in Functions.Where(f => f.Function["Properties"]!["Handler"]!.GetValue<string>() is not "sweep" and not "exposure"))
         {
             var handler = function["Properties"]!["Handler"]!.GetValue<string>();
             var listed = function["Properties"]!["Events"]!.AsObject().Select(e => e.Value!["Properties"]!["Pattern"]?["detail"]?["eventName"]).OfType<JsonArray>()
@@ -275,6 +329,7 @@ public partial class TemplateTests
             ["ObjectAcls"] = "lock-when-public",
             ["SweepObjectSample"] = "0",
             ["DeadLetterQueue"] = "https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-dead-letters",
+            ["ExposureQueue"] = "https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-exposure",
             ["AWS::AccountId"] = "111122223333",
         };
         var conditions = new HashSet<string> { "ImportsFindings", "PutsEvents", "PostsToChat" };
@@ -290,6 +345,7 @@ public partial class TemplateTests
         Assert.Equal(enabled ? "soar" : null, settings.Value.EventBus);
         Assert.Equal(enabled ? "arn:aws:sns:eu-west-1:111122223333:chat" : null, settings.Value.ChatTopicArn);
         Assert.Equal("https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-dead-letters", settings.Value.DeadLetterQueueUrl);
+        Assert.Equal(("https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-exposure", 5), (settings.Value.ExposureQueueUrl, settings.Value.ExposureAttempts));
         var expected = new Dictionary<string, (string Action, string Resource)>
         {
             ["ImportsFindings"] = ("securityhub:BatchImportFindings", "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"),
