@@ -134,7 +134,7 @@ public static class Composition
             outputs.Add(new ExposureEventOutput(new Amazon.EventBridge.AmazonEventBridgeClient(), bus));
         }
 
-        return Parsed<AfterLock>.Success(new AfterLock(new RoutedExposureInvestigator(settings.Policy, TimeProvider.System), outputs.ToImmutable()));
+        return Parsed<AfterLock>.Success(new AfterLock(new RoutedExposureInvestigator(settings.Policy, TimeProvider.System, settings.Policy.OrganizationAccounts.IsEmpty ? null : settings.Policy.OrganizationAccounts.ToHashSet(StringComparer.Ordinal)), outputs.ToImmutable()));
     }
 
     /// <param name="lazy">The sweep reads only what each decision needs; an event reads everything at once.</param>

@@ -20,10 +20,9 @@ public sealed class ExposureCliTests(LocalAws aws)
     private const string BucketGuardRole = "arn:aws:iam::111122223333:role/bucketguard-EventFunctionsRole";
 
     private static string Record(string bucket, string eventName, string parameters, DateTimeOffset time, string id, string identity) =>
-        $$"""{"eventVersion":"1.09","userIdentity":{{identity}},"eventTime":"{{time:yyyy-MM-ddTHH:mm:ssZ}}","eventSource":"s3.amazonaws.com","eventName":"{{eventName}}","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.23","userAgent":"aws-cli/2","requestParameters":{"bucketName":"{{bucket}}",{{parameters}} },"eventID":"{{id}}","recipientAccountId":"{{Account}}","eventCategory":"Management"}""";
+        CloudTrailFake.Record(Account, bucket, eventName, parameters, time, id, identity);
 
-    private static string Event(string eventName, string record, DateTimeOffset time, string id) =>
-        $$"""{"EventId":"{{id}}","EventName":"{{eventName}}","ReadOnly":"false","EventTime":{{time.ToUnixTimeSeconds()}},"EventSource":"s3.amazonaws.com","CloudTrailEvent":{{JsonSerializer.Serialize(record)}} }""";
+    private static string Event(string eventName, string record, DateTimeOffset time, string id) => CloudTrailFake.Event(eventName, record, time, id);
 
     [Theory]
     [InlineData(false)]
@@ -78,7 +77,7 @@ public sealed class ExposureCliTests(LocalAws aws)
         // bucket under trail/, its selectors logging the whole bucket's reads, or in the older run only one prefix.
         await MotoClient.Signed().SendAsync(HttpMethod.Put, new MotoClient.SigningConfig("s3"), "s3", MotoClient.Endpoint, $"/{logs}", "us-east-1");
         var trailName = LocalAws.UniqueName("bg-trail");
-        const string Target = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+        const string Target = CloudTrailFake.Target;
         await MotoClient.OkAsync("cloudtrail", Target + "CreateTrail", new JsonObject { ["Name"] = trailName, ["S3BucketName"] = logs, ["S3KeyPrefix"] = "trail", ["IsMultiRegionTrail"] = true });
         var arnPrefix = olderThanLookupEvents ? $"arn:aws:s3:::{bucket}/results/patient-0042" : $"arn:aws:s3:::{bucket}/";
         await MotoClient.OkAsync("cloudtrail", Target + "PutEventSelectors", new JsonObject
@@ -94,42 +93,8 @@ public sealed class ExposureCliTests(LocalAws aws)
             }),
         });
 
-        // LookupEvents is answered here in its recorded shape; every other CloudTrail call goes on to moto as it came.
-        using var lookup = new HttpListener();
-        var port = Random.Shared.Next(20000, 40000);
-        lookup.Prefixes.Add($"http://127.0.0.1:{port}/");
-        lookup.Start();
-        var targets = new List<string?>();
-        using var moto = new HttpClient();
-        var serving = Task.Run(async () =>
-        {
-            while (lookup.IsListening)
-            {
-                var context = await lookup.GetContextAsync();
-                var target = context.Request.Headers["X-Amz-Target"];
-                targets.Add(target);
-                byte[] body;
-                if (target == Target + "LookupEvents")
-                {
-                    body = Encoding.UTF8.GetBytes(page);
-                }
-                else
-                {
-                    using var forward = new HttpRequestMessage(HttpMethod.Post, MotoClient.Endpoint) { Content = new StreamContent(context.Request.InputStream) };
-                    forward.Content.Headers.TryAddWithoutValidation("Content-Type", context.Request.ContentType);
-                    forward.Headers.TryAddWithoutValidation("X-Amz-Target", target);
-                    forward.Headers.TryAddWithoutValidation("Authorization", context.Request.Headers["Authorization"]);
-                    forward.Headers.TryAddWithoutValidation("X-Amz-Date", context.Request.Headers["X-Amz-Date"]);
-                    using var answer = await moto.SendAsync(forward);
-                    context.Response.StatusCode = (int)answer.StatusCode;
-                    body = await answer.Content.ReadAsByteArrayAsync();
-                }
-
-                context.Response.ContentType = "application/x-amz-json-1.1";
-                await context.Response.OutputStream.WriteAsync(body);
-                context.Response.Close();
-            }
-        });
+        using var lookup = new CloudTrailFake { Page = page };
+        var targets = lookup.Targets;
         try
         {
             string[] since = olderThanLookupEvents ? ["--since", now.AddDays(-120).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)] : [];
@@ -138,7 +103,7 @@ public sealed class ExposureCliTests(LocalAws aws)
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            start.Environment["AWS_ENDPOINT_URL_CLOUDTRAIL"] = $"http://127.0.0.1:{port}";
+            start.Environment["AWS_ENDPOINT_URL_CLOUDTRAIL"] = lookup.Endpoint;
             start.Environment["BUCKETGUARD_ROLE_ARNS"] = BucketGuardRole;
             using var cli = Process.Start(start)!;
             var stdout = await cli.StandardOutput.ReadToEndAsync();
@@ -164,7 +129,6 @@ public sealed class ExposureCliTests(LocalAws aws)
         }
         finally
         {
-            lookup.Stop();
             await MotoClient.OkAsync("cloudtrail", Target + "DeleteTrail", new JsonObject { ["Name"] = trailName });
             foreach (var name in new[] { bucket, logs })
             {
