@@ -9,7 +9,7 @@ using BucketGuard.Core.Pipeline;
 namespace BucketGuard.Cli;
 
 /// <summary>`bucketguard exposure BUCKET [--since TIME] [--access-logs s3://B/P] [--trail s3://B/P] [--account ID]
-/// [--output json|text]`: when the bucket was public (its management events from CloudTrail LookupEvents, replayed) and
+/// [--output json|text] [--html FILE]`: when the bucket was public (its management events from CloudTrail LookupEvents, replayed) and
 /// who read what while it was (its server access logs and the trail's data events, read from S3). The access logs are
 /// found from the bucket's logging configuration unless given. Exit code 0: no read from outside the account in a
 /// covered window; 1: something was read, or coverage leaves it unknown; 2: it could not run.</summary>
@@ -25,14 +25,15 @@ public static class ExposureCommand
         var organization = new Option<string?>("--organization-accounts") { Description = "The organisation's account ids, comma-separated, to tell its accounts from outsiders" };
         var format = new Option<string?>("--output") { Description = "Output format: text (default) or json" };
         format.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("exposure", "When the bucket was public, and who read what while it was") { bucket, since, accessLogs, trail, account, organization, format };
+        var html = new Option<FileInfo?>("--html") { Description = "Also write a self-contained HTML report (window, timeline, coverage, sortable table of objects) to this file" };
+        var command = new Command("exposure", "When the bucket was public, and who read what while it was") { bucket, since, accessLogs, trail, account, organization, format, html };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(bucket)!, parse.GetValue(since), parse.GetValue(accessLogs), parse.GetValue(trail), parse.GetValue(account), parse.GetValue(organization),
-            parse.GetValue(format) == "json", output, errors, cancellationToken));
+            parse.GetValue(format) == "json", parse.GetValue(html)?.FullName, output, errors, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string bucket, string? sinceText, string? accessLogsText, string? trailText, string? account, string? organizationText, bool json, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string bucket, string? sinceText, string? accessLogsText, string? trailText, string? account, string? organizationText, bool json, string? htmlFile, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         var since = DateTimeOffset.MinValue;
         if (sinceText is not null && !DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since))
@@ -73,6 +74,20 @@ public static class ExposureCommand
 
         var report = answer.Value!;
         await output.WriteAsync(json ? report.Json() + "\n" : report.Text()).ConfigureAwait(false);
+        if (htmlFile is not null)
+        {
+            try
+            {
+                await File.WriteAllTextAsync(htmlFile, ExposureHtml.Write(report, account, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
+                await errors.WriteLineAsync($"HTML report written to {htmlFile}").ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                await errors.WriteLineAsync($"bucketguard exposure: the HTML report could not be written to {htmlFile}: {ex.Message}").ConfigureAwait(false);
+                return BucketGuardCli.CouldNotRun;
+            }
+        }
+
         return report.Ledger.Verdict is LedgerVerdict.NoOutsideAccess or LedgerVerdict.Attempted ? 0 : 1;
     }
 }

@@ -37,23 +37,7 @@ public static class HtmlReport
     public static string Write(SweepReport report, string? account, DateTimeOffset generated, Func<BucketAudit, string> url)
     {
         var h = new StringBuilder();
-        h.Append("""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>BucketGuard audit</title>
-            <style>
-            body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#212121}
-            h1{margin:0 0 .25rem}.meta{color:#616161;margin-bottom:1.5rem}
-            .cards{display:flex;gap:1rem;flex-wrap:wrap;margin-bottom:1.5rem}
-            .card{border:1px solid #e0e0e0;border-radius:8px;padding:.75rem 1rem;min-width:9rem}
-            .card b{display:block;font-size:1.6rem}
-            table{border-collapse:collapse;width:100%;font-size:.9rem}
-            th,td{border-bottom:1px solid #eee;padding:.4rem .5rem;text-align:left;vertical-align:top}
-            th{cursor:pointer;background:#fafafa;user-select:none}th:after{content:" \2195";color:#bdbdbd}
-            .sev-critical{color:#b71c1c;font-weight:600}.sev-high{color:#c62828}.sev-medium{color:#ef6c00}
-            td.why{max-width:36rem;word-break:break-word}
-            </style></head><body>
-            """);
+        h.Append(Head("BucketGuard audit"));
         h.Append(CultureInfo.InvariantCulture, $"<h1>BucketGuard audit</h1><div class=\"meta\">Account {E(account ?? "(credentials' own)")} · generated {E(generated.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))}{(report.Completed ? string.Empty : " · stopped before the end")}</div>");
         h.Append("<div class=\"cards\">");
         foreach (var (label, value) in new (string, int)[]
@@ -85,27 +69,51 @@ public static class HtmlReport
                 $"<tr><td>{E(b.Bucket.Name)}</td><td>{E(b.Bucket.Region ?? string.Empty)}</td><td>{E(KindOf(b))}</td><td class=\"sev-{E(severity)}\">{E(severity)}</td><td class=\"why\">{E(why)}</td><td>{E(exemption)}</td><td>{(link is null ? string.Empty : $"<a href=\"{E(link)}\">{E(link)}</a>")}</td></tr>");
         }
 
-        h.Append("""
-            </tbody></table>
-            <script>
-            var headers = document.querySelectorAll('#buckets th');
-            headers.forEach(function (th, column) {
-              th.addEventListener('click', function () {
-                var body = document.querySelector('#buckets tbody');
-                var ascending = th.getAttribute('data-order') !== 'asc';
-                Array.from(body.rows)
-                  .sort(function (a, b) { return a.cells[column].textContent.localeCompare(b.cells[column].textContent) * (ascending ? 1 : -1); })
-                  .forEach(function (row) { body.appendChild(row); });
-                th.setAttribute('data-order', ascending ? 'asc' : 'desc');
-              });
-            });
-            // report.html#sort=N opens the report sorted by column N (0: bucket), for a link a person can hand on.
-            var sort = /^#sort=(\d+)$/.exec(location.hash);
-            if (sort && headers[Number(sort[1])]) { headers[Number(sort[1])].click(); }
-            </script></body></html>
-            """);
+        h.Append("</tbody></table>").Append(SortScript("buckets")).Append("</body></html>");
         return h.ToString();
     }
+
+    /// <summary>The page's head: the title and the one inline style sheet the reports share.</summary>
+    internal static string Head(string title) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{E(title)}}</title>
+        <style>
+        body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#212121}
+        h1{margin:0 0 .25rem}.meta{color:#616161;margin-bottom:1.5rem}
+        .cards{display:flex;gap:1rem;flex-wrap:wrap;margin-bottom:1.5rem}
+        .card{border:1px solid #e0e0e0;border-radius:8px;padding:.75rem 1rem;min-width:9rem}
+        .card b{display:block;font-size:1.6rem}
+        table{border-collapse:collapse;width:100%;font-size:.9rem}
+        th,td{border-bottom:1px solid #eee;padding:.4rem .5rem;text-align:left;vertical-align:top}
+        th{cursor:pointer;background:#fafafa;user-select:none}th:after{content:" \2195";color:#bdbdbd}
+        .sev-critical{color:#b71c1c;font-weight:600}.sev-high{color:#c62828}.sev-medium{color:#ef6c00}
+        td.why{max-width:36rem;word-break:break-word}
+        </style></head><body>
+        """;
+
+    /// <summary>Sorts the table by a column when its header is clicked; PAGE#sort=N opens it sorted by column N, for a link
+    /// a person can hand on. Numbers (data-n) sort as numbers.</summary>
+    internal static string SortScript(string tableId) => $$"""
+        <script>
+        (function () {
+          var headers = document.querySelectorAll('#{{tableId}} th');
+          headers.forEach(function (th, column) {
+            th.addEventListener('click', function () {
+              var body = document.querySelector('#{{tableId}} tbody');
+              var ascending = th.getAttribute('data-order') !== 'asc';
+              function key(row) { var c = row.cells[column]; return c.hasAttribute('data-n') ? Number(c.getAttribute('data-n')) : c.textContent; }
+              Array.from(body.rows)
+                .sort(function (a, b) { var x = key(a), y = key(b); return (typeof x === 'number' ? x - y : String(x).localeCompare(String(y))) * (ascending ? 1 : -1); })
+                .forEach(function (row) { body.appendChild(row); });
+              th.setAttribute('data-order', ascending ? 'asc' : 'desc');
+            });
+          });
+          var sort = /^#sort=(\d+)$/.exec(location.hash);
+          if (sort && headers[Number(sort[1])]) { headers[Number(sort[1])].click(); }
+        })();
+        </script>
+        """;
 
     /// <summary>Horizontal bars: buckets by kind, and the public ones by severity.</summary>
     private static void AppendChart(StringBuilder h, SweepReport report)
@@ -141,5 +149,5 @@ public static class HtmlReport
         h.Append("</svg>");
     }
 
-    private static string E(string value) => WebUtility.HtmlEncode(value);
+    internal static string E(string? value) => WebUtility.HtmlEncode(value ?? string.Empty);
 }

@@ -97,8 +97,9 @@ public sealed class ExposureCliTests(LocalAws aws)
         var targets = lookup.Targets;
         try
         {
+            var html = Path.Combine(Path.GetTempPath(), bucket + ".html");
             string[] since = olderThanLookupEvents ? ["--since", now.AddDays(-120).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)] : [];
-            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), "exposure", bucket, "--access-logs", $"s3://{logs}/access/", "--trail", $"s3://{logs}/trail", "--account", Account, "--output", "json", .. since])
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "bucketguard.dll"), "exposure", bucket, "--access-logs", $"s3://{logs}/access/", "--trail", $"s3://{logs}/trail", "--account", Account, "--output", "json", "--html", html, .. since])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -125,11 +126,14 @@ public sealed class ExposureCliTests(LocalAws aws)
             Assert.DoesNotContain(gaps, g => g.Contains("could not be checked", StringComparison.Ordinal));
             Assert.Equal(olderThanLookupEvents, gaps.Any(g => g.Contains($"trail {trailName} logs the reads of only part of this bucket", StringComparison.Ordinal)));
             Assert.Contains("reading server access logs", stderr, StringComparison.Ordinal);
+            Assert.Contains($"HTML report written to {html}", stderr, StringComparison.Ordinal);
+            Assert.Contains("results/patient-0043.pdf", File.ReadAllText(html), StringComparison.Ordinal);
             Assert.Equal(olderThanLookupEvents, stderr.Contains("reading older management events", StringComparison.Ordinal));
         }
         finally
         {
             await MotoClient.OkAsync("cloudtrail", Target + "DeleteTrail", new JsonObject { ["Name"] = trailName });
+            await MotoClient.Signed().SendAsync(HttpMethod.Delete, new MotoClient.SigningConfig("s3"), "s3", MotoClient.Endpoint, $"/{logs}", "us-east-1");
             foreach (var name in new[] { bucket, logs })
             {
                 var listed = await aws.S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = name });

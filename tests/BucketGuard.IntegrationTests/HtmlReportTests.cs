@@ -4,6 +4,7 @@ using BucketGuard.Core;
 using BucketGuard.Core.Acls;
 using BucketGuard.Core.Events;
 using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Evidence;
 using BucketGuard.Core.Reports;
 
 namespace BucketGuard.IntegrationTests;
@@ -70,5 +71,41 @@ public sealed class HtmlReportTests
         Assert.Equal(["archive", "hidden", "lab-uploads&lt;script&gt;alert(1)&lt;/script&gt;", "patient-reports", "private-logs", "website-assets"], rows);
         Assert.DoesNotContain(log.Split('\n'), l => l.Contains("CONSOLE", StringComparison.Ordinal) && (l.Contains("Uncaught", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal)));
         Assert.True(new FileInfo(Path.Combine(AppContext.BaseDirectory, "audit-report.png")).Length > 10_000, "the screenshot is empty");
+    }
+
+    [Fact]
+    public void The_exposure_page_renders_in_headless_chromium_with_its_window_coverage_and_objects_sorted_by_reads_and_no_console_errors()
+    {
+        var t0 = new DateTimeOffset(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
+        var ledger = new AccessLedger("lab-results", "111122223333", t0, t0.AddHours(1), null);
+        AccessRequest Get(string key, string ip, int status = 200) =>
+            new(RequestSource.AccessLog, t0.AddMinutes(5), "lab-results", key, null, "REST.GET.OBJECT", true, null, null, ip, "curl/8.5.0<img src=x onerror=alert(1)>", status, null, 1000, Guid.NewGuid().ToString("n"), "H=");
+        foreach (var request in new[] { Get("a.pdf", "203.0.113.7"), Get("b.pdf", "203.0.113.8"), Get("b.pdf", "203.0.113.9"), Get("<script>alert(2)</script>.pdf", "198.51.100.1", 403) })
+        {
+            ledger.Add(request);
+        }
+
+        var window = new ExposureWindow(t0, false, null, t0.AddHours(1), null, [new ExposureStep(t0, null, WasPublic.Yes)], "public from 2026-11-21 09:00:00Z until 2026-11-21 10:00:00Z");
+        var report = new ExposureReport("lab-results", window, ledger.Report([new SourceCoverage(RequestSource.AccessLog, true, t0, t0.AddHours(2)), new SourceCoverage(RequestSource.DataEvent, false, null, null)]), ["s3://logs/x: line 3: not a record"]);
+        var page = Path.Combine(AppContext.BaseDirectory, "exposure-report.html");
+        File.WriteAllText(page, ExposureHtml.Write(report, "111122223333", t0.AddDays(1)));
+
+        // #sort=1: the page's own script sorts by column 1 (reads), ascending.
+        var (dom, log) = Chromium("--dump-dom", "--virtual-time-budget=2000", new Uri(page).AbsoluteUri + "#sort=1");
+        Chromium("--screenshot=" + Path.Combine(AppContext.BaseDirectory, "exposure-report.png"), "--window-size=1280,1100", new Uri(page).AbsoluteUri);
+
+        Assert.Contains("<b>read</b>access", dom, StringComparison.Ordinal);
+        Assert.Contains("<b>3</b>reads from outside", dom, StringComparison.Ordinal);
+        Assert.Contains("public from 2026-11-21 09:00:00Z until", dom, StringComparison.Ordinal);
+        Assert.Contains("gap: CloudTrail data events are not recorded for this bucket", dom, StringComparison.Ordinal);
+        Assert.Contains("s3://logs/x: line 3: not a record", dom, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>alert(2)", dom, StringComparison.Ordinal);
+        Assert.DoesNotContain("<img src=x", dom, StringComparison.Ordinal);
+        var objects = dom[dom.IndexOf("id=\"objects\"", StringComparison.Ordinal)..];
+        var keys = System.Text.RegularExpressions.Regex.Matches(objects, "<tr><td>([^<]*)</td>").Select(m => m.Groups[1].Value).ToList();
+        // Sorted by reads as numbers, ascending: the refused object (0), a.pdf (1), b.pdf (2).
+        Assert.Equal(["&lt;script&gt;alert(2)&lt;/script&gt;.pdf", "a.pdf", "b.pdf"], keys);
+        Assert.DoesNotContain(log.Split('\n'), l => l.Contains("CONSOLE", StringComparison.Ordinal) && (l.Contains("Uncaught", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal)));
+        Assert.True(new FileInfo(Path.Combine(AppContext.BaseDirectory, "exposure-report.png")).Length > 10_000, "the screenshot is empty");
     }
 }
