@@ -94,6 +94,11 @@ public sealed class MotoFactsTests(LocalAws aws)
         finally
         {
             await aws.S3.DeleteBucketAsync(bucket);
+
+            // Left on, the account's block would decide every later test's buckets in moto's account.
+            var deleted = await Signed().SendAsync(HttpMethod.Delete, (AmazonS3Config)aws.S3.Config, "s3", Moto, "/v20180820/configuration/publicAccessBlock", "us-east-1",
+                headers: new Dictionary<string, string> { ["x-amz-account-id"] = MotoAccount });
+            Assert.True(deleted.Status is HttpStatusCode.OK or HttpStatusCode.NoContent, deleted.Body);
         }
     }
 
