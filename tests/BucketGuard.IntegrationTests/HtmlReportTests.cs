@@ -47,14 +47,25 @@ public sealed class HtmlReportTests
         return (output.Result, errors.Result);
     }
 
+    /// <summary>The page with its script run (hash given), as Chromium's DOM after it, with the console checked for
+    /// errors and a screenshot left beside the tests (NAME.png; it must not be blank).</summary>
+    private static string Rendered(string page, string hash)
+    {
+        var (dom, log) = Chromium("--dump-dom", "--virtual-time-budget=2000", new Uri(page).AbsoluteUri + hash);
+        var screenshot = Path.ChangeExtension(page, ".png");
+        Chromium("--screenshot=" + screenshot, "--window-size=1280,1100", new Uri(page).AbsoluteUri);
+        Assert.DoesNotContain(log.Split('\n'), l => l.Contains("CONSOLE", StringComparison.Ordinal) && (l.Contains("Uncaught", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal)));
+        Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is empty");
+        return dom;
+    }
+
     [Fact]
     public void The_html_report_renders_in_headless_chromium_with_its_counts_chart_and_sortable_table_and_no_console_errors()
     {
         var page = Path.Combine(AppContext.BaseDirectory, "audit-report.html");
         File.WriteAllText(page, HtmlReport.Write(Report(), "111122223333", new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero), b => $"https://{b.Bucket.Name}.s3.eu-west-1.amazonaws.com/"));
 
-        var (dom, log) = Chromium("--dump-dom", "--virtual-time-budget=2000", new Uri(page).AbsoluteUri + "#sort=0");
-        Chromium("--screenshot=" + Path.Combine(AppContext.BaseDirectory, "audit-report.png"), "--window-size=1280,1100", new Uri(page).AbsoluteUri);
+        var dom = Rendered(page, "#sort=0");
 
         Assert.Contains("Account 111122223333", dom, StringComparison.Ordinal);
         Assert.Contains("generated 2026-12-01 06:00 UTC", dom, StringComparison.Ordinal);
@@ -69,8 +80,6 @@ public sealed class HtmlReportTests
         var rows = System.Text.RegularExpressions.Regex.Matches(dom, "<tr><td>([^<]*)</td>").Select(m => m.Groups[1].Value).ToList();
         // Written in the report's order (patient-reports first); #sort=0 made the page's own script sort by bucket.
         Assert.Equal(["archive", "hidden", "lab-uploads&lt;script&gt;alert(1)&lt;/script&gt;", "patient-reports", "private-logs", "website-assets"], rows);
-        Assert.DoesNotContain(log.Split('\n'), l => l.Contains("CONSOLE", StringComparison.Ordinal) && (l.Contains("Uncaught", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal)));
-        Assert.True(new FileInfo(Path.Combine(AppContext.BaseDirectory, "audit-report.png")).Length > 10_000, "the screenshot is empty");
     }
 
     [Fact]
@@ -91,8 +100,7 @@ public sealed class HtmlReportTests
         File.WriteAllText(page, ExposureHtml.Write(report, "111122223333", t0.AddDays(1)));
 
         // #sort=1: the page's own script sorts by column 1 (reads), ascending.
-        var (dom, log) = Chromium("--dump-dom", "--virtual-time-budget=2000", new Uri(page).AbsoluteUri + "#sort=1");
-        Chromium("--screenshot=" + Path.Combine(AppContext.BaseDirectory, "exposure-report.png"), "--window-size=1280,1100", new Uri(page).AbsoluteUri);
+        var dom = Rendered(page, "#sort=1");
 
         Assert.Contains("<b>read</b>access", dom, StringComparison.Ordinal);
         Assert.Contains("<b>3</b>reads from outside", dom, StringComparison.Ordinal);
@@ -105,7 +113,5 @@ public sealed class HtmlReportTests
         var keys = System.Text.RegularExpressions.Regex.Matches(objects, "<tr><td>([^<]*)</td>").Select(m => m.Groups[1].Value).ToList();
         // Sorted by reads as numbers, ascending: the refused object (0), a.pdf (1), b.pdf (2).
         Assert.Equal(["&lt;script&gt;alert(2)&lt;/script&gt;.pdf", "a.pdf", "b.pdf"], keys);
-        Assert.DoesNotContain(log.Split('\n'), l => l.Contains("CONSOLE", StringComparison.Ordinal) && (l.Contains("Uncaught", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal)));
-        Assert.True(new FileInfo(Path.Combine(AppContext.BaseDirectory, "exposure-report.png")).Length > 10_000, "the screenshot is empty");
     }
 }

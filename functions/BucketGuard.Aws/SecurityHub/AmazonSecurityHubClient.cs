@@ -81,18 +81,7 @@ namespace Amazon.SecurityHub
                 w.WriteEndObject();
             }
 
-            var response = await SignedHttp.WithStandardRetriesAsync(
-                () => client.Signed.SendAsync(HttpMethod.Post, client.Config, "securityhub", client.Endpoint, "/findings/import", client.Region,
-                    content: body.ToArray(), contentType: "application/json", cancellationToken: cancellationToken),
-                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
-            if (response.Status != HttpStatusCode.OK)
-            {
-                var code = SignedHttp.JsonErrorCode(response.Body);
-                throw new AmazonSecurityHubException(
-                    string.Create(CultureInfo.InvariantCulture, $"Security Hub BatchImportFindings: {(int)response.Status} {code ?? "(no error code)"}{SignedHttp.JsonErrorMessage(response.Body)}"), code, response.Status);
-            }
-
-            using var answer = JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
+            using var answer = await CallAsync(HttpMethod.Post, "/findings/import", "BatchImportFindings", body.ToArray(), cancellationToken).ConfigureAwait(false);
             var root = answer.RootElement;
             var result = new BatchImportFindingsResponse
             {
@@ -251,18 +240,7 @@ namespace Amazon.SecurityHub
                 w.WriteEndObject();
             }
 
-            var response = await SignedHttp.WithStandardRetriesAsync(
-                () => client.Signed.SendAsync(HttpMethod.Patch, client.Config, "securityhub", client.Endpoint, "/findings/batchupdate", client.Region,
-                    content: body.ToArray(), contentType: "application/json", cancellationToken: cancellationToken),
-                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
-            if (response.Status != HttpStatusCode.OK)
-            {
-                var code = SignedHttp.JsonErrorCode(response.Body);
-                throw new AmazonSecurityHubException(
-                    string.Create(CultureInfo.InvariantCulture, $"Security Hub BatchUpdateFindings: {(int)response.Status} {code ?? "(no error code)"}{SignedHttp.JsonErrorMessage(response.Body)}"), code, response.Status);
-            }
-
-            using var answer = JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
+            using var answer = await CallAsync(HttpMethod.Patch, "/findings/batchupdate", "BatchUpdateFindings", body.ToArray(), cancellationToken).ConfigureAwait(false);
             var root = answer.RootElement;
             static AwsSecurityFindingIdentifier Identifier(JsonElement e) => new() { Id = Text(e, "Id"), ProductArn = Text(e, "ProductArn") };
             return new BatchUpdateFindingsResponse
@@ -279,6 +257,24 @@ namespace Amazon.SecurityHub
                     })]
                     : null,
             };
+        }
+
+        /// <summary>One REST-JSON call with the SDK's standard retries; an error answer is an AmazonSecurityHubException
+        /// with the service's code.</summary>
+        private async Task<JsonDocument> CallAsync(HttpMethod method, string path, string operation, byte[] body, CancellationToken cancellationToken)
+        {
+            var response = await SignedHttp.WithStandardRetriesAsync(
+                () => client.Signed.SendAsync(method, client.Config, "securityhub", client.Endpoint, path, client.Region,
+                    content: body, contentType: "application/json", cancellationToken: cancellationToken),
+                r => SignedHttp.JsonErrorCode(r.Body), cancellationToken).ConfigureAwait(false);
+            if (response.Status != HttpStatusCode.OK)
+            {
+                var code = SignedHttp.JsonErrorCode(response.Body);
+                throw new AmazonSecurityHubException(
+                    string.Create(CultureInfo.InvariantCulture, $"Security Hub {operation}: {(int)response.Status} {code ?? "(no error code)"}{SignedHttp.JsonErrorMessage(response.Body)}"), code, response.Status);
+            }
+
+            return JsonDocument.Parse(response.Body.Length == 0 ? "{}" : response.Body);
         }
 
         private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
