@@ -138,9 +138,20 @@ public sealed class ExposureInvestigation(AmazonS3Client s3, IAmazonCloudTrail c
                 continue;
             }
 
-            var selectors = await cloudTrail.GetEventSelectorsAsync(new GetEventSelectorsRequest { TrailName = trail.TrailARN ?? trail.Name }, cancellationToken).ConfigureAwait(false);
-            var reads = DataEventSelectors.ReadsOf(question.Bucket, partition, Basic(selectors), Advanced(selectors));
-            if (best.Trail is null || reads > best.Reads)
+            DataEventScope? reads;
+            try
+            {
+                var selectors = await cloudTrail.GetEventSelectorsAsync(new GetEventSelectorsRequest { TrailName = trail.TrailARN ?? trail.Name }, cancellationToken).ConfigureAwait(false);
+                reads = DataEventSelectors.ReadsOf(question.Bucket, partition, Basic(selectors), Advanced(selectors));
+            }
+            catch (AmazonCloudTrailException ex) when (ex.StatusCode is System.Net.HttpStatusCode.Forbidden or System.Net.HttpStatusCode.BadRequest)
+            {
+                // An organisation trail's selectors may be readable only in its home account: read its files unchecked.
+                problems.Add($"the event selectors of trail {Untrusted.Clean(trail.Name ?? trail.TrailARN)} could not be read: {ex.Message}");
+                reads = null;
+            }
+
+            if (best.Trail is null || (reads ?? DataEventScope.Part) > (best.Reads ?? DataEventScope.Part))
             {
                 var organization = trail.IsOrganizationTrail == true ? await files.OrganizationIdAsync(location, cancellationToken).ConfigureAwait(false) : null;
                 best = (new TrailFiles(location, Untrusted.Clean(trail.Name ?? trail.TrailARN) ?? "(unnamed)", organization), reads);
