@@ -30,6 +30,9 @@ public sealed class CloudTrailFake : IDisposable
     /// <summary>The LookupEvents answer: {"Events":[...]}, events made by <see cref="Event"/>.</summary>
     public string Page { get; set; } = """{"Events":[]}""";
 
+    /// <summary>Operations answered with 400 AccessDeniedException, as CloudTrail refuses a caller without the permission.</summary>
+    public HashSet<string> Refused { get; } = [];
+
     /// <summary>The X-Amz-Target of every call, in order.</summary>
     public List<string?> Targets { get; } = [];
 
@@ -74,7 +77,12 @@ public sealed class CloudTrailFake : IDisposable
             }
 
             byte[] body;
-            if (target == Target + "LookupEvents")
+            if (target is not null && Refused.Contains(target[Target.Length..]))
+            {
+                context.Response.StatusCode = 400;
+                body = Encoding.UTF8.GetBytes("""{"__type":"AccessDeniedException","Message":"User is not authorized to perform: cloudtrail:GetEventSelectors"}""");
+            }
+            else if (target == Target + "LookupEvents")
             {
                 body = Encoding.UTF8.GetBytes(Page);
             }

@@ -25,9 +25,10 @@ public sealed class ExposureCliTests(LocalAws aws)
     private static string Event(string eventName, string record, DateTimeOffset time, string id) => CloudTrailFake.Event(eventName, record, time, id);
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Exposure_names_the_change_that_made_the_bucket_public_the_lock_that_ended_it_and_every_outside_read_from_both_sources(bool olderThanLookupEvents)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Exposure_names_the_change_that_made_the_bucket_public_the_lock_that_ended_it_and_every_outside_read_from_both_sources(bool olderThanLookupEvents, bool selectorsRefused)
     {
         // olderThanLookupEvents: the private ACL before the exposure is 100 days old, beyond LookupEvents' 90 days, and
         // only the trail's files still hold it: `--since` reaches it there.
@@ -93,7 +94,13 @@ public sealed class ExposureCliTests(LocalAws aws)
             }),
         });
 
+        // selectorsRefused: this account may not read the trail's selectors (an organisation trail's, elsewhere).
         using var lookup = new CloudTrailFake { Page = page };
+        if (selectorsRefused)
+        {
+            lookup.Refused.Add("GetEventSelectors");
+        }
+
         var targets = lookup.Targets;
         try
         {
@@ -123,7 +130,8 @@ public sealed class ExposureCliTests(LocalAws aws)
             Assert.Equal(2, ledger["requestsByCaller"]!["anonymous"]!.GetValue<int>());
             // The trail's selectors were read: the whole bucket, or (older run) one prefix only, which is a gap.
             var gaps = ledger["gaps"]!.AsArray().Select(g => g!.GetValue<string>()).ToList();
-            Assert.DoesNotContain(gaps, g => g.Contains("could not be checked", StringComparison.Ordinal));
+            Assert.Equal(selectorsRefused, gaps.Any(g => g.Contains("could not be checked", StringComparison.Ordinal)));
+            Assert.Equal(selectorsRefused, report["problems"]!.AsArray().Any(p => p!.GetValue<string>().Contains($"the event selectors of trail {trailName} could not be read", StringComparison.Ordinal)));
             Assert.Equal(olderThanLookupEvents, gaps.Any(g => g.Contains($"trail {trailName} logs the reads of only part of this bucket", StringComparison.Ordinal)));
             Assert.Contains("reading server access logs", stderr, StringComparison.Ordinal);
             Assert.Contains($"HTML report written to {html}", stderr, StringComparison.Ordinal);
