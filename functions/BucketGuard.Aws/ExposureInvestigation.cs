@@ -16,10 +16,9 @@ namespace BucketGuard.Aws;
 /// <param name="AccessLogs">Where its server access logs are; null: from its logging configuration.</param>
 /// <param name="Trail">Where a trail that logs its data events delivers; null: the trails CloudTrail describes here.</param>
 /// <param name="Organization">The organisation's account ids, to tell its accounts from outsiders; null: unknown.</param>
-/// <param name="LockedAt">When BucketGuard locked it, when it did: the window must then show an end.</param>
 public sealed record ExposureQuestion(
     string Bucket, string? Account, string? ObjectKey, DateTimeOffset? Since, S3Location? AccessLogs, S3Location? Trail,
-    IReadOnlySet<string>? Organization, DateTimeOffset? LockedAt = null);
+    IReadOnlySet<string>? Organization);
 
 /// <summary>The one path from a bucket to its ExposureReport, shared by `bucketguard exposure` and the after-lock function:
 /// the bucket's state now, its management events (CloudTrail LookupEvents; older ones from the trail's files), the window

@@ -133,7 +133,7 @@ public sealed class RoutedExposureInvestigator(RemediationPolicy policy, TimePro
             return new ExposureInvestigation(s3, cloudTrail, policy, clock);
         })).Value;
         return await investigation.InvestigateAsync(
-            new ExposureQuestion(request.Bucket, request.Account ?? policy.MemberRole.HomeAccount, request.ObjectKey, null, null, null, organization, request.LockedAt),
+            new ExposureQuestion(request.Bucket, request.Account ?? policy.MemberRole.HomeAccount, request.ObjectKey, null, null, null, organization),
             cancellationToken).ConfigureAwait(false);
     }
 }

@@ -151,8 +151,7 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
         DateTimeOffset? first = null, last = null;
         for (var day = from.UtcDateTime.Date; day <= to.UtcDateTime.Date; day = day.AddDays(1))
         {
-            var root = trail.Location.Prefix;
-            var prefix = $"{root}{(root.Length == 0 || root.EndsWith('/') ? string.Empty : "/")}AWSLogs/{(trail.OrganizationId is { } org ? org + "/" : string.Empty)}{account}/CloudTrail/{region}/{day:yyyy/MM/dd}/";
+            var prefix = $"{AwsLogs(trail.Location)}{(trail.OrganizationId is { } org ? org + "/" : string.Empty)}{account}/CloudTrail/{region}/{day:yyyy/MM/dd}/";
             await foreach (var key in KeysAsync(trail.Location with { Prefix = prefix }, cancellationToken).ConfigureAwait(false))
             {
                 var stamp = key.Split('_').FirstOrDefault(p => p.Length == 14 && p[8] == 'T' && p[13] == 'Z');
@@ -188,10 +187,14 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
     /// null when there is none.</summary>
     public async Task<string?> OrganizationIdAsync(S3Location trail, CancellationToken cancellationToken)
     {
-        var root = $"{trail.Prefix}{(trail.Prefix.Length == 0 || trail.Prefix.EndsWith('/') ? string.Empty : "/")}AWSLogs/";
+        var root = AwsLogs(trail);
         var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = trail.Bucket, Prefix = root, Delimiter = "/" }, cancellationToken).ConfigureAwait(false);
         return (page.CommonPrefixes ?? []).Select(p => p[root.Length..].TrimEnd('/')).FirstOrDefault(p => p.StartsWith("o-", StringComparison.Ordinal));
     }
+
+    /// <summary>The folder a trail's files are under: PREFIX/AWSLogs/ (no slash doubled, none missing).</summary>
+    private static string AwsLogs(S3Location trail) =>
+        $"{trail.Prefix}{(trail.Prefix.Length == 0 || trail.Prefix.EndsWith('/') ? string.Empty : "/")}AWSLogs/";
 
     private async IAsyncEnumerable<string> KeysAsync(S3Location location, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -229,7 +229,13 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
 /// beyond); MoreUserAgents likewise.</param>
 public sealed record ObjectLedgerEntry(
     string? Key, int Reads, int Denied, int Other, long BytesSent, DateTimeOffset First, DateTimeOffset Last,
-    ImmutableArray<CallerKind> Callers, ImmutableArray<string> SourceIps, int MoreSourceIps, ImmutableArray<string> UserAgents, int MoreUserAgents);
+    ImmutableArray<CallerKind> Callers, ImmutableArray<string> SourceIps, int MoreSourceIps, ImmutableArray<string> UserAgents, int MoreUserAgents)
+{
+    /// <summary>One line for a person: "KEY: N read(s), N refused, N bytes, FIRST to LAST, by CALLERS from IPS"; key and
+    /// IPs neutralised.</summary>
+    public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Untrusted.Clean(Key ?? "(the bucket)")}: {Reads} read(s), {Denied} refused, {BytesSent} bytes, {First:u} to {Last:u}, by {string.Join(", ", Callers.Select(LedgerReport.CallerName))} from {string.Join(", ", SourceIps.Select(ip => Untrusted.Clean(ip)))}{(MoreSourceIps > 0 ? $" and {MoreSourceIps} more" : string.Empty)}");
+}
 
 /// <summary>The ledger of one exposure window, for the outputs and `bucketguard exposure`.</summary>
 public sealed record LedgerReport(

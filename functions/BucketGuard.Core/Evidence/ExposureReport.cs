@@ -47,7 +47,7 @@ public sealed record ExposureReport(string Bucket, ExposureWindow Window, Ledger
         b.Append(CultureInfo.InvariantCulture, $"access: {LedgerReport.VerdictName(Ledger.Verdict)}; {Ledger.Reads} read(s), {Ledger.Denied} refused, {Ledger.BytesSent} bytes sent, from outside the account; {Ledger.InsideRequests} request(s) from inside\n");
         foreach (var o in Ledger.Objects.Where(o => o.Reads > 0 || o.Denied > 0))
         {
-            b.Append(CultureInfo.InvariantCulture, $"  {Untrusted.Clean(o.Key ?? "(the bucket)")}: {o.Reads} read(s), {o.Denied} refused, {o.BytesSent} bytes, {o.First:u} to {o.Last:u}, by {string.Join(", ", o.Callers.Select(LedgerReport.CallerName))} from {string.Join(", ", o.SourceIps.Select(ip => Untrusted.Clean(ip)))}{(o.MoreSourceIps > 0 ? $" and {o.MoreSourceIps} more" : string.Empty)}\n");
+            b.Append("  ").Append(o.Describe()).Append('\n');
         }
 
         foreach (var gap in Ledger.Gaps)

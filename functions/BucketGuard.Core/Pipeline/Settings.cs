@@ -100,17 +100,15 @@ public sealed record BucketGuardSettings(
         }
 
         var deadLetters = Text(environment, "BUCKETGUARD_DEAD_LETTER_QUEUE_URL");
-        // Only the scheme is checked: SQS takes the URL in the request, and some local SQS servers answer URLs that are
-        // not well-formed (fauxqs: http://sqs.REGION.127.0.0.1:4566:4566/ACCOUNT/NAME).
-        if (deadLetters is not null && !deadLetters.StartsWith("https://", StringComparison.Ordinal) && !deadLetters.StartsWith("http://", StringComparison.Ordinal))
-        {
-            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_DEAD_LETTER_QUEUE_URL \"{deadLetters}\" is not an SQS queue URL");
-        }
-
         var exposureQueue = Text(environment, "BUCKETGUARD_EXPOSURE_QUEUE_URL");
-        if (exposureQueue is not null && !exposureQueue.StartsWith("https://", StringComparison.Ordinal) && !exposureQueue.StartsWith("http://", StringComparison.Ordinal))
+        foreach (var (name, url) in new[] { ("BUCKETGUARD_DEAD_LETTER_QUEUE_URL", deadLetters), ("BUCKETGUARD_EXPOSURE_QUEUE_URL", exposureQueue) })
         {
-            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_EXPOSURE_QUEUE_URL \"{exposureQueue}\" is not an SQS queue URL");
+            // Only the scheme is checked: SQS takes the URL in the request, and some local SQS servers answer URLs that
+            // are not well-formed (fauxqs: http://sqs.REGION.127.0.0.1:4566:4566/ACCOUNT/NAME).
+            if (url is not null && !url.StartsWith("https://", StringComparison.Ordinal) && !url.StartsWith("http://", StringComparison.Ordinal))
+            {
+                return Parsed<BucketGuardSettings>.Failure($"{name} \"{url}\" is not an SQS queue URL");
+            }
         }
 
         var delay = DefaultExposureDelaySeconds;

@@ -77,7 +77,7 @@ public static class ExposureReports
         b.Append(CultureInfo.InvariantCulture, $"Access: {LedgerReport.VerdictName(ledger.Verdict)}. From outside the account: {ledger.Reads} read(s), {ledger.Denied} refused, {ledger.BytesSent} bytes sent; {ledger.InsideRequests} request(s) from inside.\n");
         foreach (var o in ledger.Objects.Where(o => o.Reads > 0 || o.Denied > 0).OrderByDescending(o => o.Reads).ThenBy(o => o.Key, StringComparer.Ordinal).Take(EmailObjects))
         {
-            b.Append(CultureInfo.InvariantCulture, $"  {Untrusted.Clean(o.Key ?? "(the bucket)")}: {o.Reads} read(s), {o.Denied} refused, {o.BytesSent} bytes, {o.First:u} to {o.Last:u}, by {string.Join(", ", o.Callers.Select(LedgerReport.CallerName))} from {string.Join(", ", o.SourceIps.Select(ip => Untrusted.Clean(ip)))}{(o.MoreSourceIps > 0 ? $" and {o.MoreSourceIps} more" : string.Empty)}\n");
+            b.Append("  ").Append(o.Describe()).Append('\n');
         }
 
         var touched = ledger.Objects.Count(o => o.Reads > 0 || o.Denied > 0);
