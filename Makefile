@@ -17,7 +17,7 @@ out/lambda-$(ARCH)/bootstrap: $(SOURCES)
 	infra/package --arch $(ARCH) --out out >/dev/null
 	@touch $@
 
-build-AclFunction build-PolicyFunction build-PublicAccessBlockFunction build-TaggingFunction build-SweepFunction build-ObjectsFunction build-ExposureFunction: out/lambda-$(ARCH)/bootstrap
+build-AclFunction build-PolicyFunction build-PublicAccessBlockFunction build-TaggingFunction build-SweepPlanFunction build-SweepBatchFunction build-SweepSummaryFunction build-ObjectsFunction build-ExposureFunction: out/lambda-$(ARCH)/bootstrap
 	cp -a out/lambda-$(ARCH)/. $(ARTIFACTS_DIR)/
 
-.PHONY: build-AclFunction build-PolicyFunction build-PublicAccessBlockFunction build-TaggingFunction build-SweepFunction build-ObjectsFunction build-ExposureFunction
+.PHONY: build-AclFunction build-PolicyFunction build-PublicAccessBlockFunction build-TaggingFunction build-SweepPlanFunction build-SweepBatchFunction build-SweepSummaryFunction build-ObjectsFunction build-ExposureFunction

@@ -67,6 +67,18 @@ public static class AwsClients
         return new Amazon.SQS.AmazonSQSClient(config);
     }
 
+    /// <summary>DynamoDB from the SDK's standard settings (AWS_ENDPOINT_URL_DYNAMODB locally).</summary>
+    public static Amazon.DynamoDBv2.AmazonDynamoDBClient CreateDynamoDb()
+    {
+        var config = new Amazon.DynamoDBv2.AmazonDynamoDBConfig();
+        if (AwsEndpoints.Configured("DynamoDB") is { } endpoint)
+        {
+            config.ServiceURL = endpoint.ToString();
+        }
+
+        return new Amazon.DynamoDBv2.AmazonDynamoDBClient(config);
+    }
+
     /// <summary>The verifier of exemption signatures, when an approval key is configured.</summary>
     public static KmsExemptionVerifier? ExemptionVerifier(BucketGuard.Core.Decisions.RemediationPolicy policy) =>
         policy.ExemptionKeyId is { } key ? new KmsExemptionVerifier(CreateKms(), key, policy.MemberRole.HomeAccount, () => CreateSts(null)) : null;

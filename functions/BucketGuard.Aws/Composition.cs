@@ -29,9 +29,9 @@ public static class Composition
         return Parsed<RemediationPipeline>.Success(Pipeline(settings.Value, S3Ports(settings.Value.Policy, lazy: false)));
     }
 
-    /// <summary>The sweep over every bucket, through the same pipeline (its reads lazy: only what each decision needs).
-    /// Without a topic it reports to the other configured outputs only (the `audit` command). Sweeps the organisation's
-    /// member accounts when BUCKETGUARD_SWEEP_ORGANIZATION=on and the request names none.</summary>
+    /// <summary>One account's sweep over every bucket (`bucketguard audit`), through the same pipeline, listing and
+    /// per-bucket step as the organisation sweep's planner and worker (its reads lazy: only what each decision needs).
+    /// Without a topic it reports to the other configured outputs only.</summary>
     public static Parsed<Sweeper> CreateSweeper(Func<string, string?> environment, bool requireTopic)
     {
         var settings = BucketGuardSettings.FromEnvironment(environment);
@@ -45,9 +45,47 @@ public static class Composition
             return Parsed<Sweeper>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
         }
 
-        var organization = settings.Value!.SweepOrganization ? new OrganizationAccountLister(new Amazon.Organizations.AmazonOrganizationsClient()) : null;
-        var s3 = S3Ports(settings.Value.Policy, lazy: true);
-        return Parsed<Sweeper>.Success(new Sweeper(s3, Pipeline(settings.Value, s3), organization));
+        var s3 = S3Ports(settings.Value!.Policy, lazy: true);
+        return Parsed<Sweeper>.Success(new Sweeper(s3, Pipeline(settings.Value, s3)));
+    }
+
+    /// <summary>The organisation sweep's three states (plan, batch, summary) over the one pipeline, its records in the
+    /// DynamoDB table BUCKETGUARD_SWEEP_TABLE and its items in the bucket BUCKETGUARD_SWEEP_BUCKET, both required, as is
+    /// the topic. The planner lists the organisation's ACTIVE accounts when BUCKETGUARD_SWEEP_ORGANIZATION=on and the
+    /// execution's input names none.</summary>
+    public static Parsed<DistributedSweep> CreateDistributedSweep(Func<string, string?> environment)
+    {
+        var parsed = BucketGuardSettings.FromEnvironment(environment);
+        if (!parsed.Ok)
+        {
+            return Parsed<DistributedSweep>.Failure(parsed.Error!);
+        }
+
+        var settings = parsed.Value!;
+        if (settings.TopicArn is null)
+        {
+            return Parsed<DistributedSweep>.Failure("BUCKETGUARD_TOPIC_ARN is not set: BucketGuard has nowhere to send notifications");
+        }
+
+        if (settings.SweepTable is not { } table || settings.SweepBucket is not { } bucket)
+        {
+            return Parsed<DistributedSweep>.Failure("BUCKETGUARD_SWEEP_TABLE and BUCKETGUARD_SWEEP_BUCKET are both needed by the organisation sweep (the template's SweepTable and SweepBucket)");
+        }
+
+        if (settings.Policy.MemberRole.HomeAccount is not { } home)
+        {
+            return Parsed<DistributedSweep>.Failure("BUCKETGUARD_HOME_ACCOUNT is not set: the organisation sweep names every bucket's account, its own included");
+        }
+
+        var s3 = S3Ports(settings.Policy, lazy: true);
+        var pipeline = Pipeline(settings, s3);
+        var records = new DynamoDbSweepRecords(AwsClients.CreateDynamoDb(), table, TimeProvider.System);
+        var organization = settings.SweepOrganization ? new OrganizationAccountLister(new Amazon.Organizations.AmazonOrganizationsClient()) : null;
+        return Parsed<DistributedSweep>.Success(new DistributedSweep(
+            new SweepPlanner(s3, records, new S3SweepItems(AwsClients.CreateS3(), bucket), home, TimeProvider.System, organization),
+            new SweepWorker(pipeline, records, Throttling.IsThrottling),
+            new SweepSummariser(records, pipeline),
+            settings.SweepConcurrency));
     }
 
     /// <summary>The one path over the account-routed S3 ports: bucket, object and access point reads and the writer all
@@ -154,3 +192,7 @@ public static class Composition
         });
     }
 }
+
+/// <summary>The organisation sweep's states, wired once for the function that runs them.</summary>
+/// <param name="Concurrency">Buckets of a batch read at once, and accounts listed at once by the planner.</param>
+public sealed record DistributedSweep(SweepPlanner Planner, SweepWorker Worker, SweepSummariser Summariser, int Concurrency);

@@ -39,7 +39,7 @@ public sealed class SecurityHubOutput(IAmazonSecurityHub securityHub, Func<Cance
         return f.Id;
     }
 
-    public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>The ASFF finding as BatchImportFindings takes it.</summary>
     public static AwsSecurityFinding ToAsff(SecurityHubFinding f, BucketDecision decision, string home, string region, string partition)
@@ -116,8 +116,8 @@ public sealed class EventBridgeOutput(IAmazonEventBridge events, string bus) : I
         return await PutAsync(DecisionDetailType, notification.Document, decision.Bucket is { } bucket ? [$"arn:aws:s3:::{bucket}"] : [], decision.DecidedAt, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken) =>
-        PutAsync(SummaryDetailType, Notifications.Summary(report, account).Document, [], DateTimeOffset.UtcNow, cancellationToken);
+    public Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken) =>
+        PutAsync(SummaryDetailType, Notifications.Summary(report, account, organization).Document, [], DateTimeOffset.UtcNow, cancellationToken);
 
     private async Task<string?> PutAsync(string detailType, string detail, List<string> resources, DateTimeOffset time, CancellationToken cancellationToken)
     {

@@ -32,7 +32,7 @@ public sealed class ExposureQueueOutput(IAmazonSQS sqs, string queueUrl, int del
         return response.MessageId;
     }
 
-    public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>The exposure report to the notification topic: the short block in the e-mail, the report as the document,

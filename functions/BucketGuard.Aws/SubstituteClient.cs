@@ -5,7 +5,7 @@ using Amazon.Runtime.Credentials;
 namespace BucketGuard.Aws;
 
 /// <summary>What each substitute client (the Amazon.SimpleNotificationService, Amazon.S3Control, Amazon.SecurityHub,
-/// Amazon.EventBridge and Amazon.Organizations folders of this project, whose packages this registry lacks) takes from
+/// Amazon.EventBridge, Amazon.Organizations and Amazon.StepFunctions folders of this project, whose packages this registry lacks) takes from
 /// its ClientConfig, as the real AWSSDK v4 clients do, so that their constructors keep the real shape
 /// (<c>()</c>, <c>(config)</c>, <c>(credentials, config)</c>):
 /// the HttpClient from ClientConfig.HttpClientFactory (tests fake or count requests through it) or a new one, the
@@ -58,10 +58,11 @@ internal sealed class SubstituteClient : IDisposable
     /// <summary>One call of an AWS JSON 1.1 API (POST / with X-Amz-Target, application/x-amz-json-1.1), with the SDK's
     /// standard retries on throttling and server errors; the caller turns any other status into its exception.</summary>
     /// <param name="signingName">The service's SigV4 signing name ("events", "organizations", "cloudtrail").</param>
-    public Task<SignedHttp.Response> JsonCallAsync(string signingName, string target, byte[] body, CancellationToken cancellationToken) =>
+    /// <param name="contentType">application/x-amz-json-1.1, or -1.0 for the services on AWS JSON 1.0 (Step Functions).</param>
+    public Task<SignedHttp.Response> JsonCallAsync(string signingName, string target, byte[] body, CancellationToken cancellationToken, string contentType = "application/x-amz-json-1.1") =>
         SignedHttp.WithStandardRetriesAsync(
             () => Signed.SendAsync(HttpMethod.Post, Config, signingName, Endpoint, "/", Region,
-                content: body, contentType: "application/x-amz-json-1.1",
+                content: body, contentType: contentType,
                 headers: new Dictionary<string, string> { ["X-Amz-Target"] = target }, cancellationToken: cancellationToken),
             r => SignedHttp.JsonErrorCode(r.Body), cancellationToken);
 

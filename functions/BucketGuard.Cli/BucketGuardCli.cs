@@ -30,7 +30,8 @@ public static class BucketGuardCli
         root.Subcommands.Add(ExemptCommand.Create(output, errors));
         root.Subcommands.Add(AuditCommand.Create(input, output, errors));
         root.Subcommands.Add(ExposureCommand.Create(output, errors));
-        root.SetAction(_ => Usage(errors, "a command is required (check, audit, exposure, exempt, invoke)"));
+        root.Subcommands.Add(SweepCommand.Create(output, errors));
+        root.SetAction(_ => Usage(errors, "a command is required (check, audit, exposure, sweep, exempt, invoke)"));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -14,6 +14,9 @@ public static class Handlers
 {
     /// <summary>Each handler's eventNames: EventRouting's table, the one place routing is listed.</summary>
     public static readonly FrozenDictionary<string, string[]> EventNames = BucketGuard.Core.Events.EventRouting.Handlers;
+
+    /// <summary>The organisation sweep's states (the state machine invokes them), and the after-lock function.</summary>
+    public static readonly string[] Others = ["sweep-plan", "sweep-batch", "sweep-summary", "exposure"];
 }
 
 /// <summary>Writes BucketGuard's own log records (decision lines, sweep lines, EMF metrics), each already one JSON line

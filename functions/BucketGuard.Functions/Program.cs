@@ -15,17 +15,22 @@ try
         throw new InvalidOperationException(settings.Error);
     }
 
-    if (handler == "sweep")
+    if (handler is "sweep-plan" or "sweep-batch" or "sweep-summary")
     {
-        var sweeper = Composition.CreateSweeper(Environment.GetEnvironmentVariable, requireTopic: true);
-        if (!sweeper.Ok)
+        var distributed = Composition.CreateDistributedSweep(Environment.GetEnvironmentVariable);
+        if (!distributed.Ok)
         {
-            throw new InvalidOperationException(sweeper.Error);
+            throw new InvalidOperationException(distributed.Error);
         }
 
-        var sweep = new SweepHandler(sweeper.Value!, settings.Value!.SweepConcurrency, TimeProvider.System);
-        using var sweepBootstrap = LambdaBootstrapBuilder.Create(sweep.HandleAsync).Build();
-        await sweepBootstrap.RunAsync();
+        var states = new SweepStatesHandler(distributed.Value!, TimeProvider.System);
+        using var statesBootstrap = LambdaBootstrapBuilder.Create(handler switch
+        {
+            "sweep-plan" => states.PlanAsync,
+            "sweep-batch" => states.BatchAsync,
+            _ => states.SummaryAsync,
+        }).Build();
+        await statesBootstrap.RunAsync();
         return 0;
     }
 
@@ -45,7 +50,7 @@ try
 
     if (!Handlers.EventNames.ContainsKey(handler))
     {
-        throw new InvalidOperationException($"unknown handler \"{handler}\" (known: {string.Join(", ", Handlers.EventNames.Keys)}, sweep, exposure)");
+        throw new InvalidOperationException($"unknown handler \"{handler}\" (known: {string.Join(", ", Handlers.EventNames.Keys.Concat(Handlers.Others))})");
     }
 
     var pipeline = Composition.CreatePipeline(Environment.GetEnvironmentVariable);

@@ -13,7 +13,7 @@ public partial class TemplateTests
     private static JsonObject MemberResource(string name) => Member["Resources"]![name]!.AsObject();
 
     private static IEnumerable<JsonNode> CentralPatterns =>
-        Functions.SelectMany(f => f.Function["Properties"]!["Events"]!.AsObject())
+        Functions.SelectMany(f => f.Function["Properties"]!["Events"]?.AsObject() ?? [])
             .Where(e => e.Value!["Type"]!.GetValue<string>() == "EventBridgeRule")
             .Select(e => e.Value!["Properties"]!["Pattern"]!);
 
@@ -131,7 +131,7 @@ public partial class TemplateTests
         Assert.Empty(Conditional("EventFunctionsRole"));
 
         // The values the template can give the sweep are the ones its composition accepts.
-        var choice = Resources["SweepFunction"]!["Properties"]!["Environment"]!["Variables"]!["BUCKETGUARD_SWEEP_ORGANIZATION"]!["Fn::If"]!.AsArray();
+        var choice = Resources["SweepPlanFunction"]!["Properties"]!["Environment"]!["Variables"]!["BUCKETGUARD_SWEEP_ORGANIZATION"]!["Fn::If"]!.AsArray();
         foreach (var value in new[] { choice[1]!.GetValue<string>(), choice[2]!.GetValue<string>() })
         {
             Assert.NotNull(BucketGuard.Core.Pipeline.BucketGuardSettings.OnOff(n => n == "BUCKETGUARD_SWEEP_ORGANIZATION" ? value : null, "BUCKETGUARD_SWEEP_ORGANIZATION", out _));
@@ -163,15 +163,18 @@ public partial class TemplateTests
     }
 
     [Fact]
-    public void The_scheduled_sweep_is_asked_for_its_own_account_then_the_member_accounts_the_template_names()
+    public void The_scheduled_sweep_is_asked_for_the_member_accounts_the_template_names_as_its_planner_reads_them()
     {
-        var input = Resources["SweepFunction"]!["Properties"]!["Events"]!["Schedule"]!["Properties"]!["Input"]!["Fn::Sub"]!.GetValue<string>()
-            .Replace("${AWS::AccountId}", "111122223333", StringComparison.Ordinal).Replace("${MemberAccountIds}", "222233334444,333344445555", StringComparison.Ordinal);
+        var input = Resources["SweepStateMachine"]!["Properties"]!["Events"]!["Schedule"]!["Properties"]!["Input"]!["Fn::Sub"]!.GetValue<string>()
+            .Replace("${MemberAccountIds}", "222233334444,333344445555", StringComparison.Ordinal);
 
-        var request = SweepRequest.Parse(input);
+        // The state machine's Plan state passes the execution's input as "request", its name as "sweepId".
+        var request = PlanRequest.Parse($$"""{"sweepId":"x","request":{{input}}}""");
+        var none = PlanRequest.Parse($$"""{"sweepId":"x","request":{{input.Replace("222233334444,333344445555", string.Empty, StringComparison.Ordinal)}}}""");
 
-        Assert.Equal("111122223333,222233334444,333344445555", string.Join(",", request.Accounts));
-        Assert.Equal("111122223333", string.Join(",", SweepRequest.Parse(input.Replace("222233334444,333344445555", string.Empty, StringComparison.Ordinal)).Accounts));
+        Assert.True(request.Ok, request.Error);
+        Assert.Equal("222233334444,333344445555", string.Join(",", request.Value!.MemberAccounts));
+        Assert.Empty(none.Value!.MemberAccounts);
     }
 
     [Fact]

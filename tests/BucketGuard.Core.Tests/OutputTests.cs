@@ -34,7 +34,7 @@ public class OutputTests
             return fails ? throw new InvalidOperationException($"{name} is down") : Task.FromResult<string?>(name + "-id");
         }
 
-        public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken)
+        public Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken)
         {
             Summaries.Add(account);
             return Task.CompletedTask;

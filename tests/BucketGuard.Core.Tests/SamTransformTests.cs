@@ -54,7 +54,7 @@ public class SamTransformTests
         var mapping = Assert.Single(OfType(resources, "AWS::Lambda::EventSourceMapping")).Resource["Properties"]!;
         Assert.Equal(("ExposureQueue", "ReportBatchItemFailures", 1), (GetAttTarget(mapping["EventSourceArn"]), mapping["FunctionResponseTypes"]![0]!.GetValue<string>(), mapping["BatchSize"]!.GetValue<int>()));
         var rules = OfType(resources, "AWS::Events::Rule").ToList();
-        Assert.Equal(6, rules.Count); // five CloudTrail patterns (acl, policy, public-access-block, tagging, objects) and the schedule
+        Assert.Equal(6, rules.Count); // five CloudTrail patterns (acl, policy, public-access-block, tagging, objects) and the sweep's schedule
         foreach (var (name, rule) in rules)
         {
             var target = Assert.Single(rule["Properties"]!["Targets"]!.AsArray())!;
@@ -62,8 +62,10 @@ public class SamTransformTests
             Assert.NotNull(target["RetryPolicy"]);
         }
 
+        // The event functions are invoked asynchronously and fail over to the queue; the sweep's are invoked by its state
+        // machine (its Retry, then a failed execution and its alarm); the exposure function by its queue.
         var configs = OfType(resources, "AWS::Lambda::EventInvokeConfig").ToList();
-        Assert.Equal(6, configs.Count);
+        Assert.Equal(5, configs.Count);
         Assert.All(configs, c => Assert.Equal("DeadLetterQueue", GetAttTarget(c.Resource["Properties"]!["DestinationConfig"]!["OnFailure"]!["Destination"])));
     }
 
@@ -105,7 +107,7 @@ public class SamTransformTests
     {
         var handled = new HandledEvent(null, new Verdict(Outcome.Block, "x", Severity.High), new ActionResult(null, "denied"), null, null, TimeSpan.FromSeconds(1));
         var lines = Handlers.EventNames.Keys.Select(h => DecisionRecord.Metrics(h, handled, DateTimeOffset.UnixEpoch))
-            .Append(DecisionRecord.SweepMetrics(new MultiAccountSweepReport([], null), DateTimeOffset.UnixEpoch));
+            .Append(DecisionRecord.DistributedSweepMetrics(new SweepSummary("s", [], SweepCounts.None with { Listed = 0 }, null), DateTimeOffset.UnixEpoch));
         var emitted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in lines.Select(l => JsonNode.Parse(l)!))
         {
@@ -146,7 +148,8 @@ public class SamTransformTests
 
         // Every handler's Failed is watched, or a failing handler could go unseen.
         Assert.Superset(emitted.Where(e => e.Contains("/Failed/", StringComparison.Ordinal)).ToHashSet(), watched.ToHashSet());
-        Assert.Equal(emitted.Count(e => e.Contains("/Failed/", StringComparison.Ordinal)), watched.Distinct().Count());
+        Assert.Equal(emitted.Count(e => e.Contains("/Failed/", StringComparison.Ordinal)), watched.Where(w => w.Contains("/Failed/", StringComparison.Ordinal)).Distinct().Count());
+        Assert.Contains("BucketGuard/MissingBuckets/Handler=sweep-summary", watched);
     }
 
     [Theory]
@@ -160,14 +163,14 @@ public class SamTransformTests
             Assert.Equal("""{"Fn::FindInMap":["LogLevels",{"Ref":"LogLevel"},"Application"]}""", properties["LoggingConfig"]!["ApplicationLogLevel"]!.ToJsonString());
             Assert.Equal("""[{"Ref":"Architecture"}]""", properties["Architectures"]!.ToJsonString());
             var reserved = properties["ReservedConcurrentExecutions"]?.ToJsonString();
-            // The sweep reserves exactly one execution: a second start while one runs is throttled, and Lambda keeps the
-            // asynchronous event and retries it (up to its maximum age) instead of sweeping the same buckets twice at once.
-            // The exposure function is bounded by its event source mapping's MaximumConcurrency instead (SQS scaling),
-            // so that a storm of locks never takes the event functions' concurrency.
+            // The sweep's planner, what each execution starts with, reserves exactly one execution (and the lease makes a
+            // second start a no-op); the batch and summary functions are bounded by the Map's MaxConcurrency and the one
+            // execution. The exposure function is bounded by its event source mapping's MaximumConcurrency instead (SQS
+            // scaling), so that a storm of locks never takes the event functions' concurrency.
             Assert.Equal(name switch
             {
-                "SweepFunction" => "1",
-                "ExposureFunction" => null,
+                "SweepPlanFunction" => "1",
+                "SweepBatchFunction" or "SweepSummaryFunction" or "ExposureFunction" => null,
                 _ => """{"Fn::If":["ReservesConcurrency",{"Ref":"ReservedConcurrency"},{"Ref":"AWS::NoValue"}]}""",
             }, reserved);
         }

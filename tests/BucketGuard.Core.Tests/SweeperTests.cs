@@ -12,7 +12,7 @@ namespace BucketGuard.Tests;
 public class SweeperTests
 {
     /// <summary>An account of buckets: lists them, serves their states, records blocks and notifications.</summary>
-    private sealed class FakeAccount : IBucketLister, IBucketStateReader, IPublicAccessBlockWriter, INotifier
+    internal sealed class FakeAccount : IBucketLister, IBucketStateReader, IPublicAccessBlockWriter, INotifier
     {
         public Dictionary<string, BucketState> Buckets { get; } = new(StringComparer.Ordinal);
 
@@ -57,15 +57,15 @@ public class SweeperTests
 
     private static readonly DateOnly Today = new(2026, 11, 21);
 
-    private sealed class Clock : TimeProvider
+    internal sealed class Clock : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(2026, 11, 21, 3, 0, 0, TimeSpan.Zero);
     }
 
-    private static BucketState State(string name, string canned = "private", string? policy = null, params (string, string)[] tags) =>
+    internal static BucketState State(string name, string canned = "private", string? policy = null, params (string, string)[] tags) =>
         new(name, true, CannedAcl.Expand(canned).Value, policy, null, null, null, [.. tags.Select(t => new Tag(t.Item1, t.Item2))], null, []);
 
-    private static FakeAccount Mixed()
+    internal static FakeAccount Mixed()
     {
         var account = new FakeAccount();
         account.Buckets["a-private"] = State("a-private");
@@ -173,7 +173,7 @@ public class SweeperTests
     }
 
     /// <summary>Accounts of an organisation, each its own FakeAccount; an account not in it cannot be entered (no member role).</summary>
-    private sealed class FakeOrganization : IBucketLister, IBucketStateReader, IPublicAccessBlockWriter, INotifier
+    internal sealed class FakeOrganization : IBucketLister, IBucketStateReader, IPublicAccessBlockWriter, INotifier
     {
         public Dictionary<string, FakeAccount> Accounts { get; } = new(StringComparer.Ordinal);
 
@@ -184,90 +184,32 @@ public class SweeperTests
 
         public IAsyncEnumerable<BucketRef> ListAsync(string? account, CancellationToken cancellationToken) => In(account).ListAsync(account, cancellationToken);
 
-        public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken) => In(account).ReadAsync(bucket, account, cancellationToken);
+        /// <summary>Called before each read (a test that kills a batch mid-way cancels its token here).</summary>
+        public Action<string>? OnRead { get; set; }
+
+        public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
+        {
+            OnRead?.Invoke(bucket);
+            cancellationToken.ThrowIfCancellationRequested();
+            return In(account).ReadAsync(bucket, account, cancellationToken);
+        }
 
         public Task<ActionResult> ApplyAsync(string bucket, string? account, PublicAccessBlock flags, CancellationToken cancellationToken) => In(account).ApplyAsync(bucket, account, flags, cancellationToken);
 
         public Task<string?> PublishAsync(Notification notification, CancellationToken cancellationToken)
         {
-            Sent.Add(notification);
+            lock (Sent)
+            {
+                Sent.Add(notification);
+            }
+
             return Task.FromResult<string?>("m");
         }
 
-        public Sweeper Sweeper(IOrganizationAccounts? listing = null) => new(this, new PipelinePorts(this, this), this, RemediationPolicy.Default, new Clock(), listing);
+        public RemediationPipeline Pipeline() => new(new PipelinePorts(this, this), this, RemediationPolicy.Default, new Clock());
     }
 
-    /// <summary>AWS Organizations' answer for the sweep: the accounts, or a failure; counts the calls.</summary>
-    private sealed class FakeOrganizationListing(params string[] accounts) : IOrganizationAccounts
-    {
-        public int Calls { get; private set; }
-
-        public Exception? Fails { get; init; }
-
-        public Task<System.Collections.Immutable.ImmutableArray<string>> ListActiveAsync(CancellationToken cancellationToken)
-        {
-            Calls++;
-            return Fails is not null ? Task.FromException<System.Collections.Immutable.ImmutableArray<string>>(Fails) : Task.FromResult<System.Collections.Immutable.ImmutableArray<string>>([.. accounts]);
-        }
-    }
-
-    [Fact]
-    public async Task With_no_members_named_the_sweep_covers_the_organisations_active_accounts_after_its_own()
-    {
-        var organization = Organization();
-        var listing = new FakeOrganizationListing("111122223333", "222233334444");
-
-        var report = await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"111122223333","memberAccounts":""}"""), concurrency: 2);
-
-        Assert.Equal(["111122223333", "222233334444"], report.Accounts.Select(a => a.Account));
-        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
-    }
-
-    [Fact]
-    public async Task Members_named_in_the_request_override_the_organisations_list_and_a_resumed_sweep_is_never_relisted()
-    {
-        var organization = Organization();
-        var listing = new FakeOrganizationListing("222233334444", "999988887777");
-
-        await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"111122223333","memberAccounts":"222233334444"}"""), concurrency: 2);
-        var resumed = await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"222233334444","memberAccounts":"","resumed":true}"""), concurrency: 2);
-
-        Assert.Equal(0, listing.Calls);
-        Assert.Equal(["222233334444"], resumed.Accounts.Select(a => a.Account));
-    }
-
-    [Fact]
-    public async Task An_organisation_that_cannot_be_listed_is_an_error_in_the_first_summary_and_the_own_account_is_still_swept()
-    {
-        var organization = Organization();
-        var listing = new FakeOrganizationListing { Fails = new InvalidOperationException("AccessDeniedException") };
-
-        var report = await organization.Sweeper(listing).RunAsync(SweepRequest.Parse("""{"account":"111122223333"}"""), concurrency: 2);
-
-        var own = Assert.Single(report.Accounts);
-        Assert.Equal("111122223333", own.Account);
-        Assert.Equal(3, organization.Accounts["111122223333"].Locked.Count);
-        Assert.Equal(1, own.Report.Errors);
-        var summary = organization.Sent.Single(n => n.Attributes["event"] == "sweep-summary");
-        Assert.Equal("high", summary.Attributes["severity"]);
-        Assert.Contains("the organisation's accounts could not be listed (Organizations ListAccounts", summary.Text, StringComparison.Ordinal);
-        Assert.Contains("AccessDeniedException", System.Text.Json.Nodes.JsonNode.Parse(summary.Document)!["warnings"]![0]!.GetValue<string>(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void An_unfinished_sweeps_answer_marks_itself_resumed_so_its_member_list_is_final()
-    {
-        var request = SweepRequest.Parse("""{"account":"111122223333"}""");
-        var report = new MultiAccountSweepReport([], new SweepRequest("222233334444", "b", []));
-
-        var resume = SweepRequest.Parse(report.Document(request));
-
-        Assert.True(resume.Resumed);
-        Assert.False(request.Resumed);
-        Assert.Equal("222233334444", resume.Account);
-    }
-
-    private static FakeOrganization Organization()
+    internal static FakeOrganization Organization()
     {
         var organization = new FakeOrganization();
         organization.Accounts["111122223333"] = Mixed();
@@ -276,84 +218,6 @@ public class SweeperTests
         member.Buckets["m-private"] = State("m-private");
         organization.Accounts["222233334444"] = member;
         return organization;
-    }
-
-    [Fact]
-    public async Task The_scheduled_sweep_covers_its_own_account_then_each_member_once_with_a_summary_each()
-    {
-        var organization = Organization();
-        var request = SweepRequest.Parse("""{"account":"111122223333","memberAccounts":"222233334444,111122223333,222233334444"}""");
-
-        var report = await organization.Sweeper().RunAsync(request, concurrency: 2);
-
-        Assert.True(report.Completed);
-        Assert.Equal(["111122223333", "222233334444"], report.Accounts.Select(a => a.Account));
-        Assert.Equal(["b-public-acl", "c-public-policy", "e-expired"], organization.Accounts["111122223333"].Locked.Order());
-        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
-        var summaries = organization.Sent.Where(n => n.Attributes["event"] == "sweep-summary").Select(n => n.Attributes["account"]).ToList();
-        Assert.Equal(["111122223333", "222233334444"], summaries);
-        var answer = System.Text.Json.Nodes.JsonNode.Parse(report.Document(request))!;
-        Assert.Equal(7, answer["seen"]!.GetValue<int>());
-        Assert.Equal(4, answer["locked"]!.GetValue<int>());
-        Assert.True(answer["completed"]!.GetValue<bool>());
-        Assert.Equal(2, answer["accounts"]!.AsArray().Count);
-    }
-
-    [Fact]
-    public async Task A_member_account_that_cannot_be_entered_is_reported_and_the_other_accounts_are_still_swept()
-    {
-        var organization = Organization();
-
-        var report = await organization.Sweeper().RunAsync(SweepRequest.Parse("""{"account":"111122223333","memberAccounts":["999988887777","222233334444"]}"""), concurrency: 2);
-
-        Assert.True(report.Completed);
-        var refused = report.Accounts.Single(a => a.Account == "999988887777").Report;
-        Assert.Contains("could not assume the member role in 999988887777", refused.ListError, StringComparison.Ordinal);
-        Assert.Equal(1, refused.Errors);
-        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
-        var summary = organization.Sent.Single(n => n.Attributes.GetValueOrDefault("account") == "999988887777");
-        Assert.Equal("high", summary.Attributes["severity"]);
-        Assert.Contains("could not be listed", summary.Text, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task When_time_runs_short_between_accounts_the_answer_resumes_at_the_next_account_and_invoking_with_it_finishes()
-    {
-        var organization = Organization();
-        organization.Accounts["333344445555"] = new FakeAccount();
-        organization.Accounts["333344445555"].Buckets["z-public"] = State("z-public", "public-read");
-        var request = SweepRequest.Parse("""{"account":"111122223333","memberAccounts":"222233334444,333344445555"}""");
-        var polls = 0;
-
-        // Five buckets in the first account, then time is short: the next account has not started.
-        var partial = await organization.Sweeper().RunAsync(request, concurrency: 1, timeIsShort: () => polls++ >= 5);
-
-        Assert.False(partial.Completed);
-        Assert.Equal(["111122223333"], partial.Accounts.Select(a => a.Account));
-        Assert.True(partial.Accounts[0].Report.Completed);
-        Assert.Equal("222233334444", partial.Resume!.Account);
-        Assert.Null(partial.Resume.ContinueAfter);
-        Assert.Equal(["333344445555"], partial.Resume.MemberAccounts.ToArray());
-        var resumed = await organization.Sweeper().RunAsync(SweepRequest.Parse(partial.Document(request)), concurrency: 1);
-        Assert.True(resumed.Completed);
-        Assert.Equal(["222233334444", "333344445555"], resumed.Accounts.Select(a => a.Account));
-        Assert.Equal(["m-public"], organization.Accounts["222233334444"].Locked);
-        Assert.Equal(["z-public"], organization.Accounts["333344445555"].Locked);
-    }
-
-    [Theory]
-    [InlineData("""{"detail-type":"Scheduled Event","source":"aws.events","account":"111122223333","detail":{}}""", "111122223333", null, "")]
-    [InlineData("""{"account":"111122223333","continueAfter":"b","memberAccounts":" 222233334444 , 333344445555 "}""", "111122223333", "b", "222233334444,333344445555")]
-    [InlineData("""{"memberAccounts":["222233334444"]}""", null, null, "222233334444")]
-    [InlineData("not json", null, null, "")]
-    [InlineData("[1,2]", null, null, "")]
-    public void A_sweep_request_is_read_from_a_scheduled_event_a_resume_answer_or_nothing(string input, string? account, string? continueAfter, string members)
-    {
-        var request = SweepRequest.Parse(input);
-
-        Assert.Equal(account, request.Account);
-        Assert.Equal(continueAfter, request.ContinueAfter);
-        Assert.Equal(members, string.Join(',', request.MemberAccounts));
     }
 
     private sealed class GatedReader(FakeAccount account) : IBucketStateReader

@@ -58,8 +58,9 @@ public partial class TemplateTests
     private static List<string> Undefined(JsonObject template)
     {
         var resources = template["Resources"]!.AsObject();
-        // SAM names the rule it generates for a function's event <Function><Event> (referenced by the dead-letter queue's policy).
-        var generated = resources.Where(r => r.Value?["Type"]?.GetValue<string>() == "AWS::Serverless::Function")
+        // SAM names the rule it generates for a function's or state machine's event <Resource><Event> (referenced by the
+        // dead-letter queue's policy).
+        var generated = resources.Where(r => r.Value?["Type"]?.GetValue<string>() is "AWS::Serverless::Function" or "AWS::Serverless::StateMachine")
             .SelectMany(f => (f.Value!["Properties"]?["Events"]?.AsObject() ?? []).Select(e => f.Key + e.Key));
         var known = new HashSet<string>(resources.Select(r => r.Key).Concat(template["Parameters"]!.AsObject().Select(p => p.Key)).Concat(Pseudo).Concat(generated));
         var conditions = template["Conditions"]?.AsObject().Select(c => c.Key).ToHashSet() ?? [];
@@ -108,7 +109,7 @@ public partial class TemplateTests
     [Fact]
     public void Every_handler_named_in_the_template_exists_in_the_bootstrap()
     {
-        var handlers = Handlers.EventNames.Keys.Append("sweep").Append("exposure").ToHashSet();
+        var handlers = Handlers.EventNames.Keys.Concat(Handlers.Others).ToHashSet();
 
         Assert.All(Functions, f => Assert.Contains(f.Function["Properties"]!["Handler"]!.GetValue<string>(), handlers));
         Assert.Equal(handlers.Order(), Functions.Select(f => f.Function["Properties"]!["Handler"]!.GetValue<string>()).Order());
@@ -150,7 +151,7 @@ public partial class TemplateTests
     [Fact]
     public void Every_sample_event_is_matched_by_exactly_the_rule_of_its_handler()
     {
-        var rules = Functions.SelectMany(f => f.Function["Properties"]!["Events"]!.AsObject()
+        var rules = Functions.SelectMany(f => (f.Function["Properties"]!["Events"]?.AsObject() ?? [])
             .Where(e => e.Value!["Type"]!.GetValue<string>() == "EventBridgeRule")
             .Select(e => (Handler: f.Function["Properties"]!["Handler"]!.GetValue<string>(), Pattern: e.Value!["Properties"]!["Pattern"]!))).ToList();
         var samples = Directory.EnumerateFiles(Path.Combine(Corpus.RepositoryRoot, "events"), "*.json").ToList();
@@ -180,11 +181,14 @@ public partial class TemplateTests
         "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:ListBucket", "s3:GetAccessPoint", "s3:GetAccessPointPolicy", "s3:GetAccessPointPolicyStatus", "s3:ListAccessPoints",
         "cloudtrail:LookupEvents", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "s3:GetObject", "securityhub:BatchUpdateFindings",
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "s3:PutObject", "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts", "lambda:InvokeFunction", "states:StartExecution", "states:DescribeExecution", "states:StopExecution", "states:RedriveExecution",
     ];
 
     private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts", "s3:ListAccessPoints", "cloudtrail:LookupEvents", "cloudtrail:DescribeTrails"];
 
-    /// <summary>s3:GetObject reads data: only the after-lock function, only on the evidence buckets the template is given.</summary>
+    /// <summary>s3:GetObject reads data: only the after-lock function, only on the evidence buckets the template is given;
+    /// the sweep's roles read back only the sweep's own items in its own bucket.</summary>
     [Fact]
     public void Only_the_exposure_function_reads_objects_and_only_in_the_evidence_buckets_it_is_given()
     {
@@ -192,6 +196,12 @@ public partial class TemplateTests
         {
             var statements = role!["Properties"]!["Policies"]![0]!["PolicyDocument"]!["Statement"]!.AsArray();
             var reads = statements.Where(st => st!.ToJsonString().Contains("\"s3:GetObject\"", StringComparison.Ordinal)).ToList();
+            if (name is "SweepFunctionRole" or "SweepStateMachineRole")
+            {
+                Assert.Equal("""{"Fn::Sub":"${SweepBucket.Arn}/sweeps/*"}""", Assert.Single(reads)!["Resource"]!.ToJsonString());
+                continue;
+            }
+
             if (name != "ExposureFunctionRole")
             {
                 Assert.Empty(reads);
@@ -232,7 +242,7 @@ public partial class TemplateTests
     public void Every_iam_statement_of_the_functions_is_within_the_allowed_actions_and_scoped()
     {
         var roles = Resources.Where(r => r.Value!["Type"]!.GetValue<string>() == "AWS::IAM::Role").ToList();
-        Assert.Equal(3, roles.Count);
+        Assert.Equal(4, roles.Count);
         foreach (var (name, role) in roles)
         {
             foreach (var statement in role!["Properties"]!["Policies"]!.AsArray().SelectMany(p => Statements(p!["PolicyDocument"]!)))
@@ -253,10 +263,20 @@ public partial class TemplateTests
     [Fact]
     public void Failures_have_somewhere_to_go_and_notifications_are_encrypted()
     {
+        var states = Resources["SweepStateMachine"]!["Properties"]!["DefinitionSubstitutions"]!.AsObject().Select(s => s.Value!["Fn::GetAtt"]![0]!.GetValue<string>()).ToHashSet();
         foreach (var (name, function) in Functions)
         {
             var properties = function["Properties"]!;
             Assert.True(Resources.ContainsKey(name + "ErrorsAlarm"), $"{name} has no errors alarm");
+            if (properties["Events"] is null)
+            {
+                // A state of the sweep's state machine: its failures go to the state's Retry, then fail the execution,
+                // which the failed-sweep alarm watches.
+                Assert.Contains(name, states);
+                Assert.Contains("ExecutionsFailed", Resources["SweepFailedAlarm"]!.ToJsonString(), StringComparison.Ordinal);
+                continue;
+            }
+
             if (properties["Events"]!.AsObject().All(e => e.Value!["Type"]!.GetValue<string>() == "SQS"))
             {
                 // A queue consumer: the queue delivers a failed message again, then moves it to the dead-letter queue.
@@ -290,7 +310,7 @@ public partial class TemplateTests
     [Fact]
     public void Each_functions_rule_lists_exactly_its_handlers_event_names_from_the_one_routing_table()
     {
-        foreach (var (name, function) in Functions.Where(f => f.Function["Properties"]!["Handler"]!.GetValue<string>() is not "sweep" and not "exposure"))
+        foreach (var (name, function) in Functions.Where(f => Handlers.EventNames.ContainsKey(f.Function["Properties"]!["Handler"]!.GetValue<string>())))
         {
             var handler = function["Properties"]!["Handler"]!.GetValue<string>();
             var listed = function["Properties"]!["Events"]!.AsObject().Select(e => e.Value!["Properties"]!["Pattern"]?["detail"]?["eventName"]).OfType<JsonArray>()

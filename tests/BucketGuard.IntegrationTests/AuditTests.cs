@@ -12,7 +12,7 @@ using BucketGuard.Core.Sweep;
 
 namespace BucketGuard.IntegrationTests;
 
-/// <summary>`audit`, `audit --fix` and the scheduled sweep over a mix of buckets in Ceph RGW: private, public ACL,
+/// <summary>`audit`, `audit --fix` and the organisation sweep over a mix of buckets in Ceph RGW: private, public ACL,
 /// public policy, validly exempted, and public under an expired exemption.</summary>
 [Collection(LocalAwsCollection.Name)]
 [Trait("Category", "Integration")]
@@ -134,30 +134,94 @@ public sealed class AuditTests(LocalAws aws) : IAsyncLifetime
             name == bucket ? throw new AmazonS3Exception("SlowDown: Please reduce your request rate.") : real.ReadAsync(name, account, cancellationToken);
     }
 
+    /// <summary>The organisation sweep's three states through the real bootstrap under the local Runtime API, driven as
+    /// the state machine drives them (moto runs Step Functions, but its Lambda tasks need Docker): Plan writes the items
+    /// to S3 (Ceph) and its records to DynamoDB (moto); each batch of 250 items, cut as the Map's ItemBatcher cuts them,
+    /// goes to the batch function (the batch holding the expired exemption twice, as a retry would); then Summarise.</summary>
     [Fact]
-    public async Task The_scheduled_sweep_through_the_bootstrap_acts_on_the_expired_exemption_and_sends_a_summary()
+    public async Task The_organisation_sweep_through_the_bootstrap_sweeps_every_listed_bucket_and_reports_each_public_one_once()
     {
         var topic = (await aws.Sns.CreateTopicAsync(new CreateTopicRequest { Name = LocalAws.UniqueName("bg-sweep") })).TopicArn!;
         var (queueUrl, queueArn) = await aws.Sqs.CreateQueueAsync(LocalAws.UniqueName("bg-sweep-q"));
         await aws.Sns.SubscribeAsync(new SubscribeRequest { TopicArn = topic, Protocol = "sqs", Endpoint = queueArn });
+        var table = LocalAws.UniqueName("bg-sweep-t");
+        using var dynamo = AwsClients.CreateDynamoDb();
+        await dynamo.CreateTableAsync(new Amazon.DynamoDBv2.Model.CreateTableRequest
+        {
+            TableName = table,
+            BillingMode = Amazon.DynamoDBv2.BillingMode.PAY_PER_REQUEST,
+            AttributeDefinitions = [new("pk", Amazon.DynamoDBv2.ScalarAttributeType.S), new("sk", Amazon.DynamoDBv2.ScalarAttributeType.S)],
+            KeySchema = [new("pk", Amazon.DynamoDBv2.KeyType.HASH), new("sk", Amazon.DynamoDBv2.KeyType.RANGE)],
+        });
+        var itemsBucket = LocalAws.UniqueName("bg-sweep-items");
+        await aws.S3.PutBucketAsync(itemsBucket);
         var environment = FunctionOptions.Inherited("AWS_");
         environment["BUCKETGUARD_TOPIC_ARN"] = topic;
         environment["BUCKETGUARD_S3_POLICY_STATUS"] = "off";
-        await using var sweep = await LambdaEmulator.StartAsync(new FunctionOptions("bucketguard-sweep", Path.Combine(AppContext.BaseDirectory, "bootstrap"), "sweep", 120, 512, "us-east-1", "111122223333", environment));
+        environment["BUCKETGUARD_HOME_ACCOUNT"] = "111122223333";
+        environment["BUCKETGUARD_SWEEP_TABLE"] = table;
+        environment["BUCKETGUARD_SWEEP_BUCKET"] = itemsBucket;
+        var bootstrap = Path.Combine(AppContext.BaseDirectory, "bootstrap");
+        await using var plan = await LambdaEmulator.StartAsync(new FunctionOptions("bucketguard-sweep-plan", bootstrap, "sweep-plan", 120, 1024, "us-east-1", "111122223333", environment));
+        await using var batches = await LambdaEmulator.StartAsync(new FunctionOptions("bucketguard-sweep-batch", bootstrap, "sweep-batch", 120, 512, "us-east-1", "111122223333", environment));
+        await using var summary = await LambdaEmulator.StartAsync(new FunctionOptions("bucketguard-sweep-summary", bootstrap, "sweep-summary", 120, 512, "us-east-1", "111122223333", environment));
+        var sweepId = "sweep-it-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var (status, body, error) = await plan.InvokeAsync("{\"sweepId\":\"" + sweepId + "\",\"request\":{\"memberAccounts\":\"\"}}");
+            Assert.True(status == 200 && error is null, body + string.Join('\n', plan.Logs));
+            var answer = JsonNode.Parse(body)!;
+            Assert.False(answer["skipped"]!.GetValue<bool>());
+            var again = JsonNode.Parse((await plan.InvokeAsync("""{"sweepId":"sweep-it-second","request":{}}""")).Body)!;
+            Assert.True(again["skipped"]!.GetValue<bool>(), again.ToJsonString());
 
-        var (status, body, error) = await sweep.InvokeAsync("""{"detail-type":"Scheduled Event","source":"aws.events","account":"111122223333","detail":{}}""");
+            using var items = await aws.S3.GetObjectAsync(itemsBucket, answer["itemsKey"]!.GetValue<string>());
+            var lines = (await new StreamReader(items.ResponseStream).ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(answer["items"]!.GetValue<int>(), lines.Length);
+            Assert.All(new[] { "a-private", "b-acl", "c-policy", "d-exempt", "e-expired" }, b => Assert.Contains(lines, l => l.Contains($"\"{Name(b)}\"", StringComparison.Ordinal)));
+            var cut = lines.Chunk(SweepPlanner.BatchSize).Select(chunk => $$"""{"BatchInput":{"sweepId":"{{sweepId}}"},"Items":[{{string.Join(',', chunk)}}]}""").ToList();
+            var expired = cut.Single(b => b.Contains($"\"{Name("e-expired")}\"", StringComparison.Ordinal));
+            foreach (var batch in cut.Append(expired))
+            {
+                var done = await batches.InvokeAsync(batch);
+                Assert.True(done.Status == 200 && done.FunctionError is null, done.Body + string.Join('\n', batches.Logs));
+            }
 
-        Assert.True(status == 200 && error is null, body + string.Join('\n', sweep.Logs));
-        var response = JsonNode.Parse(body)!;
-        Assert.True(response["locked"]!.GetValue<int>() >= 3);
-        Assert.Null(response["continueAfter"]);
-        var messages = await aws.Sqs.ReceiveAsync(queueUrl, TimeSpan.FromSeconds(15), atLeast: 4);
-        var envelopes = messages.Select(m => JsonNode.Parse(m["Body"]!.GetValue<string>())!).ToList();
-        Assert.Contains(envelopes, e => e["MessageAttributes"]!["event"]!["Value"]!.GetValue<string>() == "sweep-summary");
-        var expired = Assert.Single(envelopes, e => e["MessageAttributes"]!["bucket"]?["Value"]?.GetValue<string>() == Name("e-expired"));
-        Assert.Equal("remediated", expired["MessageAttributes"]!["event"]!["Value"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.OK, (await aws.Anonymous.GetAsync(aws.ObjectUrl(Name("d-exempt")))).StatusCode);
-        await aws.Sqs.DeleteQueueAsync(queueUrl);
-        await aws.Sns.DeleteTopicAsync(new DeleteTopicRequest { TopicArn = topic });
+            var refused = await batches.InvokeAsync("""{"BatchInput":{"sweepId":"x"},"Items":[{"i":0,"account":"111122223333","bucket":"../../etc"}]}""");
+            Assert.Equal("FormatException", JsonNode.Parse(refused.Body)!["errorType"]!.GetValue<string>());
+
+            var summarised = await summary.InvokeAsync($$"""{"sweepId":"{{sweepId}}"}""");
+            Assert.True(summarised.Status == 200 && summarised.FunctionError is null, summarised.Body + string.Join('\n', summary.Logs));
+            var counts = JsonNode.Parse(summarised.Body)!;
+            Assert.Equal(lines.Length, counts["listed"]!.GetValue<int>());
+            Assert.Equal(lines.Length, counts["swept"]!.GetValue<int>());
+            Assert.Equal(0, counts["missing"]!.GetValue<int>());
+            Assert.Contains(summary.Logs, l => l.Contains("\"MissingBuckets\":0", StringComparison.Ordinal));
+
+            var messages = await aws.Sqs.ReceiveAsync(queueUrl, TimeSpan.FromSeconds(15), atLeast: 5);
+            var envelopes = messages.Select(m => JsonNode.Parse(m["Body"]!.GetValue<string>())!).ToList();
+            string? Attribute(JsonNode e, string name) => e["MessageAttributes"]![name]?["Value"]?.GetValue<string>();
+            Assert.Contains(envelopes, e => Attribute(e, "event") == "sweep-summary" && Attribute(e, "account") == "111122223333");
+            Assert.Contains(envelopes, e => Attribute(e, "event") == "organization-sweep-summary");
+            var reported = Assert.Single(envelopes, e => Attribute(e, "bucket") == Name("e-expired"));
+            Assert.Equal("remediated", Attribute(reported, "event"));
+            Assert.Equal(HttpStatusCode.OK, (await aws.Anonymous.GetAsync(aws.ObjectUrl(Name("d-exempt")))).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await aws.Anonymous.GetAsync(aws.ObjectUrl(Name("e-expired")))).StatusCode);
+            var next = JsonNode.Parse((await plan.InvokeAsync("""{"sweepId":"sweep-it-next","request":{}}""")).Body)!;
+            Assert.False(next["skipped"]!.GetValue<bool>(), "the summary gave the lease back");
+        }
+        finally
+        {
+            var listed = await aws.S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = itemsBucket });
+            foreach (var o in listed.S3Objects ?? [])
+            {
+                await aws.S3.DeleteObjectAsync(itemsBucket, o.Key);
+            }
+
+            await aws.S3.DeleteBucketAsync(itemsBucket);
+            await dynamo.DeleteTableAsync(table);
+            await aws.Sqs.DeleteQueueAsync(queueUrl);
+            await aws.Sns.DeleteTopicAsync(new DeleteTopicRequest { TopicArn = topic });
+        }
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Runs AWS SAM's own translator (the aws-sam-translator package that `sam deploy` and CloudFormation's
-AWS::Serverless transform use) on a template, the way `sam package` leaves it: local CodeUri values become an S3 URI.
+AWS::Serverless transform use) on a template, the way `sam package` leaves it: local CodeUri and DefinitionUri values become S3 URIs.
 Prints the CloudFormation template AWS would really create, as JSON.
 
 Usage: sam-transform.py TEMPLATE [Name=Value ...]   (parameter overrides, as `sam deploy --parameter-overrides`)
@@ -34,6 +34,11 @@ def main():
     for props in places:
         if isinstance(props.get("CodeUri"), str) and not props["CodeUri"].startswith("s3://"):
             props["CodeUri"] = "s3://bucketguard-artifacts/bootstrap.zip"
+    # And every local DefinitionUri of a state machine (the sweep's ASL file) becomes the uploaded definition's URI.
+    for resource in template.get("Resources", {}).values():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str) and not props["DefinitionUri"].startswith("s3://"):
+            props["DefinitionUri"] = "s3://bucketguard-artifacts/" + props["DefinitionUri"].replace("/", "-")
     try:
         out = transform(template, overrides, NoManagedPolicies())
     except InvalidDocumentException as e:

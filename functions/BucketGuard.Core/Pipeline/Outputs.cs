@@ -14,7 +14,17 @@ public interface IDecisionOutput
     /// <returns>The service's id for what was published (SNS MessageId...), or null when nothing was.</returns>
     Task<string?> PublishAsync(BucketDecision decision, CancellationToken cancellationToken);
 
-    Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken);
+    /// <summary>One account's sweep summary, or (organization true, account null) the organisation's.</summary>
+    Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken);
+}
+
+/// <summary>What one sweep has already reported, so that a batch run twice (a retry, a redrive) reports each
+/// decision once. Asked only for decisions that are reported.</summary>
+public interface IReportOnce
+{
+    Task<bool> AlreadyReportedAsync(BucketDecision decision, CancellationToken cancellationToken);
+
+    Task ReportedAsync(BucketDecision decision, CancellationToken cancellationToken);
 }
 
 /// <summary>The security team's and owners' topic: the notification of every reported decision, and the sweep's summary.</summary>
@@ -25,8 +35,8 @@ public sealed class NotificationOutput(INotifier topic) : IDecisionOutput
     public async Task<string?> PublishAsync(BucketDecision decision, CancellationToken cancellationToken) =>
         decision.Notification is { } notification ? await topic.PublishAsync(notification, cancellationToken).ConfigureAwait(false) : null;
 
-    public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken) =>
-        topic.PublishAsync(Notifications.Summary(report, account), cancellationToken);
+    public Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken) =>
+        topic.PublishAsync(Notifications.Summary(report, account, organization), cancellationToken);
 }
 
 /// <summary>A chat channel's topic (Amazon Q Developer in chat applications, formerly AWS Chatbot): the same decisions
@@ -41,9 +51,9 @@ public sealed class ChatOutput(INotifier topic) : IDecisionOutput
             ? await topic.PublishAsync(notification with { Document = ChatMessage.For(decision, notification) }, cancellationToken).ConfigureAwait(false)
             : null;
 
-    public Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken)
+    public Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken)
     {
-        var summary = Notifications.Summary(report, account);
+        var summary = Notifications.Summary(report, account, organization);
         return topic.PublishAsync(summary with { Document = ChatMessage.ForSummary(report, account, summary) }, cancellationToken);
     }
 }

@@ -50,8 +50,10 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
     /// <summary>One change, from an event or the sweep.</summary>
     /// <param name="act">False only judges (`audit` without --fix): the decision is made as in mode notify, nothing is
     /// put and nothing is published. The one place where acting is switched off.</param>
+    /// <param name="once">The organisation sweep's record of what it already reported: a decision reported once in this
+    /// sweep (a retried or redriven batch) is acted on again, never reported again; null reports every time.</param>
     /// <exception cref="OutputsFailedException">An output could not publish; what was done is in its Handled.</exception>
-    public async Task<HandledEvent> HandleAsync(BucketChange change, bool act, CancellationToken cancellationToken)
+    public async Task<HandledEvent> HandleAsync(BucketChange change, bool act, CancellationToken cancellationToken, IReportOnce? once = null)
     {
         var effective = act ? policy : policy with { Mode = Mode.Notify };
         var verdict = Remediation.Triage(change, effective);
@@ -118,14 +120,31 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
 
         var decision = new BucketDecision(change, verdict, state, result, effective, clock.GetUtcNow());
         var handled = new HandledEvent(change, verdict, result, decision.Notification, null, eventToBlock) { State = state };
-        return act ? handled with { NotificationId = await ReportAsync(decision, handled, cancellationToken).ConfigureAwait(false) } : handled;
+        if (!act)
+        {
+            return handled;
+        }
+
+        if (once is not null && decision.Notification is not null && await once.AlreadyReportedAsync(decision, cancellationToken).ConfigureAwait(false))
+        {
+            return handled;
+        }
+
+        handled = handled with { NotificationId = await ReportAsync(decision, handled, cancellationToken).ConfigureAwait(false) };
+        if (once is not null && decision.Notification is not null)
+        {
+            // After every output published: a failure before this reports again on the retry (at least once).
+            await once.ReportedAsync(decision, cancellationToken).ConfigureAwait(false);
+        }
+
+        return handled;
     }
 
-    /// <summary>The sweep's summary of one account, to every output.</summary>
+    /// <summary>The sweep's summary of one account (or of the organisation), to every output.</summary>
     /// <exception cref="OutputsFailedException">An output could not publish it.</exception>
-    public async Task PublishSummaryAsync(SweepReport report, string? account, CancellationToken cancellationToken)
+    public async Task PublishSummaryAsync(SweepCounts report, string? account, CancellationToken cancellationToken, bool organization = false)
     {
-        var failures = await EachOutputAsync(output => output.PublishSummaryAsync(report, account, cancellationToken)).ConfigureAwait(false);
+        var failures = await EachOutputAsync(output => output.PublishSummaryAsync(report, account, organization, cancellationToken)).ConfigureAwait(false);
         if (failures.Count > 0)
         {
             throw new OutputsFailedException(new HandledEvent(null, new Verdict(Outcome.Incomplete, "sweep summary", Severity.High), null, null, null, null), failures.ToImmutable());

@@ -45,6 +45,14 @@ public sealed record BucketGuardSettings(
 
     public const int DefaultExposureAttempts = 5;
 
+    /// <summary>BUCKETGUARD_SWEEP_TABLE: the DynamoDB table of the organisation sweep's lease and records (the template's
+    /// SweepTable); null: no Step Functions sweep here.</summary>
+    public string? SweepTable { get; init; }
+
+    /// <summary>BUCKETGUARD_SWEEP_BUCKET: the S3 bucket the organisation sweep's planner writes its items to, which the
+    /// Distributed Map reads; null: no Step Functions sweep here.</summary>
+    public string? SweepBucket { get; init; }
+
     public const int DefaultSweepConcurrency = 64;
 
     public const int MaxSweepConcurrency = 1000;
@@ -125,8 +133,22 @@ public sealed record BucketGuardSettings(
             return Parsed<BucketGuardSettings>.Failure(badAttempts);
         }
 
+        var sweepTable = Text(environment, "BUCKETGUARD_SWEEP_TABLE");
+        if (sweepTable is not null && !(sweepTable.Length is >= 3 and <= 255 && sweepTable.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        {
+            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_SWEEP_TABLE \"{sweepTable}\" is not a DynamoDB table name (3 to 255 letters, digits, _ - .)");
+        }
+
+        var sweepBucket = Text(environment, "BUCKETGUARD_SWEEP_BUCKET");
+        if (sweepBucket is not null && !BucketName.IsValid(sweepBucket))
+        {
+            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_SWEEP_BUCKET \"{sweepBucket}\" is not an S3 bucket name");
+        }
+
         return Parsed<BucketGuardSettings>.Success(new BucketGuardSettings(policy.Value!, topic, chat, securityHub, bus, concurrency, quiet, sweepOrganization)
         {
+            SweepTable = sweepTable,
+            SweepBucket = sweepBucket,
             ExposureAttempts = attempts,
             DeadLetterQueueUrl = deadLetters,
             ExposureQueueUrl = exposureQueue,

@@ -77,11 +77,11 @@ public static class ChatMessage
     }
 
     /// <summary>The card for one account's sweep summary.</summary>
-    public static string ForSummary(SweepReport report, string? account, Notification summary) => Write(
+    public static string ForSummary(SweepCounts report, string? account, Notification summary) => Write(
         id: null,
         title: $"{(report.Errors > 0 || report.Locked > 0 ? ":warning:" : ":white_check_mark:")} {summary.Subject}",
         description: string.Create(CultureInfo.InvariantCulture,
-            $"*Account* {Code(account ?? "(unknown)")}: {report.Seen} bucket(s) swept, {report.Public} public, {report.Locked} locked now, {report.Exempted} exempted ({report.Expiring} ending soon), {report.Unreadable} could not be read, {report.Errors} error(s){(report.Completed ? "." : $"; stopped for time after {Code(report.ContinueAfter ?? string.Empty)}.")}"),
+            $"*Account* {Code(account ?? "(unknown)")}: {report.Seen} bucket(s) swept{(report.Missing > 0 ? $" ({report.Missing} listed and not swept: `bucketguard sweep --redrive`)" : string.Empty)}, {report.Public} public, {report.Locked} locked now, {report.Exempted} exempted ({report.Expiring} ending soon), {report.Unreadable} could not be read, {report.Errors} error(s){(report.Completed ? "." : $"; stopped for time after {Code(report.ContinueAfter ?? string.Empty)}.")}"),
         nextSteps: report.Errors > 0 ? ["Run `bucketguard audit` for the full list of errors"] : [],
         keywords: ["BucketGuard", "sweep-summary"],
         threadId: $"bucketguard/{account ?? "unknown"}/sweep",

@@ -62,19 +62,11 @@ public static class DecisionRecord
         return Emf(handler, now, metrics, level);
     }
 
-    /// <summary>The sweep's counts, in the same embedded-metric shape as an event's.</summary>
-    public static string SweepMetrics(MultiAccountSweepReport report, DateTimeOffset now, string level = "info") =>
-        Emf("sweep", now, [("SweptBuckets", "Count", report.Seen), ("Remediated", "Count", report.Locked), ("Failed", "Count", report.Errors)], level);
-
-    /// <summary>The sweep's log line for one account.</summary>
-    public static string SweepLine(string requestId, string? account, SweepReport swept, DateTimeOffset now) => JsonLine.Write(w =>
-    {
-        JsonLine.Header(w, swept.Errors > 0 ? "warn" : "info", now);
-        w.WriteString("message", "sweep");
-        w.WriteString("requestId", requestId);
-        w.WriteString("account", account);
-        swept.WriteCounts(w);
-    });
+    /// <summary>The organisation sweep's counts (handler "sweep-summary"): ListedBuckets, SweptBuckets and MissingBuckets
+    /// (listed, not swept: the template's alarm fires on 1 or more), Remediated and Failed.</summary>
+    public static string DistributedSweepMetrics(Sweep.SweepSummary summary, DateTimeOffset now) =>
+        Emf("sweep-summary", now, [("ListedBuckets", "Count", summary.Listed), ("SweptBuckets", "Count", summary.Swept), ("MissingBuckets", "Count", summary.Missing),
+            ("Remediated", "Count", summary.Organization.Locked), ("Failed", "Count", summary.Organization.Errors)], summary.Missing > 0 || summary.Organization.Errors > 0 ? "warn" : "info");
 
     /// <summary>One CloudWatch embedded-metric-format line: namespace BucketGuard, dimension Handler (CloudWatch
     /// "Specification: Embedded metric format"). The only writer of EMF in BucketGuard. A top-level JSON object on its

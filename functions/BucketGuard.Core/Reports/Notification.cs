@@ -114,14 +114,22 @@ public static partial class Notifications
         }
     }
 
-    private const int MaxListedErrors = 200;
+    /// <summary>The sweep's one summary of an account for the security team.</summary>
+    public static Notification Summary(SweepReport report, string? account) => Summary(report.Counts, account);
 
-    /// <summary>The sweep's one summary of an account for the security team, within SNS's limits (the failures listed
-    /// are bounded), its subject cleaned as every subject is.</summary>
-    public static Notification Summary(SweepReport report, string? account)
+    /// <summary>The sweep's one summary of an account (or, with account null and organization true, of the whole
+    /// organisation) for the security team, within SNS's limits (the problems listed are bounded), its subject cleaned
+    /// as every subject is. Buckets listed and never swept are said, with the command that sweeps them.</summary>
+    public static Notification Summary(SweepCounts report, string? account, bool organization = false)
     {
+        var scope = organization ? "the organisation" : $"account {account ?? "(unknown)"}";
         var text = new StringBuilder();
-        text.AppendLine($"BucketGuard swept {report.Seen} bucket(s) in account {account ?? "(unknown)"}{(report.Completed ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
+        text.AppendLine($"BucketGuard swept {report.Seen} bucket(s){(report.Listed is { } listed ? $" of {listed} listed" : string.Empty)} in {scope}{(report.ContinueAfter is null ? string.Empty : $", and stopped for time after {report.ContinueAfter}")}.");
+        if (report.Missing > 0)
+        {
+            text.AppendLine($"  error: {report.Missing} listed bucket(s) were not swept (a batch failed): run `bucketguard sweep --redrive` to sweep them");
+        }
+
         text.AppendLine($"Public: {report.Public}. Locked now: {report.Locked}. Exempted: {report.Exempted} (ending soon: {report.Expiring}). Objects can be public: {report.ObjectsCanBePublic}. Could not be read: {report.Unreadable}. Errors: {report.Errors}.");
         foreach (var error in report.Warnings.Prepend(report.ListError).OfType<string>())
         {
@@ -129,21 +137,20 @@ public static partial class Notifications
         }
 
         // Bounded, so that the summary of an account with thousands of failing buckets still fits one SNS message.
-        var failures = report.Buckets.Where(b => b.Problem is not null).ToList();
-        foreach (var failed in failures.Take(MaxListedErrors))
+        foreach (var failed in report.Problems)
         {
-            text.AppendLine($"  error: {failed.Bucket.Name}: {Untrusted.Clean(failed.Problem, 512)}");
+            text.AppendLine($"  error: {failed.Bucket}: {Untrusted.Clean(failed.Problem, 512)}");
         }
 
-        if (failures.Count > MaxListedErrors)
+        if (report.ProblemsNotListed > 0)
         {
-            text.AppendLine($"  and {failures.Count - MaxListedErrors} more error(s): run `bucketguard audit` for the full list");
+            text.AppendLine($"  and {report.ProblemsNotListed} more error(s): run `bucketguard audit` for the full list");
         }
 
         var json = JsonLine.Write(w =>
         {
             w.WriteNumber("version", 1);
-            w.WriteString("event", "sweep-summary");
+            w.WriteString("event", organization ? "organization-sweep-summary" : "sweep-summary");
             w.WriteString("account", account);
             report.WriteCounts(w);
             w.WriteString("continueAfter", report.ContinueAfter);
@@ -159,13 +166,13 @@ public static partial class Notifications
         });
 
         var severity = report.Errors > 0 || report.Locked > 0 ? "high" : "info";
-        var attributes = ImmutableDictionary<string, string>.Empty.Add("event", "sweep-summary").Add("severity", severity);
+        var attributes = ImmutableDictionary<string, string>.Empty.Add("event", organization ? "organization-sweep-summary" : "sweep-summary").Add("severity", severity);
         if (account is not null)
         {
             attributes = attributes.Add("account", account);
         }
 
-        var subject = $"BucketGuard sweep: {report.Seen} buckets, {report.Public} public, {report.Locked} locked, {report.Errors} errors";
+        var subject = $"BucketGuard {(organization ? "organisation " : string.Empty)}sweep: {report.Seen} buckets, {report.Public} public, {report.Locked} locked, {report.Errors} errors";
         return new Notification(
             CleanSubject(subject),
             text.ToString(),

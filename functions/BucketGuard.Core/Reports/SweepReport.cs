@@ -59,17 +59,23 @@ public sealed record SweepReport(ImmutableArray<BucketAudit> Buckets, string? Co
 
     public int Errors => Buckets.Count(b => b.Problem is not null) + (ListError is null ? 0 : 1) + Warnings.Length;
 
-    /// <summary>The counts as JSON members, for the summary document and the sweep's log line alike.</summary>
-    public void WriteCounts(Utf8JsonWriter w)
+    /// <summary>The report in numbers, its problems bounded (SweepCounts.MaxProblems), as summaries and logs use it.</summary>
+    public SweepCounts Counts
     {
-        w.WriteNumber("seen", Seen);
-        w.WriteNumber("public", Public);
-        w.WriteNumber("locked", Locked);
-        w.WriteNumber("exempted", Exempted);
-        w.WriteNumber("expiring", Expiring);
-        w.WriteNumber("objectsCanBePublic", ObjectsCanBePublic);
-        w.WriteNumber("unreadable", Unreadable);
-        w.WriteNumber("errors", Errors);
-        w.WriteBoolean("completed", Completed);
+        get
+        {
+            var problems = Buckets.Where(b => b.Problem is not null).Select(b => new BucketProblem(b.Bucket.Name, b.Problem!)).ToList();
+            return new SweepCounts(Seen, Public, Locked, Exempted, Expiring, ObjectsCanBePublic, Unreadable, problems.Count)
+            {
+                ContinueAfter = ContinueAfter,
+                ListError = ListError,
+                Warnings = Warnings,
+                Problems = [.. problems.Take(SweepCounts.MaxProblems)],
+                ProblemsNotListed = Math.Max(0, problems.Count - SweepCounts.MaxProblems),
+            };
+        }
     }
+
+    /// <summary>The counts as JSON members, for the summary document and the sweep's log line alike.</summary>
+    public void WriteCounts(Utf8JsonWriter w) => Counts.WriteCounts(w);
 }
