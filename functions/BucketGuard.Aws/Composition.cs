@@ -82,7 +82,7 @@ public static class Composition
         var records = new DynamoDbSweepRecords(AwsClients.CreateDynamoDb(), table, TimeProvider.System);
         var organization = settings.SweepOrganization ? new OrganizationAccountLister(new Amazon.Organizations.AmazonOrganizationsClient()) : null;
         return Parsed<DistributedSweep>.Success(new DistributedSweep(
-            new SweepPlanner(s3, records, new S3SweepItems(AwsClients.CreateS3(), bucket), home, TimeProvider.System, organization),
+            new SweepPlanner(s3, records, new S3SweepItems(AwsClients.CreateS3(), bucket), home, TimeProvider.System, organization, Throttling.IsThrottling),
             new SweepWorker(pipeline, records, Throttling.IsThrottling),
             new SweepSummariser(records, pipeline),
             settings.SweepConcurrency));

@@ -165,7 +165,7 @@ public class OrganizationSweepTests
 
         public MemoryItems Items { get; } = new();
 
-        public SweepPlanner Planner => new(Organization, Records, Items, Home, new SweeperTests.Clock(), listing);
+        public SweepPlanner Planner => new(Organization, Records, Items, Home, new SweeperTests.Clock(), listing, isThrottling);
 
         public SweepWorker Worker => new(Organization.Pipeline(), Records, isThrottling ?? (_ => false));
 
@@ -359,6 +359,16 @@ public class OrganizationSweepTests
         Assert.Equal("high", organizationSummary.Attributes["severity"]);
         Assert.Contains("none is ACTIVE", organizationSummary.Text, StringComparison.Ordinal);
         Assert.Contains("only account 111122223333 was swept", organizationSummary.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_organisation_listing_throttled_past_the_sdks_retries_fails_the_plan_for_its_retry_instead_of_sweeping_one_account()
+    {
+        var run = Organization(listing: new Listing { Fails = new InvalidOperationException("TooManyRequestsException") }, isThrottling: ex => ex.Message.Contains("TooManyRequests", StringComparison.Ordinal));
+
+        await Assert.ThrowsAsync<SweepThrottledException>(() => run.PlanAsync());
+
+        Assert.Null(await run.Records.ReadAsync("sweep-1", CancellationToken.None));
     }
 
     [Fact]

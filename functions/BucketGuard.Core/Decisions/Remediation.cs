@@ -194,10 +194,12 @@ public static partial class Remediation
         }
 
         var objectsCanBePublic = state.ProtectionRead && state.Protection.ObjectsCanBePublic;
-        var context = new Decision(change, exposure, problems, s3Public, before, blockUnknown, objectsCanBePublic, restores, restsOnEvent, disagreement, policy, exemption, today);
+        var dataClass = DataClasses.Of(state, policy, out var dataClassSource);
+        var context = new Decision(change, exposure, problems, s3Public, before, blockUnknown, objectsCanBePublic, restores, restsOnEvent, disagreement, policy, exemption, today, dataClass, dataClassSource);
         var verdict = DecideOn(context, out var notExempt);
         return verdict with
         {
+            DataClass = dataClass,
             Problems = problems,
             Exemption = exemption,
             NotExempt = notExempt,
@@ -265,7 +267,9 @@ public static partial class Remediation
         string? Disagreement,
         RemediationPolicy Policy,
         Exemption Exemption,
-        DateOnly Today)
+        DateOnly Today,
+        DataClass DataClass,
+        string DataClassSource)
     {
         /// <summary>The flags to put for <paramref name="wanted"/> of the policy's flags: merged with those on (never
         /// fewer); all four when the bucket's own Block Public Access could not be read, since the put replaces it whole.</summary>
@@ -282,11 +286,12 @@ public static partial class Remediation
 
     private static Verdict DecideOn(Decision d, out ImmutableArray<string> notExempt)
     {
-        var (change, exposure, problems, s3Public, before, _, _, restores, _, disagreement, policy, exemption, today) = d;
+        var (change, exposure, problems, s3Public, before, _, _, restores, _, disagreement, policy, exemption, today, _, _) = d;
+        var neverExempt = DataClasses.NeverExempt(d.DataClass);
         notExempt = [];
         if (!exposure.IsPublicInEffect && !s3Public)
         {
-            if (exposure.IsPublic && change.Kind == ChangeKind.BucketTaggingChanged && exemption.IsValid && exposure.Findings.All(f => exemption.Covers(f, policy, out _)))
+            if (exposure.IsPublic && change.Kind == ChangeKind.BucketTaggingChanged && exemption.IsValid && !neverExempt && exposure.Findings.All(f => exemption.Covers(f, policy, out _)))
             {
                 return new Verdict(Outcome.ExemptionRecorded, $"the bucket now carries a valid exemption ({exemption}), but it is blocked ({string.Join(", ", exposure.Findings.Select(f => f.NeutralisedBy).Distinct())}) and BucketGuard never lifts a block", Severity.Low, exposure, before, null, disagreement);
             }
@@ -326,11 +331,16 @@ public static partial class Remediation
                 : new Verdict(Outcome.NothingToDo, "the bucket is not public", Severity.Info, exposure, before, null, disagreement);
         }
 
-        var severity = d.RestsOnEvent ? Severity.Critical : SeverityOf(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
+        // Health and cardholder data in public is always critical (issue "data-sensitivity tiers").
+        var severity = d.RestsOnEvent || neverExempt ? Severity.Critical : SeverityOf(exposure.AccessInEffect == AccessLevel.None ? AccessLevel.Read : exposure.AccessInEffect);
         var uncovered = ImmutableArray.CreateBuilder<string>();
         if (exemption.State == ExemptionState.Invalid)
         {
             uncovered.Add(exemption.ToString());
+        }
+        else if (exemption.IsValid && neverExempt)
+        {
+            uncovered.Add($"the bucket's data class is {DataClasses.Name(d.DataClass)} ({d.DataClassSource}): BucketGuard never honours an exemption for phi or pci data, whoever approved it");
         }
         else if (exemption.IsValid)
         {

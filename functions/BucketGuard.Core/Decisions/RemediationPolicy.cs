@@ -93,6 +93,13 @@ public sealed record RemediationPolicy(
 
     public string OwnerTag => TagPrefix + "owner";
 
+    /// <summary>The tag that says how sensitive a bucket's data is (DataClasses).</summary>
+    public string DataClassTag => TagPrefix + "data-class";
+
+    /// <summary>BUCKETGUARD_DEFAULT_DATA_CLASS: the class of a bucket without a data-class tag (default internal; a
+    /// health organisation sets phi, so that no untagged bucket can be exempted).</summary>
+    public DataClass DefaultDataClass { get; init; } = DataClass.Internal;
+
     /// <summary>Reads BUCKETGUARD_MODE (enforce|notify), BUCKETGUARD_BLOCK_FLAGS (all, or a comma list of flag
     /// names), BUCKETGUARD_TAG_PREFIX, BUCKETGUARD_S3_POLICY_STATUS (on|off), BUCKETGUARD_ROLE_ARNS, BUCKETGUARD_UNREADABLE (report|lock), BUCKETGUARD_ORGANIZATION_ACCOUNTS and the member role (see MemberRole). A value
     /// that cannot be understood is an error, not a silent default: the function must not guess how to act.</summary>
@@ -227,6 +234,16 @@ public sealed record RemediationPolicy(
             }
 
             policy = policy with { OrganizationAccounts = [.. accounts] };
+        }
+
+        if (environment("BUCKETGUARD_DEFAULT_DATA_CLASS")?.Trim() is { Length: > 0 } dataClass)
+        {
+            if (DataClasses.Parse(dataClass) is not { } parsed)
+            {
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_DEFAULT_DATA_CLASS \"{dataClass}\" is not public, internal, pii, pci or phi");
+            }
+
+            policy = policy with { DefaultDataClass = parsed };
         }
 
         if (environment("BUCKETGUARD_EXEMPTION_KEY_ID")?.Trim() is { Length: > 0 } key)

@@ -67,6 +67,9 @@ public sealed record Verdict(
     /// <summary>Why the exemption did not cover this bucket's exposure (not honoured, or a grant beyond its scope).</summary>
     public ImmutableArray<string> NotExempt { get; init; } = [];
 
+    /// <summary>The bucket's data class (its data-class tag, or the default), when the bucket was read.</summary>
+    public DataClass? DataClass { get; init; }
+
     /// <summary>An exempted bucket whose exemption ends within the warning days.</summary>
     public bool ExemptionExpiring { get; init; }
 

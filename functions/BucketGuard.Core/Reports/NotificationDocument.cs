@@ -22,6 +22,7 @@ public static partial class Notifications
             w.WriteString("region", change.Region);
             w.WriteString("bucket", change.Bucket ?? state?.Bucket);
             w.WriteString("owner", owner);
+            w.WriteString("dataClass", verdict.DataClass is { } dataClass ? DataClasses.Name(dataClass) : null);
             w.WriteString("why", verdict.Why);
             w.WriteStartObject("change");
             w.WriteString("eventName", change.EventName);

@@ -69,12 +69,18 @@ public sealed record PlanAnswer(string SweepId, bool Skipped, string? Reason, st
 
 /// <summary>The organisation sweep's planner (the state machine's Plan state): takes the lease, lists the accounts once
 /// (the request's, else the organisation's ACTIVE ones), lists every account's buckets (paginated, through its member
-/// role, Concurrency accounts at a time), and writes one item per bucket, the accounts interleaved in runs of
+/// role, MaxAccountsAtOnce accounts at a time), and writes one item per bucket, the accounts interleaved in runs of
 /// BatchSize so that the Map's concurrent batches spread over accounts (and their S3 request rates) instead of queueing
 /// on one. Memory holds one group of accounts' listings at a time, not the organisation's. A redrive writes only the
 /// items of an earlier sweep that no batch swept, under that sweep's id, so its reported-once records still hold.</summary>
-public sealed class SweepPlanner(IBucketLister lister, ISweepRecords records, ISweepItems items, string homeAccount, TimeProvider clock, IOrganizationAccounts? organization = null)
+/// <param name="isThrottling">Whether a failure of the organisation's listing is throttling that outlasted the SDK's
+/// retries (Organizations TooManyRequestsException): the plan then fails for the state's Retry, instead of sweeping
+/// only the home account.</param>
+public sealed class SweepPlanner(IBucketLister lister, ISweepRecords records, ISweepItems items, string homeAccount, TimeProvider clock, IOrganizationAccounts? organization = null, Func<Exception, bool>? isThrottling = null)
 {
+    /// <summary>Accounts listed at once: each holds its listing until its runs are written.</summary>
+    public const int MaxAccountsAtOnce = 8;
+
     /// <summary>The Map's MaxItemsPerBatch, and the runs the accounts are interleaved in.</summary>
     public const int BatchSize = 250;
 
@@ -114,6 +120,10 @@ public sealed class SweepPlanner(IBucketLister lister, ISweepRecords records, IS
             {
                 members = await organization.ListActiveAsync(cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException && (isThrottling?.Invoke(ex) ?? false))
+            {
+                throw new SweepThrottledException($"the organisation's accounts could not be listed for throttling: {ex.Message}", ex);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 warnings.Add($"the organisation's accounts could not be listed (Organizations ListAccounts, which answers only in the management account or a delegated administrator): {ex.Message}; only account {homeAccount} was swept");
@@ -123,7 +133,7 @@ public sealed class SweepPlanner(IBucketLister lister, ISweepRecords records, IS
         string[] accounts = [homeAccount, .. members.Where(a => a != homeAccount).Distinct(StringComparer.Ordinal)];
         var planned = new List<PlannedAccount>();
         var key = $"sweeps/{request.SweepId}/items.jsonl";
-        var written = await items.WriteAsync(key, ItemsAsync(accounts, Math.Max(1, concurrency), planned, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var written = await items.WriteAsync(key, ItemsAsync(accounts, Math.Clamp(concurrency, 1, MaxAccountsAtOnce), planned, cancellationToken), cancellationToken).ConfigureAwait(false);
         await records.PutPlanAsync(request.SweepId, key, planned, warnings, cancellationToken).ConfigureAwait(false);
         return new PlanAnswer(request.SweepId, false, null, items.Bucket, key, written, written);
     }
