@@ -31,7 +31,8 @@ public static class BucketGuardCli
         root.Subcommands.Add(AuditCommand.Create(input, output, errors));
         root.Subcommands.Add(ExposureCommand.Create(output, errors));
         root.Subcommands.Add(SweepCommand.Create(output, errors));
-        root.SetAction(_ => Usage(errors, "a command is required (check, audit, exposure, sweep, exempt, invoke)"));
+        root.Subcommands.Add(IncidentCommand.Create(output, errors));
+        root.SetAction(_ => Usage(errors, "a command is required (check, audit, exposure, incident, sweep, exempt, invoke)"));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

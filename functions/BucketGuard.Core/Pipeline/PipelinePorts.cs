@@ -23,4 +23,8 @@ public sealed record PipelinePorts(IBucketStateReader Buckets, IPublicAccessBloc
 
     /// <summary>Where a decision goes when its lock took effect and its reports failed (null: nowhere but the retry).</summary>
     public IUnreportedLocks? Unreported { get; init; }
+
+    /// <summary>The incident record: every exposure opens or updates its bucket's incident before it is reported, so
+    /// that the incident id travels in every output. Null: no incidents kept.</summary>
+    public Incidents.IIncidents? Incidents { get; init; }
 }

@@ -118,7 +118,23 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
             }
         }
 
-        var decision = new BucketDecision(change, verdict, state, result, effective, clock.GetUtcNow());
+        var decidedAt = clock.GetUtcNow();
+        var decision = new BucketDecision(change, verdict, state, result, effective, decidedAt);
+        string? incidentFailure = null;
+        if (act && ports.Incidents is { } incidents && Incidents.IncidentRules.For(decision) is { } update)
+        {
+            try
+            {
+                verdict = verdict with { Incident = await incidents.RecordAsync(update, cancellationToken).ConfigureAwait(false) };
+                decision = new BucketDecision(change, verdict, state, result, effective, decidedAt);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Reported anyway (the people must hear of the lock), then the event fails and is retried to record it.
+                incidentFailure = $"incidents: {ex.Message}";
+            }
+        }
+
         var handled = new HandledEvent(change, verdict, result, decision.Notification, null, eventToBlock) { State = state };
         if (!act)
         {
@@ -131,6 +147,10 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
         }
 
         handled = handled with { NotificationId = await ReportAsync(decision, handled, cancellationToken).ConfigureAwait(false) };
+        if (incidentFailure is not null)
+        {
+            throw new OutputsFailedException(handled, [incidentFailure]);
+        }
         if (once is not null && decision.Notification is not null)
         {
             // After every output published: a failure before this reports again on the retry (at least once).

@@ -45,6 +45,10 @@ public sealed record BucketGuardSettings(
 
     public const int DefaultExposureAttempts = 5;
 
+    /// <summary>BUCKETGUARD_INCIDENT_TABLE: the DynamoDB table of the incident record (the template's IncidentTable);
+    /// null: no incidents kept.</summary>
+    public string? IncidentTable { get; init; }
+
     /// <summary>BUCKETGUARD_SWEEP_TABLE: the DynamoDB table of the organisation sweep's lease and records (the template's
     /// SweepTable); null: no Step Functions sweep here.</summary>
     public string? SweepTable { get; init; }
@@ -134,9 +138,13 @@ public sealed record BucketGuardSettings(
         }
 
         var sweepTable = Text(environment, "BUCKETGUARD_SWEEP_TABLE");
-        if (sweepTable is not null && !(sweepTable.Length is >= 3 and <= 255 && sweepTable.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        var incidentTable = Text(environment, "BUCKETGUARD_INCIDENT_TABLE");
+        foreach (var (name, value) in new[] { ("BUCKETGUARD_SWEEP_TABLE", sweepTable), ("BUCKETGUARD_INCIDENT_TABLE", incidentTable) })
         {
-            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_SWEEP_TABLE \"{sweepTable}\" is not a DynamoDB table name (3 to 255 letters, digits, _ - .)");
+            if (value is not null && !(value.Length is >= 3 and <= 255 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+            {
+                return Parsed<BucketGuardSettings>.Failure($"{name} \"{value}\" is not a DynamoDB table name (3 to 255 letters, digits, _ - .)");
+            }
         }
 
         var sweepBucket = Text(environment, "BUCKETGUARD_SWEEP_BUCKET");
@@ -148,6 +156,7 @@ public sealed record BucketGuardSettings(
         return Parsed<BucketGuardSettings>.Success(new BucketGuardSettings(policy.Value!, topic, chat, securityHub, bus, concurrency, quiet, sweepOrganization)
         {
             SweepTable = sweepTable,
+            IncidentTable = incidentTable,
             SweepBucket = sweepBucket,
             ExposureAttempts = attempts,
             DeadLetterQueueUrl = deadLetters,

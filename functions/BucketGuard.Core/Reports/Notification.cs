@@ -76,6 +76,7 @@ public static partial class Notifications
         AddAttribute(attributes, "account", change.Account);
         AddAttribute(attributes, "owner", owner);
         AddAttribute(attributes, "dataClass", verdict.DataClass is { } dataClass ? DataClasses.Name(dataClass) : null);
+        AddAttribute(attributes, "incidentId", verdict.Incident?.Id);
 
         // The same eventId on every notification of one event: a retried event that reports again can be dropped by subscribers.
         AddAttribute(attributes, "eventId", change.EventId);

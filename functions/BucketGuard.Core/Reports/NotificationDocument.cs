@@ -23,6 +23,15 @@ public static partial class Notifications
             w.WriteString("bucket", change.Bucket ?? state?.Bucket);
             w.WriteString("owner", owner);
             w.WriteString("dataClass", verdict.DataClass is { } dataClass ? DataClasses.Name(dataClass) : null);
+            if (verdict.Incident is { } incident)
+            {
+                w.WriteStartObject("incident");
+                w.WriteString("id", incident.Id);
+                w.WriteString("state", Incidents.IncidentRules.Name(incident.State));
+                w.WriteBoolean("opened", incident.Opened);
+                w.WriteEndObject();
+            }
+
             w.WriteString("why", verdict.Why);
             w.WriteStartObject("change");
             w.WriteString("eventName", change.EventName);

@@ -103,6 +103,8 @@ public sealed record SecurityHubFinding(
         Add(fields, "bucketguard/Actor", change.Actor.Arn);
         Add(fields, "bucketguard/SourceIp", change.SourceIp);
         Add(fields, "bucketguard/Exemption", verdict.Exemption?.State is ExemptionState.None or null ? null : verdict.Exemption.ToString());
+        Add(fields, "bucketguard/IncidentId", verdict.Incident?.Id);
+        Add(fields, "bucketguard/DataClass", verdict.DataClass is { } dataClass ? DataClasses.Name(dataClass) : null);
         Add(fields, "bucketguard/PublicFindings", (verdict.Exposure?.Findings.Count(f => f.InEffect) ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (decision.Result?.Snapshot is { } snapshot)
         {

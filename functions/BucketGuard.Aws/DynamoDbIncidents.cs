@@ -1,0 +1,147 @@
+using System.Globalization;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Incidents;
+
+namespace BucketGuard.Aws;
+
+/// <summary>The incident record in DynamoDB (the template's IncidentTable: partition key "pk", sort key "sk", strings).
+/// Two items: "open#KEY"/"open" points at the bucket's (or object's) open incident, "incident#ID"/"incident" is the
+/// incident (key, state, openedAt, lastAt, severity, dataClass, eventIds, history). Every write decides by condition
+/// (DynamoDB Developer Guide, "Condition expressions"): the pointer is created only where none exists, so concurrent
+/// first events agree on one incident; an entry is appended only when its event id is not already in eventIds, in one
+/// atomic UpdateItem (list_append, ADD), so concurrent updates never lose one another and a replay adds nothing.</summary>
+public sealed class DynamoDbIncidents(IAmazonDynamoDB dynamo, string table) : IIncidents
+{
+    public async Task<IncidentRef> RecordAsync(IncidentUpdate update, CancellationToken cancellationToken)
+    {
+        var (id, opened) = await OpenOrFindAsync(update, cancellationToken).ConfigureAwait(false);
+        var time = update.Time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var entry = new Dictionary<string, AttributeValue>
+        {
+            ["eventId"] = new(update.EventId),
+            ["time"] = new(time),
+            ["eventType"] = new(update.EventType),
+            ["outcome"] = new(update.Outcome.ToString()),
+            ["severity"] = new(update.Severity.ToString().ToLowerInvariant()),
+            ["locked"] = new() { BOOL = update.Locked },
+            ["why"] = new(update.Why.Length == 0 ? "-" : update.Why),
+        };
+        foreach (var (name, value) in new[] { ("dataClass", update.DataClass), ("actor", update.Actor), ("exemption", update.Exemption) })
+        {
+            if (value is { Length: > 0 })
+            {
+                entry[name] = new(value);
+            }
+        }
+
+        try
+        {
+            await dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = table,
+                Key = Key("incident#" + id, "incident"),
+                ConditionExpression = "attribute_not_exists(eventIds) OR NOT contains(eventIds, :eventId)",
+                UpdateExpression = "SET incidentKey = :key, openedAt = if_not_exists(openedAt, :time), lastAt = :time, #state = :state, severity = :severity, "
+                    + "dataClass = :dataClass, history = list_append(if_not_exists(history, :none), :entry) ADD eventIds :eventIds, updates :one",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#state"] = "state" },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":eventId"] = new(update.EventId),
+                    [":eventIds"] = new() { SS = [update.EventId] },
+                    [":key"] = new(update.Key),
+                    [":time"] = new(time),
+                    [":state"] = new(IncidentRules.Name(update.State)),
+                    [":severity"] = new(update.Severity.ToString().ToLowerInvariant()),
+                    [":dataClass"] = new(update.DataClass ?? "unknown"),
+                    [":none"] = new() { L = [] },
+                    [":entry"] = new() { L = [new() { M = entry }] },
+                    [":one"] = new() { N = "1" },
+                },
+            }, cancellationToken).ConfigureAwait(false);
+            return new IncidentRef(id, update.State, opened, Replayed: false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // This event is already in the incident (a replay or a retry): nothing changes.
+            var item = await dynamo.GetItemAsync(new GetItemRequest { TableName = table, Key = Key("incident#" + id, "incident"), ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
+            var state = item.Item?.GetValueOrDefault("state")?.S switch
+            {
+                "contained" => IncidentState.Contained,
+                "closed" => IncidentState.Closed,
+                _ => IncidentState.Open,
+            };
+            return new IncidentRef(id, state, Opened: false, Replayed: true);
+        }
+    }
+
+    /// <summary>The open incident of the key: a new one when none is open (the conditional put wins), else the one a
+    /// concurrent or earlier event opened.</summary>
+    private async Task<(string Id, bool Opened)> OpenOrFindAsync(IncidentUpdate update, CancellationToken cancellationToken)
+    {
+        var id = update.NewId();
+        try
+        {
+            var pointer = Key("open#" + update.Key, "open");
+            pointer["incidentId"] = new(id);
+            await dynamo.PutItemAsync(new PutItemRequest { TableName = table, Item = pointer, ConditionExpression = "attribute_not_exists(pk)" }, cancellationToken).ConfigureAwait(false);
+            return (id, true);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            var open = await dynamo.GetItemAsync(new GetItemRequest { TableName = table, Key = Key("open#" + update.Key, "open"), ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
+            return (open.Item?.GetValueOrDefault("incidentId")?.S ?? throw new InvalidOperationException($"the open incident of {update.Key} has no incidentId"), false);
+        }
+    }
+
+    /// <summary>Closes an incident (a person's decision): its state becomes closed and its key's pointer goes, so the
+    /// next exposure opens a new incident. False when no such incident exists.</summary>
+    public async Task<bool> CloseAsync(string id, string who, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var item = await dynamo.GetItemAsync(new GetItemRequest { TableName = table, Key = Key("incident#" + id, "incident"), ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
+        if (item.Item?.GetValueOrDefault("incidentKey")?.S is not { } key)
+        {
+            return false;
+        }
+
+        await dynamo.UpdateItemAsync(new UpdateItemRequest
+        {
+            TableName = table,
+            Key = Key("incident#" + id, "incident"),
+            UpdateExpression = "SET #state = :closed, closedAt = :now, closedBy = :who",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#state"] = "state" },
+            ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+            {
+                [":closed"] = new("closed"),
+                [":now"] = new(now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)),
+                [":who"] = new(who),
+            },
+        }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await dynamo.DeleteItemAsync(new DeleteItemRequest
+            {
+                TableName = table,
+                Key = Key("open#" + key, "open"),
+                ConditionExpression = "incidentId = :id",
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":id"] = new(id) },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            // The key's pointer already names a newer incident: it stays.
+        }
+
+        return true;
+    }
+
+    /// <summary>The incident's item as DynamoDB holds it, or null.</summary>
+    public async Task<Dictionary<string, AttributeValue>?> ReadAsync(string id, CancellationToken cancellationToken)
+    {
+        var item = await dynamo.GetItemAsync(new GetItemRequest { TableName = table, Key = Key("incident#" + id, "incident"), ConsistentRead = true }, cancellationToken).ConfigureAwait(false);
+        return item.Item is { Count: > 0 } found ? found : null;
+    }
+
+    private static Dictionary<string, AttributeValue> Key(string pk, string sk) => new() { ["pk"] = new(pk), ["sk"] = new(sk) };
+}

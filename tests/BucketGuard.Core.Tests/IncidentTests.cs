@@ -1,0 +1,150 @@
+using System.Text.Json.Nodes;
+using BucketGuard.Core;
+using BucketGuard.Core.Acls;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Events;
+using BucketGuard.Core.Incidents;
+using BucketGuard.Core.Pipeline;
+using BucketGuard.Core.Reports;
+
+namespace BucketGuard.Tests;
+
+/// <summary>The incident record through the pipeline: an exposure opens or updates its bucket's incident before it is
+/// reported, so the incident id is in the notification, its document and the Security Hub finding; a replayed event
+/// changes nothing; a store that fails never silences the report, and fails the event so that it is retried.</summary>
+public class IncidentTests
+{
+    /// <summary>The incident table's rules, in memory: one open incident per key, one entry per event id.</summary>
+    internal sealed class MemoryIncidents : IIncidents
+    {
+        public Dictionary<string, string> Open { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, List<IncidentUpdate>> History { get; } = new(StringComparer.Ordinal);
+
+        public Exception? Fails { get; set; }
+
+        public Task<IncidentRef> RecordAsync(IncidentUpdate update, CancellationToken cancellationToken)
+        {
+            if (Fails is not null)
+            {
+                return Task.FromException<IncidentRef>(Fails);
+            }
+
+            lock (this)
+            {
+                var opened = !Open.TryGetValue(update.Key, out var id);
+                id ??= Open[update.Key] = update.NewId();
+                var history = History.TryGetValue(id, out var list) ? list : History[id] = [];
+                var replayed = history.Any(h => h.EventId == update.EventId);
+                if (!replayed)
+                {
+                    history.Add(update);
+                }
+
+                return Task.FromResult(new IncidentRef(id, history[^1].State, opened, replayed));
+            }
+        }
+    }
+
+    private static BucketState Bucket(string canned) =>
+        new("lab-results", true, CannedAcl.Expand(canned).Value, null, null, null, null, [], null, []);
+
+    private static string Event(string eventId) => new JsonObject
+    {
+        ["detail-type"] = "AWS API Call via CloudTrail",
+        ["source"] = "aws.s3",
+        ["account"] = "111122223333",
+        ["detail"] = new JsonObject
+        {
+            ["eventSource"] = "s3.amazonaws.com",
+            ["eventName"] = "PutBucketAcl",
+            ["eventID"] = eventId,
+            ["eventTime"] = "2026-11-21T11:59:00Z",
+            ["userIdentity"] = new JsonObject { ["arn"] = "arn:aws:sts::111122223333:assumed-role/Lab/alice" },
+            ["requestParameters"] = new JsonObject { ["bucketName"] = "lab-results" },
+        },
+    }.ToJsonString();
+
+    private static RemediationPipeline Pipeline(FakeAws fakes, MemoryIncidents incidents, Mode mode = Mode.Enforce) =>
+        new(fakes.Ports with { Incidents = incidents }, [new NotificationOutput(fakes)], RemediationPolicy.Default with { Mode = mode }, TimeProvider.System);
+
+    [Fact]
+    public async Task A_lock_opens_a_contained_incident_whose_id_travels_in_the_notification_and_its_document()
+    {
+        var fakes = new FakeAws(Bucket("public-read"));
+        var incidents = new MemoryIncidents();
+
+        var handled = await Pipeline(fakes, incidents).HandleAsync(Event("e-1"), default);
+
+        var incident = handled.Verdict.Incident!;
+        Assert.True(incident.Opened);
+        Assert.Equal(IncidentState.Contained, incident.State);
+        var sent = Assert.Single(fakes.Sent);
+        Assert.Equal(incident.Id, sent.Attributes["incidentId"]);
+        var document = JsonNode.Parse(sent.Document)!["incident"]!;
+        Assert.Equal((incident.Id, "contained", true), (document["id"]!.GetValue<string>(), document["state"]!.GetValue<string>(), document["opened"]!.GetValue<bool>()));
+        var entry = Assert.Single(incidents.History[incident.Id]);
+        Assert.Equal(("111122223333/lab-results", "e-1", true), (entry.Key, entry.EventId, entry.Locked));
+        Assert.Equal(incident.Id, SecurityHubFinding.For(new BucketDecision(handled.Change, handled.Verdict, handled.State, handled.Result, RemediationPolicy.Default, DateTimeOffset.UtcNow))!.ProductFields["bucketguard/IncidentId"]);
+    }
+
+    /// <summary>In mode notify, so that the bucket stays public and every event is an exposure.</summary>
+    [Fact]
+    public async Task A_replayed_event_names_the_same_incident_and_adds_nothing_while_a_new_event_updates_it()
+    {
+        var fakes = new FakeAws(Bucket("public-read"));
+        var incidents = new MemoryIncidents();
+        var pipeline = Pipeline(fakes, incidents, Mode.Notify);
+
+        var first = await pipeline.HandleAsync(Event("e-1"), default);
+        var replay = await pipeline.HandleAsync(Event("e-1"), default);
+        var next = await pipeline.HandleAsync(Event("e-2"), default);
+
+        Assert.Equal(first.Verdict.Incident!.Id, replay.Verdict.Incident!.Id);
+        Assert.True(replay.Verdict.Incident.Replayed);
+        Assert.False(next.Verdict.Incident!.Opened);
+        Assert.Equal(["e-1", "e-2"], incidents.History[first.Verdict.Incident.Id].Select(h => h.EventId));
+        Assert.Single(incidents.Open);
+    }
+
+    [Fact]
+    public async Task A_private_bucket_opens_no_incident()
+    {
+        var fakes = new FakeAws(Bucket("private"));
+        var incidents = new MemoryIncidents();
+
+        var handled = await Pipeline(fakes, incidents).HandleAsync(Event("e-1"), default);
+
+        Assert.Null(handled.Verdict.Incident);
+        Assert.Empty(incidents.Open);
+    }
+
+    [Fact]
+    public async Task An_incident_store_that_fails_never_silences_the_report_and_fails_the_event_for_its_retry()
+    {
+        var fakes = new FakeAws(Bucket("public-read"));
+        var incidents = new MemoryIncidents { Fails = new InvalidOperationException("ProvisionedThroughputExceededException") };
+
+        var error = await Assert.ThrowsAsync<OutputsFailedException>(() => Pipeline(fakes, incidents).HandleAsync(Event("e-1"), default));
+
+        Assert.Single(fakes.Applied);
+        Assert.Single(fakes.Sent);
+        Assert.Equal("incidents: ProvisionedThroughputExceededException", Assert.Single(error.Failures));
+        Assert.False(fakes.Sent[0].Attributes.ContainsKey("incidentId"));
+    }
+
+    [Theory]
+    [InlineData(Outcome.Block, true)]
+    [InlineData(Outcome.WouldBlock, true)]
+    [InlineData(Outcome.Exempted, true)]
+    [InlineData(Outcome.AlreadyBlocked, false)]
+    [InlineData(Outcome.NothingToDo, false)]
+    [InlineData(Outcome.Incomplete, false)]
+    [InlineData(Outcome.BucketGone, false)]
+    public void Exposures_are_the_public_decisions_locked_would_be_locked_or_exempted(Outcome outcome, bool exposure)
+    {
+        var publicRead = new Exposure([new Finding(FindingSource.AclGrant, 1, null, "AllUsers", ["READ"], AccessLevel.Read, "a public grant")], []);
+
+        Assert.Equal(exposure, IncidentRules.IsExposure(new Verdict(outcome, "x", Severity.High, publicRead)));
+    }
+}

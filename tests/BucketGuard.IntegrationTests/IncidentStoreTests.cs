@@ -1,0 +1,92 @@
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using BucketGuard.Aws;
+using BucketGuard.Core.Decisions;
+using BucketGuard.Core.Incidents;
+
+namespace BucketGuard.IntegrationTests;
+
+/// <summary>The incident record's conditional writes against moto's DynamoDB: 50 events for one bucket make one incident
+/// with 50 entries; replaying them adds none and opens no second incident; closing it lets the next exposure open a new
+/// one; `bucketguard incident show` and `close` on the same record. The events are written one after another: moto
+/// does not serialize concurrent writes to one item (50 concurrent UpdateItem ADDs to one counter kept 49 when measured
+/// with boto3), where DynamoDB applies each UpdateItem atomically; that the adapter's every change is one such
+/// UpdateItem, conditioned on its event id, is pinned by DynamoDbIncidentTests against the request it sends.</summary>
+[Collection(LocalAwsCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class IncidentStoreTests
+{
+    private static IncidentUpdate Update(string eventId, bool locked = false) => new(
+        "111122223333/lab-results", eventId, new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero), locked ? "remediated" : "would-remediate",
+        locked ? Outcome.Block : Outcome.WouldBlock, Severity.Critical, "phi", "arn:aws:sts::111122223333:assumed-role/Lab/alice", locked, null, "the bucket is public (read)");
+
+    [Fact]
+    public async Task Fifty_events_for_one_bucket_make_one_incident_with_every_entry_and_a_replay_adds_none()
+    {
+        using var dynamo = AwsClients.CreateDynamoDb();
+        var table = LocalAws.UniqueName("bg-incidents");
+        await dynamo.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = table,
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            AttributeDefinitions = [new("pk", ScalarAttributeType.S), new("sk", ScalarAttributeType.S)],
+            KeySchema = [new("pk", KeyType.HASH), new("sk", KeyType.RANGE)],
+        });
+        try
+        {
+            var incidents = new DynamoDbIncidents(dynamo, table);
+            var events = Enumerable.Range(0, 50).Select(i => $"event-{i:D2}").ToList();
+
+            var first = new IncidentRef[events.Count];
+            for (var i = 0; i < events.Count; i++)
+            {
+                first[i] = await incidents.RecordAsync(Update(events[i], locked: i == 49), CancellationToken.None);
+            }
+
+            var replay = new IncidentRef[events.Count];
+            for (var i = 0; i < events.Count; i++)
+            {
+                replay[i] = await incidents.RecordAsync(Update(events[i]), CancellationToken.None);
+            }
+
+            var id = Assert.Single(first.Select(f => f.Id).Distinct());
+            Assert.Single(first, f => f.Opened);
+            Assert.All(replay, r => Assert.True(r.Replayed && r.Id == id));
+            var item = (await incidents.ReadAsync(id, CancellationToken.None))!;
+            Assert.Equal(50, item["history"].L.Count);
+            Assert.Equal(events.Order(), item["eventIds"].SS.Order());
+            Assert.Equal("50", item["updates"].N);
+
+            // What a person sees of it, and closes, with the CLI.
+            Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_TABLE", table);
+            var shown = new StringWriter();
+            var text = new StringWriter();
+            var closed = new StringWriter();
+            var errors = new StringWriter();
+            try
+            {
+                Assert.Equal(0, await BucketGuard.Cli.BucketGuardCli.RunAsync(["incident", "show", id, "--output", "json"], TextReader.Null, shown, errors));
+                Assert.Equal(0, await BucketGuard.Cli.BucketGuardCli.RunAsync(["incident", "show", id], TextReader.Null, text, errors));
+                Assert.Equal(2, await BucketGuard.Cli.BucketGuardCli.RunAsync(["incident", "show", "inc-20261207-0000000000000000"], TextReader.Null, new StringWriter(), errors));
+                Assert.Equal(0, await BucketGuard.Cli.BucketGuardCli.RunAsync(["incident", "close", id, "--by", "security@example.com"], TextReader.Null, closed, errors));
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_TABLE", null);
+            }
+
+            var document = System.Text.Json.Nodes.JsonNode.Parse(shown.ToString())!;
+            Assert.Equal(("111122223333/lab-results", 50), (document["key"]!.GetValue<string>(), document["history"]!.AsArray().Count));
+            Assert.Contains("Decisions (50):", text.ToString(), StringComparison.Ordinal);
+            Assert.Contains("no incident inc-20261207-0000000000000000", errors.ToString(), StringComparison.Ordinal);
+            var next = await incidents.RecordAsync(Update("event-after-close"), CancellationToken.None);
+            Assert.True(next.Opened);
+            Assert.NotEqual(id, next.Id);
+            Assert.Equal("closed", (await incidents.ReadAsync(id, CancellationToken.None))!["state"].S);
+        }
+        finally
+        {
+            await dynamo.DeleteTableAsync(table);
+        }
+    }
+}
