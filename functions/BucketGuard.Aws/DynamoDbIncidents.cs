@@ -143,5 +143,27 @@ public sealed class DynamoDbIncidents(IAmazonDynamoDB dynamo, string table) : II
         return item.Item is { Count: > 0 } found ? found : null;
     }
 
+    /// <summary>The incident as the record holds it, or null when there is none.</summary>
+    /// <exception cref="FormatException">The item lacks a field every incident has: never shown as an empty incident.</exception>
+    public async Task<IncidentRecord?> ReadRecordAsync(string id, CancellationToken cancellationToken)
+    {
+        if (await ReadAsync(id, cancellationToken).ConfigureAwait(false) is not { } item)
+        {
+            return null;
+        }
+
+        static string? S(Dictionary<string, AttributeValue> map, string name) => map.GetValueOrDefault(name)?.S;
+        static DateTimeOffset Time(string? text, string what) =>
+            DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time.ToUniversalTime() : throw new FormatException($"the incident's {what} \"{text}\" is not a time");
+        var history = (item.GetValueOrDefault("history")?.L ?? []).Select(e => e.M).OfType<Dictionary<string, AttributeValue>>().Select(m => new IncidentEntry(
+            Time(S(m, "time"), "entry time"), S(m, "eventId") ?? "-", S(m, "eventType") ?? "-", S(m, "outcome") ?? "-", S(m, "severity") ?? "-",
+            m.GetValueOrDefault("locked")?.BOOL == true, S(m, "actor"), S(m, "exemption"), S(m, "why") ?? "-")).ToList();
+        return new IncidentRecord(
+            id, S(item, "incidentKey") ?? throw new FormatException($"incident {id} has no key"),
+            S(item, "state") switch { "contained" => IncidentState.Contained, "closed" => IncidentState.Closed, _ => IncidentState.Open },
+            Time(S(item, "openedAt"), "openedAt"), Time(S(item, "lastAt"), "lastAt"), S(item, "severity") ?? "unknown", S(item, "dataClass"),
+            S(item, "closedAt") is { } closed ? Time(closed, "closedAt") : null, S(item, "closedBy"), [.. history]);
+    }
+
     private static Dictionary<string, AttributeValue> Key(string pk, string sk) => new() { ["pk"] = new(pk), ["sk"] = new(sk) };
 }

@@ -25,21 +25,7 @@ public class DataClassTests
     private static async Task<(HandledEvent Handled, FakeAws Fakes)> HandleAsync(BucketState state, RemediationPolicy? policy = null, string eventName = "PutBucketAcl")
     {
         var fakes = new FakeAws(state);
-        var json = new JsonObject
-        {
-            ["detail-type"] = "AWS API Call via CloudTrail",
-            ["source"] = "aws.s3",
-            ["account"] = "111122223333",
-            ["detail"] = new JsonObject
-            {
-                ["eventSource"] = "s3.amazonaws.com",
-                ["eventName"] = eventName,
-                ["eventTime"] = "2026-11-21T11:59:00Z",
-                ["userIdentity"] = new JsonObject { ["arn"] = "arn:aws:sts::111122223333:assumed-role/Lab/alice" },
-                ["requestParameters"] = new JsonObject { ["bucketName"] = "lab-results" },
-            },
-        };
-        return (await fakes.Pipeline(policy, new Clock()).HandleAsync(json.ToJsonString(), default), fakes);
+        return (await fakes.Pipeline(policy, new Clock()).HandleAsync(FakeAws.Event(eventName, "lab-results", "arn:aws:sts::111122223333:assumed-role/Lab/alice"), default), fakes);
     }
 
     [Theory]

@@ -148,21 +148,7 @@ public class ExemptionTests
     private static async Task<(HandledEvent Handled, FakeAws Fakes)> HandleAsync(string eventName, BucketState state)
     {
         var fakes = new FakeAws(state);
-        var json = new JsonObject
-        {
-            ["detail-type"] = "AWS API Call via CloudTrail",
-            ["source"] = "aws.s3",
-            ["account"] = "111122223333",
-            ["detail"] = new JsonObject
-            {
-                ["eventSource"] = "s3.amazonaws.com",
-                ["eventName"] = eventName,
-                ["eventTime"] = "2026-11-21T11:59:00Z",
-                ["userIdentity"] = new JsonObject { ["arn"] = "arn:aws:sts::111122223333:assumed-role/Web/bob" },
-                ["requestParameters"] = new JsonObject { ["bucketName"] = "site" },
-            },
-        };
-        var handled = await fakes.Pipeline(clock: new Clock()).HandleAsync(json.ToJsonString(), default);
+        var handled = await fakes.Pipeline(clock: new Clock()).HandleAsync(FakeAws.Event(eventName, "site", "arn:aws:sts::111122223333:assumed-role/Web/bob"), default);
         return (handled, fakes);
     }
 

@@ -64,6 +64,31 @@ public sealed class FakeAws(BucketState state) : IBucketStateReader, IObjectRead
     public RemediationPipeline Pipeline(RemediationPolicy? policy = null, TimeProvider? clock = null) =>
         new(Ports, this, policy ?? RemediationPolicy.Default, clock ?? TimeProvider.System);
 
+    /// <summary>A CloudTrail S3 event as EventBridge delivers it, in account 111122223333 at 2026-11-21T11:59:00Z.</summary>
+    public static string Event(string eventName, string bucket, string actor, string? eventId = null)
+    {
+        var detail = new System.Text.Json.Nodes.JsonObject
+        {
+            ["eventSource"] = "s3.amazonaws.com",
+            ["eventName"] = eventName,
+            ["eventTime"] = "2026-11-21T11:59:00Z",
+            ["userIdentity"] = new System.Text.Json.Nodes.JsonObject { ["arn"] = actor },
+            ["requestParameters"] = new System.Text.Json.Nodes.JsonObject { ["bucketName"] = bucket },
+        };
+        if (eventId is not null)
+        {
+            detail["eventID"] = eventId;
+        }
+
+        return new System.Text.Json.Nodes.JsonObject
+        {
+            ["detail-type"] = "AWS API Call via CloudTrail",
+            ["source"] = "aws.s3",
+            ["account"] = "111122223333",
+            ["detail"] = detail,
+        }.ToJsonString();
+    }
+
     public Task<BucketState> ReadAsync(string bucket, string? account, CancellationToken cancellationToken)
     {
         Reads++;

@@ -49,21 +49,7 @@ public class IncidentTests
     private static BucketState Bucket(string canned) =>
         new("lab-results", true, CannedAcl.Expand(canned).Value, null, null, null, null, [], null, []);
 
-    private static string Event(string eventId) => new JsonObject
-    {
-        ["detail-type"] = "AWS API Call via CloudTrail",
-        ["source"] = "aws.s3",
-        ["account"] = "111122223333",
-        ["detail"] = new JsonObject
-        {
-            ["eventSource"] = "s3.amazonaws.com",
-            ["eventName"] = "PutBucketAcl",
-            ["eventID"] = eventId,
-            ["eventTime"] = "2026-11-21T11:59:00Z",
-            ["userIdentity"] = new JsonObject { ["arn"] = "arn:aws:sts::111122223333:assumed-role/Lab/alice" },
-            ["requestParameters"] = new JsonObject { ["bucketName"] = "lab-results" },
-        },
-    }.ToJsonString();
+    private static string Event(string eventId) => FakeAws.Event("PutBucketAcl", "lab-results", "arn:aws:sts::111122223333:assumed-role/Lab/alice", eventId);
 
     private static RemediationPipeline Pipeline(FakeAws fakes, MemoryIncidents incidents, Mode mode = Mode.Enforce) =>
         new(fakes.Ports with { Incidents = incidents }, [new NotificationOutput(fakes)], RemediationPolicy.Default with { Mode = mode }, TimeProvider.System);

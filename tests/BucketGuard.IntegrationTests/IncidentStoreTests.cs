@@ -76,8 +76,10 @@ public sealed class IncidentStoreTests
             }
 
             var document = System.Text.Json.Nodes.JsonNode.Parse(shown.ToString())!;
-            Assert.Equal(("111122223333/lab-results", 50), (document["key"]!.GetValue<string>(), document["history"]!.AsArray().Count));
-            Assert.Contains("Decisions (50):", text.ToString(), StringComparison.Ordinal);
+            Assert.Equal(("111122223333/lab-results", 50), (document["incident"]!["key"]!.GetValue<string>(), document["timeline"]!.AsArray().Count));
+            Assert.Equal(("contained", true), (document["incident"]!["state"]!.GetValue<string>(), document["hipaa"]!["applies"]!.GetValue<bool>()));
+            Assert.Contains("Timeline (50 decision(s)):", text.ToString(), StringComparison.Ordinal);
+            Assert.Contains("HIPAA (applies): individuals by 2027-02-05T09:00:00Z", text.ToString(), StringComparison.Ordinal);
             Assert.Contains("no incident inc-20261207-0000000000000000", errors.ToString(), StringComparison.Ordinal);
             var next = await incidents.RecordAsync(Update("event-after-close"), CancellationToken.None);
             Assert.True(next.Opened);

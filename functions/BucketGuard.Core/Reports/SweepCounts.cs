@@ -76,12 +76,7 @@ public sealed record SweepCounts(int Seen, int Public, int Locked, int Exempted,
             w.WriteNumber("missing", Missing);
         }
 
-        w.WriteNumber("public", Public);
-        w.WriteNumber("locked", Locked);
-        w.WriteNumber("exempted", Exempted);
-        w.WriteNumber("expiring", Expiring);
-        w.WriteNumber("objectsCanBePublic", ObjectsCanBePublic);
-        w.WriteNumber("unreadable", Unreadable);
+        WriteTallies(w);
         w.WriteNumber("errors", Errors);
         w.WriteBoolean("completed", Completed);
     }
@@ -92,12 +87,7 @@ public sealed record SweepCounts(int Seen, int Public, int Locked, int Exempted,
     public string Json() => JsonLine.Write(w =>
     {
         w.WriteNumber("seen", Seen);
-        w.WriteNumber("public", Public);
-        w.WriteNumber("locked", Locked);
-        w.WriteNumber("exempted", Exempted);
-        w.WriteNumber("expiring", Expiring);
-        w.WriteNumber("objectsCanBePublic", ObjectsCanBePublic);
-        w.WriteNumber("unreadable", Unreadable);
+        WriteTallies(w);
         w.WriteNumber("bucketErrors", BucketErrors);
         if (Listed is { } listed)
         {
@@ -122,6 +112,16 @@ public sealed record SweepCounts(int Seen, int Public, int Locked, int Exempted,
         w.WriteEndArray();
         w.WriteNumber("problemsNotListed", ProblemsNotListed);
     });
+
+    private void WriteTallies(Utf8JsonWriter w)
+    {
+        w.WriteNumber("public", Public);
+        w.WriteNumber("locked", Locked);
+        w.WriteNumber("exempted", Exempted);
+        w.WriteNumber("expiring", Expiring);
+        w.WriteNumber("objectsCanBePublic", ObjectsCanBePublic);
+        w.WriteNumber("unreadable", Unreadable);
+    }
 
     /// <summary>Reads what Json wrote.</summary>
     /// <returns>Null with the error when a member is missing or of the wrong type.</returns>
