@@ -99,6 +99,7 @@ public static class Composition
             Verifier = AwsClients.ExemptionVerifier(settings.Policy),
             Unreported = settings.DeadLetterQueueUrl is { } queue ? new DeadLetterQueueKeeper(AwsClients.CreateSqs(), queue) : null,
             Incidents = settings.IncidentTable is { } incidents ? new DynamoDbIncidents(AwsClients.CreateDynamoDb(), incidents) : null,
+            Evidence = settings.IncidentEvidenceBucket is { } evidence ? new S3EvidenceStore(AwsClients.CreateS3(), evidence) : null,
         }, Outputs(settings), settings.Policy, TimeProvider.System);
 
     /// <summary>The outputs the settings turn on, in the order they are tried: the notification topic, the chat topic,

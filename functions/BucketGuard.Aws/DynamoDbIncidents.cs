@@ -28,7 +28,7 @@ public sealed class DynamoDbIncidents(IAmazonDynamoDB dynamo, string table) : II
             ["locked"] = new() { BOOL = update.Locked },
             ["why"] = new(update.Why.Length == 0 ? "-" : update.Why),
         };
-        foreach (var (name, value) in new[] { ("dataClass", update.DataClass), ("actor", update.Actor), ("exemption", update.Exemption) })
+        foreach (var (name, value) in new[] { ("dataClass", update.DataClass), ("actor", update.Actor), ("exemption", update.Exemption), ("evidenceKey", update.Evidence?.Key), ("evidenceSha256", update.Evidence?.Sha256) })
         {
             if (value is { Length: > 0 })
             {
@@ -157,7 +157,10 @@ public sealed class DynamoDbIncidents(IAmazonDynamoDB dynamo, string table) : II
             DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time.ToUniversalTime() : throw new FormatException($"the incident's {what} \"{text}\" is not a time");
         var history = (item.GetValueOrDefault("history")?.L ?? []).Select(e => e.M).OfType<Dictionary<string, AttributeValue>>().Select(m => new IncidentEntry(
             Time(S(m, "time"), "entry time"), S(m, "eventId") ?? "-", S(m, "eventType") ?? "-", S(m, "outcome") ?? "-", S(m, "severity") ?? "-",
-            m.GetValueOrDefault("locked")?.BOOL == true, S(m, "actor"), S(m, "exemption"), S(m, "why") ?? "-")).ToList();
+            m.GetValueOrDefault("locked")?.BOOL == true, S(m, "actor"), S(m, "exemption"), S(m, "why") ?? "-")
+        {
+            Evidence = S(m, "evidenceKey") is { } key && S(m, "evidenceSha256") is { } sha ? new EvidenceItem(key, sha, 0) : null,
+        }).ToList();
         return new IncidentRecord(
             id, S(item, "incidentKey") ?? throw new FormatException($"incident {id} has no key"),
             S(item, "state") switch { "contained" => IncidentState.Contained, "closed" => IncidentState.Closed, _ => IncidentState.Open },

@@ -25,7 +25,10 @@ public static class IncidentCommand
         var by = new Option<string>("--by") { Description = "Who closes it (recorded with it)", Required = true };
         var close = new Command("close", "Close an incident: the next exposure of its bucket opens a new one") { closeId, by };
         close.SetAction((parse, ct) => CloseAsync(parse.GetValue(closeId)!, parse.GetValue(by)!, output, errors, ct));
-        return new Command("incident", "The incident record: show or close an incident") { show, close };
+        var verifyId = new Argument<string>("ID") { Description = "The incident id" };
+        var verify = new Command("verify", "Check every piece of the incident's evidence against its SHA-256, and its Object Lock retention") { verifyId };
+        verify.SetAction((parse, ct) => VerifyAsync(parse.GetValue(verifyId)!, output, errors, ct));
+        return new Command("incident", "The incident record: show, verify or close an incident") { show, verify, close };
     }
 
     /// <summary>The record, once the id is one and the table is set; null (said on standard error) otherwise.</summary>
@@ -64,6 +67,55 @@ public static class IncidentCommand
 
         await output.WriteAsync(json ? BreachAssessment.Json(record) + "\n" : BreachAssessment.Text(record)).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>Exit code 0: every piece of evidence the incident lists is there with its hash; 1: one is missing or
+    /// differs; 2: it could not run (no such incident, no evidence bucket set).</summary>
+    private static async Task<int> VerifyAsync(string id, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
+        if (await StoreAsync(id, errors).ConfigureAwait(false) is not { } store)
+        {
+            return BucketGuardCli.CouldNotRun;
+        }
+
+        if (Environment.GetEnvironmentVariable("BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET") is not { Length: > 0 } bucket)
+        {
+            await errors.WriteLineAsync("bucketguard incident: BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET is not set (the stack's output IncidentEvidenceBucketName)").ConfigureAwait(false);
+            return BucketGuardCli.CouldNotRun;
+        }
+
+        if (await store.ReadRecordAsync(id, cancellationToken).ConfigureAwait(false) is not { } record)
+        {
+            await errors.WriteLineAsync($"bucketguard incident: no incident {id}").ConfigureAwait(false);
+            return BucketGuardCli.CouldNotRun;
+        }
+
+        var evidence = new S3EvidenceStore(AwsClients.CreateS3(), bucket);
+        var failed = 0;
+        foreach (var entry in record.History.OrderBy(h => h.Time))
+        {
+            if (entry.Evidence is not { } item)
+            {
+                await output.WriteLineAsync($"none kept  {Untrusted.Clean(entry.EventId)} ({entry.EventType})").ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                var (sha, mode, until) = await evidence.ReadAsync(item.Key, cancellationToken).ConfigureAwait(false);
+                var ok = string.Equals(sha, item.Sha256, StringComparison.Ordinal);
+                failed += ok ? 0 : 1;
+                await output.WriteLineAsync($"{(ok ? "ok        " : "DIFFERS   ")} {item.Key} sha256 {sha}{(ok ? string.Empty : $" (the incident lists {item.Sha256})")}; {(mode is null ? "no Object Lock retention" : $"{mode} until {until:u}")}").ConfigureAwait(false);
+            }
+            catch (Amazon.S3.AmazonS3Exception ex) when (ex.ErrorCode is "NoSuchKey" or "NotFound")
+            {
+                failed++;
+                await output.WriteLineAsync($"MISSING    {item.Key}").ConfigureAwait(false);
+            }
+        }
+
+        await output.WriteLineAsync(failed == 0 ? $"incident {id}: the evidence matches its hashes" : $"incident {id}: {failed} piece(s) of evidence missing or changed").ConfigureAwait(false);
+        return failed == 0 ? 0 : 1;
     }
 
     private static async Task<int> CloseAsync(string id, string by, TextWriter output, TextWriter errors, CancellationToken cancellationToken)

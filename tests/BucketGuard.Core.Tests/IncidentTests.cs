@@ -119,6 +119,39 @@ public class IncidentTests
         Assert.False(fakes.Sent[0].Attributes.ContainsKey("incidentId"));
     }
 
+    private sealed class MemoryEvidence : IEvidenceStore
+    {
+        public Dictionary<string, byte[]> Objects { get; } = new(StringComparer.Ordinal);
+
+        public Task<EvidenceItem> KeepAsync(EvidenceBundle bundle, CancellationToken cancellationToken)
+        {
+            Objects[bundle.Key] = bundle.Content;
+            return Task.FromResult(new EvidenceItem(bundle.Key, bundle.Sha256, bundle.Content.Length));
+        }
+    }
+
+    [Fact]
+    public async Task Each_exposure_keeps_its_evidence_before_its_incident_lists_it_with_the_sha256_of_those_bytes()
+    {
+        var fakes = new FakeAws(Bucket("public-read"));
+        var incidents = new MemoryIncidents();
+        var evidence = new MemoryEvidence();
+        var pipeline = new RemediationPipeline(fakes.Ports with { Incidents = incidents, Evidence = evidence }, [new NotificationOutput(fakes)], RemediationPolicy.Default, TimeProvider.System);
+        var sent = Event("e-1");
+
+        var handled = await pipeline.HandleAsync(sent, default);
+
+        var entry = Assert.Single(incidents.History[handled.Verdict.Incident!.Id]);
+        var (key, content) = Assert.Single(evidence.Objects);
+        Assert.Equal(key, entry.Evidence!.Key);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)), entry.Evidence.Sha256);
+        Assert.Matches("^evidence/111122223333/lab-results/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\\.json$", key);
+        var bundle = JsonNode.Parse(content)!;
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(sent), bundle["sourceEvent"]));
+        Assert.Equal("e-1", bundle["decision"]!["change"]!["eventId"]!.GetValue<string>());
+        Assert.Equal("remediated", bundle["decision"]!["event"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData(Outcome.Block, true)]
     [InlineData(Outcome.WouldBlock, true)]

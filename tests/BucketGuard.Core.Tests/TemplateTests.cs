@@ -320,13 +320,13 @@ public partial class TemplateTests
     }
 
     /// <summary>The value CloudFormation gives a function's environment variable for one choice of every Fn::If: a
-    /// parameter's given value, else its default; a table's name; else (a topic) an SNS ARN named after it.</summary>
+    /// parameter's given value, else its default; a table's or bucket's name; else (a topic) an SNS ARN named after it.</summary>
     private static string? Resolve(JsonNode? value, Func<string, bool> condition, IReadOnlyDictionary<string, string> parameters) => value switch
     {
         JsonValue v => v.ToString(),
         JsonObject o when o["Ref"] is { } r => parameters.GetValueOrDefault(r.GetValue<string>())
             ?? (Template["Parameters"]![r.GetValue<string>()]?["Default"] is JsonValue d && d.ToString().Length > 0 ? d.ToString() : null)
-            ?? (Resources[r.GetValue<string>()]?["Type"]?.GetValue<string>() == "AWS::DynamoDB::Table" ? "bucketguard-" + r.GetValue<string>() : null)
+            ?? (Resources[r.GetValue<string>()]?["Type"]?.GetValue<string>() is "AWS::DynamoDB::Table" or "AWS::S3::Bucket" ? "bucketguard-" + r.GetValue<string>().ToLowerInvariant() : null)
             ?? "arn:aws:sns:eu-west-1:111122223333:" + r.GetValue<string>(),
         JsonObject o when o["Fn::If"] is JsonArray branches => Resolve(condition(branches[0]!.GetValue<string>()) ? branches[1] : branches[2], condition, parameters),
         _ => null,

@@ -91,4 +91,80 @@ public sealed class IncidentStoreTests
             await dynamo.DeleteTableAsync(table);
         }
     }
+
+    /// <summary>The evidence bucket on Ceph RGW, which enforces S3 Object Lock: a kept bundle is stored with its SHA-256
+    /// checked by S3, its version cannot be deleted under the lock, `incident verify` matches it, and a later object put
+    /// over its key (a new version: the locked one stays) is caught as changed.</summary>
+    [Fact]
+    public async Task Evidence_kept_under_object_lock_cannot_be_deleted_and_verify_catches_a_changed_copy()
+    {
+        var bucket = LocalAws.UniqueName("bg-evidence");
+        using var s3 = AwsClients.CreateS3();
+        await s3.PutBucketAsync(new Amazon.S3.Model.PutBucketRequest { BucketName = bucket, ObjectLockEnabledForBucket = true });
+        await s3.PutObjectLockConfigurationAsync(new Amazon.S3.Model.PutObjectLockConfigurationRequest
+        {
+            BucketName = bucket,
+            ObjectLockConfiguration = new Amazon.S3.Model.ObjectLockConfiguration
+            {
+                ObjectLockEnabled = Amazon.S3.ObjectLockEnabled.Enabled,
+                Rule = new Amazon.S3.Model.ObjectLockRule { DefaultRetention = new Amazon.S3.Model.DefaultRetention { Mode = Amazon.S3.ObjectLockRetentionMode.Governance, Days = 1 } },
+            },
+        });
+        using var dynamo = AwsClients.CreateDynamoDb();
+        var table = LocalAws.UniqueName("bg-incidents");
+        await dynamo.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = table,
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            AttributeDefinitions = [new("pk", ScalarAttributeType.S), new("sk", ScalarAttributeType.S)],
+            KeySchema = [new("pk", KeyType.HASH), new("sk", KeyType.RANGE)],
+        });
+        var store = new S3EvidenceStore(s3, bucket);
+        var bundle = new EvidenceBundle("evidence/111122223333/lab-results/20261207T090000Z-0123456789abcdef.json", System.Text.Encoding.UTF8.GetBytes("""{"version":1,"eventId":"e-1"}""" + "\n"));
+        try
+        {
+            var kept = await store.KeepAsync(bundle, CancellationToken.None);
+            var incident = await new DynamoDbIncidents(dynamo, table).RecordAsync(Update("e-1", locked: true) with { Evidence = kept }, CancellationToken.None);
+
+            var (sha, mode, until) = await store.ReadAsync(kept.Key, CancellationToken.None);
+            Assert.Equal(bundle.Sha256, sha);
+            Assert.Equal("GOVERNANCE", mode);
+            Assert.True(until > DateTime.UtcNow);
+            var version = (await s3.GetObjectMetadataAsync(bucket, kept.Key)).VersionId;
+            var refused = await Assert.ThrowsAsync<Amazon.S3.AmazonS3Exception>(() => s3.DeleteObjectAsync(new Amazon.S3.Model.DeleteObjectRequest { BucketName = bucket, Key = kept.Key, VersionId = version }));
+            Assert.Equal("AccessDenied", refused.ErrorCode);
+
+            Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_TABLE", table);
+            Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET", bucket);
+            try
+            {
+                var matches = new StringWriter();
+                Assert.Equal(0, await BucketGuard.Cli.BucketGuardCli.RunAsync(["incident", "verify", incident.Id], TextReader.Null, matches, new StringWriter()));
+                Assert.Contains($"ok         {kept.Key} sha256 {bundle.Sha256}; GOVERNANCE until", matches.ToString(), StringComparison.Ordinal);
+
+                await s3.PutObjectAsync(new Amazon.S3.Model.PutObjectRequest { BucketName = bucket, Key = kept.Key, ContentBody = "tampered", ChecksumAlgorithm = Amazon.S3.ChecksumAlgorithm.SHA256 });
+                var changed = new StringWriter();
+                Assert.Equal(1, await BucketGuard.Cli.BucketGuardCli.RunAsync(["incident", "verify", incident.Id], TextReader.Null, changed, new StringWriter()));
+                Assert.Contains("DIFFERS", changed.ToString(), StringComparison.Ordinal);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_TABLE", null);
+                Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET", null);
+            }
+        }
+        finally
+        {
+            // Locked versions cannot be removed before their retention ends (one day): bypass governance, as only a
+            // principal with s3:BypassGovernanceRetention may.
+            var versions = await s3.ListVersionsAsync(bucket);
+            foreach (var v in versions.Versions ?? [])
+            {
+                await s3.DeleteObjectAsync(new Amazon.S3.Model.DeleteObjectRequest { BucketName = bucket, Key = v.Key, VersionId = v.VersionId, BypassGovernanceRetention = true });
+            }
+
+            await s3.DeleteBucketAsync(bucket);
+            await dynamo.DeleteTableAsync(table);
+        }
+    }
 }

@@ -86,6 +86,10 @@ public sealed record BucketChange(
     /// never issue. The pipeline reports such an event as malformed and makes no S3 call.</summary>
     public string? Invalid { get; init; }
 
+    /// <summary>The event as it was delivered (EventBridge's envelope with the CloudTrail record), kept for the incident's
+    /// evidence; null for the sweep.</summary>
+    public string? SourceEvent { get; init; }
+
     /// <summary>The object version the event names (requestParameters versionId), for an object change.</summary>
     public string? ObjectVersion { get; init; }
 

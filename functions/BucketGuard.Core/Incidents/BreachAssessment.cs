@@ -6,7 +6,11 @@ using System.Text.Json;
 namespace BucketGuard.Core.Incidents;
 
 /// <summary>One decision in an incident's history, as the record keeps it (times UTC).</summary>
-public sealed record IncidentEntry(DateTimeOffset Time, string EventId, string EventType, string Outcome, string Severity, bool Locked, string? Actor, string? Exemption, string Why);
+public sealed record IncidentEntry(DateTimeOffset Time, string EventId, string EventType, string Outcome, string Severity, bool Locked, string? Actor, string? Exemption, string Why)
+{
+    /// <summary>The decision's evidence in the evidence bucket, with its SHA-256 (Bytes not recorded: 0).</summary>
+    public EvidenceItem? Evidence { get; init; }
+}
 
 /// <summary>An incident as the record holds it.</summary>
 /// <param name="Key">ACCOUNT/BUCKET or ACCOUNT/BUCKET/KEY.</param>
@@ -74,6 +78,18 @@ public static class BreachAssessment
             w.WriteString("actor", Untrusted.Clean(entry.Actor, 300));
             w.WriteString("exemption", Untrusted.Clean(entry.Exemption, 300));
             w.WriteString("why", Untrusted.Clean(entry.Why, 1000));
+            if (entry.Evidence is { } evidence)
+            {
+                w.WriteStartObject("evidence");
+                w.WriteString("key", evidence.Key);
+                w.WriteString("sha256", evidence.Sha256);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("evidence");
+            }
+
             w.WriteEndObject();
         }
 

@@ -26,6 +26,9 @@ public sealed record IncidentUpdate(
     string Key, string EventId, DateTimeOffset Time, string EventType, Outcome Outcome, Severity Severity, string? DataClass,
     string? Actor, bool Locked, string? Exemption, string Why)
 {
+    /// <summary>Where this decision's evidence was kept, with its SHA-256; null when none was.</summary>
+    public EvidenceItem? Evidence { get; init; }
+
     public IncidentState State => Locked ? IncidentState.Contained : IncidentState.Open;
 
     /// <summary>A new incident's id: inc-yyyyMMdd-HASH, from its key and the event that opened it (so the same first

@@ -27,4 +27,8 @@ public sealed record PipelinePorts(IBucketStateReader Buckets, IPublicAccessBloc
     /// <summary>The incident record: every exposure opens or updates its bucket's incident before it is reported, so
     /// that the incident id travels in every output. Null: no incidents kept.</summary>
     public Incidents.IIncidents? Incidents { get; init; }
+
+    /// <summary>The evidence bucket (S3 Object Lock): each exposure's evidence is kept there before its incident is
+    /// updated. Null: none kept.</summary>
+    public Incidents.IEvidenceStore? Evidence { get; init; }
 }

@@ -44,7 +44,7 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
             return handled with { NotificationId = await ReportAsync(decision, handled, cancellationToken).ConfigureAwait(false) };
         }
 
-        return await HandleAsync(parsed.Value!, act: true, cancellationToken).ConfigureAwait(false);
+        return await HandleAsync(parsed.Value! with { SourceEvent = eventJson }, act: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One change, from an event or the sweep.</summary>
@@ -125,6 +125,13 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
         {
             try
             {
+                if (ports.Evidence is { } evidence)
+                {
+                    // Kept before it is recorded, so that the incident lists it with its hash.
+                    var bundle = Incidents.EvidenceBundle.For(decision, update);
+                    update = update with { Evidence = await evidence.KeepAsync(bundle, cancellationToken).ConfigureAwait(false) };
+                }
+
                 verdict = verdict with { Incident = await incidents.RecordAsync(update, cancellationToken).ConfigureAwait(false) };
                 decision = new BucketDecision(change, verdict, state, result, effective, decidedAt);
             }

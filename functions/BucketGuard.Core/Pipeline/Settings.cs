@@ -49,6 +49,10 @@ public sealed record BucketGuardSettings(
     /// null: no incidents kept.</summary>
     public string? IncidentTable { get; init; }
 
+    /// <summary>BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET: the S3 bucket (Object Lock on) where each exposure's evidence is kept, the
+    /// template's IncidentEvidenceBucket; null: none kept.</summary>
+    public string? IncidentEvidenceBucket { get; init; }
+
     /// <summary>BUCKETGUARD_SWEEP_TABLE: the DynamoDB table of the organisation sweep's lease and records (the template's
     /// SweepTable); null: no Step Functions sweep here.</summary>
     public string? SweepTable { get; init; }
@@ -148,15 +152,20 @@ public sealed record BucketGuardSettings(
         }
 
         var sweepBucket = Text(environment, "BUCKETGUARD_SWEEP_BUCKET");
-        if (sweepBucket is not null && !BucketName.IsValid(sweepBucket))
+        var evidenceBucket = Text(environment, "BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET");
+        foreach (var (name, value) in new[] { ("BUCKETGUARD_SWEEP_BUCKET", sweepBucket), ("BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET", evidenceBucket) })
         {
-            return Parsed<BucketGuardSettings>.Failure($"BUCKETGUARD_SWEEP_BUCKET \"{sweepBucket}\" is not an S3 bucket name");
+            if (value is not null && !BucketName.IsValid(value))
+            {
+                return Parsed<BucketGuardSettings>.Failure($"{name} \"{value}\" is not an S3 bucket name");
+            }
         }
 
         return Parsed<BucketGuardSettings>.Success(new BucketGuardSettings(policy.Value!, topic, chat, securityHub, bus, concurrency, quiet, sweepOrganization)
         {
             SweepTable = sweepTable,
             IncidentTable = incidentTable,
+            IncidentEvidenceBucket = evidenceBucket,
             SweepBucket = sweepBucket,
             ExposureAttempts = attempts,
             DeadLetterQueueUrl = deadLetters,
