@@ -22,7 +22,8 @@ public sealed class SweepStatesHandler(DistributedSweep sweep, TimeProvider cloc
             throw new FormatException(request.Error);
         }
 
-        var answer = await sweep.Planner.PlanAsync(request.Value!, sweep.Concurrency, Deadline(context)).ConfigureAwait(false);
+        using var deadline = Deadline(context);
+        var answer = await sweep.Planner.PlanAsync(request.Value!, sweep.Concurrency, deadline.Token).ConfigureAwait(false);
         LambdaLog.Write(context, JsonLine.Log(answer.Skipped ? "warn" : "info", clock.GetUtcNow(), answer.Skipped ? "sweep skipped" : "sweep planned",
             ("sweepId", answer.SweepId), ("reason", answer.Reason), ("items", answer.Items.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("requestId", context.AwsRequestId)));
         return Output(answer.Json());
@@ -37,7 +38,8 @@ public sealed class SweepStatesHandler(DistributedSweep sweep, TimeProvider cloc
             throw new FormatException(batch.Error);
         }
 
-        var result = await sweep.Worker.RunAsync(batch.Value!, sweep.Concurrency, Deadline(context)).ConfigureAwait(false);
+        using var deadline = Deadline(context);
+        var result = await sweep.Worker.RunAsync(batch.Value!, sweep.Concurrency, deadline.Token).ConfigureAwait(false);
         foreach (var account in result.Accounts)
         {
             LambdaLog.Write(context, JsonLine.Write(w =>
@@ -84,15 +86,17 @@ public sealed class SweepStatesHandler(DistributedSweep sweep, TimeProvider cloc
             throw new FormatException("the summary's input names its sweepId");
         }
 
-        var summary = await sweep.Summariser.SummariseAsync(sweepId!, failure, Deadline(context)).ConfigureAwait(false);
+        using var deadline = Deadline(context);
+        var summary = await sweep.Summariser.SummariseAsync(sweepId!, failure, deadline.Token).ConfigureAwait(false);
         LambdaLog.Write(context, DecisionRecord.DistributedSweepMetrics(summary, clock.GetUtcNow()));
         return Output(summary.Json());
     }
 
-    private static CancellationToken Deadline(ILambdaContext context)
+    /// <summary>Cancels 5 s before the invocation's deadline, so that a state fails cleanly (and is retried) instead of timing out.</summary>
+    private static CancellationTokenSource Deadline(ILambdaContext context)
     {
         var budget = context.RemainingTime - TimeSpan.FromSeconds(5);
-        return new CancellationTokenSource(budget > TimeSpan.Zero ? budget : TimeSpan.FromSeconds(1)).Token;
+        return new CancellationTokenSource(budget > TimeSpan.Zero ? budget : TimeSpan.FromSeconds(1));
     }
 
     private static async Task<string> TextAsync(Stream input)

@@ -144,15 +144,8 @@ public sealed class AuditTests(LocalAws aws) : IAsyncLifetime
         var topic = (await aws.Sns.CreateTopicAsync(new CreateTopicRequest { Name = LocalAws.UniqueName("bg-sweep") })).TopicArn!;
         var (queueUrl, queueArn) = await aws.Sqs.CreateQueueAsync(LocalAws.UniqueName("bg-sweep-q"));
         await aws.Sns.SubscribeAsync(new SubscribeRequest { TopicArn = topic, Protocol = "sqs", Endpoint = queueArn });
-        var table = LocalAws.UniqueName("bg-sweep-t");
         using var dynamo = AwsClients.CreateDynamoDb();
-        await dynamo.CreateTableAsync(new Amazon.DynamoDBv2.Model.CreateTableRequest
-        {
-            TableName = table,
-            BillingMode = Amazon.DynamoDBv2.BillingMode.PAY_PER_REQUEST,
-            AttributeDefinitions = [new("pk", Amazon.DynamoDBv2.ScalarAttributeType.S), new("sk", Amazon.DynamoDBv2.ScalarAttributeType.S)],
-            KeySchema = [new("pk", Amazon.DynamoDBv2.KeyType.HASH), new("sk", Amazon.DynamoDBv2.KeyType.RANGE)],
-        });
+        var table = await MotoClient.TableAsync(dynamo, "bg-sweep-t");
         var itemsBucket = LocalAws.UniqueName("bg-sweep-items");
         await aws.S3.PutBucketAsync(itemsBucket);
         var environment = FunctionOptions.Inherited("AWS_");

@@ -1,5 +1,3 @@
-using Amazon.DynamoDBv2;
-using Amazon.DynamoDBv2.Model;
 using BucketGuard.Aws;
 using BucketGuard.Core.Decisions;
 using BucketGuard.Core.Incidents;
@@ -24,14 +22,7 @@ public sealed class IncidentStoreTests
     public async Task Fifty_events_for_one_bucket_make_one_incident_with_every_entry_and_a_replay_adds_none()
     {
         using var dynamo = AwsClients.CreateDynamoDb();
-        var table = LocalAws.UniqueName("bg-incidents");
-        await dynamo.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = table,
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-            AttributeDefinitions = [new("pk", ScalarAttributeType.S), new("sk", ScalarAttributeType.S)],
-            KeySchema = [new("pk", KeyType.HASH), new("sk", KeyType.RANGE)],
-        });
+        var table = await MotoClient.TableAsync(dynamo, "bg-incidents");
         try
         {
             var incidents = new DynamoDbIncidents(dynamo, table);
@@ -111,14 +102,7 @@ public sealed class IncidentStoreTests
             },
         });
         using var dynamo = AwsClients.CreateDynamoDb();
-        var table = LocalAws.UniqueName("bg-incidents");
-        await dynamo.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = table,
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-            AttributeDefinitions = [new("pk", ScalarAttributeType.S), new("sk", ScalarAttributeType.S)],
-            KeySchema = [new("pk", KeyType.HASH), new("sk", KeyType.RANGE)],
-        });
+        var table = await MotoClient.TableAsync(dynamo, "bg-incidents");
         var store = new S3EvidenceStore(s3, bucket);
         var bundle = new EvidenceBundle("evidence/111122223333/lab-results/20261207T090000Z-0123456789abcdef.json", System.Text.Encoding.UTF8.GetBytes("""{"version":1,"eventId":"e-1"}""" + "\n"));
         try

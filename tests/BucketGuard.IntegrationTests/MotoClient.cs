@@ -35,6 +35,20 @@ public static class MotoClient
         return answer ?? new JsonObject();
     }
 
+    /// <summary>A new DynamoDB table in moto with BucketGuard's key schema (pk, sk: strings), its name unique.</summary>
+    public static async Task<string> TableAsync(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, string prefix)
+    {
+        var table = LocalAws.UniqueName(prefix);
+        await dynamo.CreateTableAsync(new Amazon.DynamoDBv2.Model.CreateTableRequest
+        {
+            TableName = table,
+            BillingMode = Amazon.DynamoDBv2.BillingMode.PAY_PER_REQUEST,
+            AttributeDefinitions = [new("pk", Amazon.DynamoDBv2.ScalarAttributeType.S), new("sk", Amazon.DynamoDBv2.ScalarAttributeType.S)],
+            KeySchema = [new("pk", Amazon.DynamoDBv2.KeyType.HASH), new("sk", Amazon.DynamoDBv2.KeyType.RANGE)],
+        });
+        return table;
+    }
+
     /// <summary>The signer's view of a service: its signing name and region. Test tooling only.</summary>
     public sealed class SigningConfig : ClientConfig
     {
