@@ -27,6 +27,44 @@ public sealed class MotoFactsTests(LocalAws aws)
 
     private static Task<JsonNode> OkAsync(string service, string target, JsonObject body, string version = "1.1") => MotoClient.OkAsync(service, target, body, version);
 
+    /// <summary>Why the organisation sweep's definition runs in unit tests and not under moto's executor: with execution
+    /// on, moto 5.2.1's ASL parser refuses ItemBatcher (and, once that is taken out, an integer ToleratedFailurePercentage and the JSONL
+    /// InputType), all three in AWS's documented Distributed Map (Step Functions Developer Guide, "ItemBatcher (Map)",
+    /// "ItemReader (Map)"). When moto accepts the definition, this fails, and the sweep can be run under its executor.</summary>
+    [Fact]
+    public async Task Motos_step_functions_refuse_the_sweeps_distributed_map_definition_that_aws_documents()
+    {
+        var definition = File.ReadAllText(Path.Combine(LocalAws.RepositoryRoot, "infra", "sweep", "sweep.asl.json"));
+        foreach (var name in new[] { "SweepPlanFunctionArn", "SweepBatchFunctionArn", "SweepSummaryFunctionArn" })
+        {
+            definition = definition.Replace("${" + name + "}", $"arn:aws:lambda:us-east-1:{MotoAccount}:function:{name}", StringComparison.Ordinal);
+        }
+
+        // moto parses a definition only when told to execute state machines (otherwise it accepts any text); the
+        // setting is moto's own, so it is put back for the other tests (SweepCommandTests needs executions to stay RUNNING).
+        using var http = new HttpClient();
+        async Task ExecuteAsync(bool on) => (await http.PostAsync(new Uri(Moto, "/moto-api/config"), new StringContent("{\"stepfunctions\":{\"execute_state_machine\":" + (on ? "true" : "false") + "}}", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        await ExecuteAsync(true);
+        (HttpStatusCode Status, JsonNode? Body) answer;
+        try
+        {
+            answer = await MotoClient.JsonAsync("states", "AWSStepFunctions.CreateStateMachine", new JsonObject
+            {
+                ["name"] = LocalAws.UniqueName("bg-sweep-asl"),
+                ["definition"] = definition,
+                ["roleArn"] = $"arn:aws:iam::{MotoAccount}:role/bucketguard-sweep",
+            }, "1.0");
+        }
+        finally
+        {
+            await ExecuteAsync(false);
+        }
+
+        var (status, body) = answer;
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("ItemBatcher", body?.ToJsonString() ?? string.Empty, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Moto_truncates_ListBuckets_at_MaxBuckets_without_a_token_and_the_sweeps_lister_still_lists_every_bucket()
     {
