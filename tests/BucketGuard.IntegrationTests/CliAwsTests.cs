@@ -18,10 +18,8 @@ public sealed class CliAwsTests(LocalAws aws)
     public async Task An_sso_profile_resolves_through_the_sso_portal_with_the_cached_token_and_no_assembly_is_missing()
     {
         var home = Directory.CreateTempSubdirectory("bg-sso-").FullName;
-        using var portal = new HttpListener();
-        var port = Random.Shared.Next(20000, 40000);
-        portal.Prefixes.Add($"http://127.0.0.1:{port}/");
-        portal.Start();
+        var (portal, portalEndpoint) = LoopbackListener.Start();
+        using var _ = portal;
         var requests = new List<(string Path, string? Token)>();
         var serving = Task.Run(async () =>
         {
@@ -68,7 +66,7 @@ public sealed class CliAwsTests(LocalAws aws)
 
             start.Environment["HOME"] = home;
             start.Environment["AWS_CONFIG_FILE"] = Path.Combine(home, "config");
-            start.Environment["AWS_ENDPOINT_URL_SSO"] = $"http://127.0.0.1:{port}";
+            start.Environment["AWS_ENDPOINT_URL_SSO"] = portalEndpoint;
             start.Environment["AWS_ENDPOINT_URL_S3"] = aws.S3Endpoint.ToString();
             start.Environment["AWS_REQUEST_CHECKSUM_CALCULATION"] = "WHEN_REQUIRED";
             using var cli = Process.Start(start)!;

@@ -11,16 +11,13 @@ public sealed class CloudTrailFake : IDisposable
 {
     public const string Target = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 
-    private readonly HttpListener listener = new();
+    private readonly HttpListener listener;
     private readonly HttpClient moto = new();
     private readonly Task serving;
 
     public CloudTrailFake()
     {
-        var port = Random.Shared.Next(20000, 40000);
-        Endpoint = $"http://127.0.0.1:{port}";
-        listener.Prefixes.Add(Endpoint + "/");
-        listener.Start();
+        (listener, Endpoint) = LoopbackListener.Start();
         serving = Task.Run(ServeAsync);
     }
 
