@@ -32,22 +32,25 @@ public static class IncidentCommand
     }
 
     /// <summary>The record, once the id is one and the table is set; null (said on standard error) otherwise.</summary>
-    private static async Task<DynamoDbIncidents?> StoreAsync(string id, TextWriter errors)
+    private static async Task<DynamoDbIncidents?> StoreAsync(string id, TextWriter errors) => (await OpenAsync(id, errors).ConfigureAwait(false)).Store;
+
+    /// <summary>The record and the settings it was found from (null store, said on standard error, when it cannot be).</summary>
+    private static async Task<(DynamoDbIncidents? Store, BucketGuardSettings? Settings)> OpenAsync(string id, TextWriter errors)
     {
         if (!ValidId(id))
         {
             await errors.WriteLineAsync($"bucketguard incident: \"{Untrusted.Clean(id, 60)}\" is not an incident id (inc-yyyyMMdd-HASH)").ConfigureAwait(false);
-            return null;
+            return (null, null);
         }
 
         var settings = BucketGuardSettings.FromEnvironment(Environment.GetEnvironmentVariable);
         if (!settings.Ok || settings.Value!.IncidentTable is not { } table)
         {
             await errors.WriteLineAsync($"bucketguard incident: {(settings.Ok ? "BUCKETGUARD_INCIDENT_TABLE is not set (the stack's output IncidentTableName)" : settings.Error)}").ConfigureAwait(false);
-            return null;
+            return (null, null);
         }
 
-        return new DynamoDbIncidents(AwsClients.CreateDynamoDb(), table);
+        return (new DynamoDbIncidents(AwsClients.CreateDynamoDb(), table), settings.Value);
     }
 
     private static bool ValidId(string id) => id.StartsWith("inc-", StringComparison.Ordinal) && id.Length <= 40 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
@@ -73,12 +76,14 @@ public static class IncidentCommand
     /// differs; 2: it could not run (no such incident, no evidence bucket set).</summary>
     private static async Task<int> VerifyAsync(string id, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
-        if (await StoreAsync(id, errors).ConfigureAwait(false) is not { } store)
+        var (opened, settings) = await OpenAsync(id, errors).ConfigureAwait(false);
+        if (opened is not { } store)
         {
             return BucketGuardCli.CouldNotRun;
         }
 
-        if (Environment.GetEnvironmentVariable("BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET") is not { Length: > 0 } bucket)
+        // From the settings, checked as every BUCKETGUARD_* setting is (a bucket name), not read raw.
+        if (settings!.IncidentEvidenceBucket is not { } bucket)
         {
             await errors.WriteLineAsync("bucketguard incident: BUCKETGUARD_INCIDENT_EVIDENCE_BUCKET is not set (the stack's output IncidentEvidenceBucketName)").ConfigureAwait(false);
             return BucketGuardCli.CouldNotRun;

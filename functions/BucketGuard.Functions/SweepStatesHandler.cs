@@ -67,17 +67,12 @@ public sealed class SweepStatesHandler(DistributedSweep sweep, TimeProvider cloc
     public async Task<Stream> SummaryAsync(Stream input, ILambdaContext context)
     {
         var text = await TextAsync(input).ConfigureAwait(false);
-        string? sweepId = null, failure = null;
+        string? sweepId = null;
         if (JsonRead.TryParse(text, out var document, out _))
         {
             using (document)
             {
-                var root = document!.RootElement;
-                sweepId = root.ValueKind == System.Text.Json.JsonValueKind.Object ? root.TextOf("sweepId") : null;
-                if (root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGet("failure", out var error) && error.ValueKind == System.Text.Json.JsonValueKind.Object)
-                {
-                    failure = $"{error.TextOf("Error")}: {error.TextOf("Cause")}";
-                }
+                sweepId = document!.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object ? document.RootElement.TextOf("sweepId") : null;
             }
         }
 
@@ -87,7 +82,7 @@ public sealed class SweepStatesHandler(DistributedSweep sweep, TimeProvider cloc
         }
 
         using var deadline = Deadline(context);
-        var summary = await sweep.Summariser.SummariseAsync(sweepId!, failure, deadline.Token).ConfigureAwait(false);
+        var summary = await sweep.Summariser.SummariseAsync(sweepId!, deadline.Token).ConfigureAwait(false);
         LambdaLog.Write(context, DecisionRecord.DistributedSweepMetrics(summary, clock.GetUtcNow()));
         return Output(summary.Json());
     }

@@ -184,7 +184,7 @@ public class OrganizationSweepTests
 
         public Task<SweepBatchResult> SweepAsync(string batch) => Worker.RunAsync(SweepBatch.Parse(batch).Value!, concurrency: 3, CancellationToken.None);
 
-        public Task<SweepSummary> SummariseAsync(string id = "sweep-1") => Summariser.SummariseAsync(id, null, CancellationToken.None);
+        public Task<SweepSummary> SummariseAsync(string id = "sweep-1") => Summariser.SummariseAsync(id, CancellationToken.None);
     }
 
     private static Run Organization(int memberBuckets = 2, IOrganizationAccounts? listing = null, Func<Exception, bool>? isThrottling = null)

@@ -107,7 +107,7 @@ public class SamTransformTests
     {
         var handled = new HandledEvent(null, new Verdict(Outcome.Block, "x", Severity.High), new ActionResult(null, "denied"), null, null, TimeSpan.FromSeconds(1));
         var lines = Handlers.EventNames.Keys.Select(h => DecisionRecord.Metrics(h, handled, DateTimeOffset.UnixEpoch))
-            .Append(DecisionRecord.DistributedSweepMetrics(new SweepSummary("s", [], SweepCounts.None with { Listed = 0 }, null), DateTimeOffset.UnixEpoch));
+            .Append(DecisionRecord.DistributedSweepMetrics(new SweepSummary("s", [], SweepCounts.None with { Listed = 0 }), DateTimeOffset.UnixEpoch));
         var emitted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in lines.Select(l => JsonNode.Parse(l)!))
         {

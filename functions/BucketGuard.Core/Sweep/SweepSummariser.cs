@@ -7,8 +7,7 @@ namespace BucketGuard.Core.Sweep;
 
 /// <summary>What an organisation's sweep came to: each account's counts (listed by the planner, swept by the batches)
 /// and the organisation's sum.</summary>
-/// <param name="Failure">The Map's error when it failed (more batches failed than it tolerates), or null.</param>
-public sealed record SweepSummary(string SweepId, ImmutableArray<(string Account, SweepCounts Counts)> Accounts, SweepCounts Organization, string? Failure)
+public sealed record SweepSummary(string SweepId, ImmutableArray<(string Account, SweepCounts Counts)> Accounts, SweepCounts Organization)
 {
     public int Listed => Organization.Listed ?? 0;
 
@@ -17,7 +16,8 @@ public sealed record SweepSummary(string SweepId, ImmutableArray<(string Account
     public int Missing => Organization.Missing;
 
     /// <summary>The summary state's answer: {"sweepId", "listed", "swept", "missing", "public", "locked", "errors",
-    /// "accountsMissing": [ACCOUNT...], "failure"}. The state machine fails the execution when missing is not 0.</summary>
+    /// "accountsMissing": [ACCOUNT...]}. A sweep with buckets missing ends as it is; its MissingBuckets metric raises the
+    /// alarm and `bucketguard sweep --redrive` sweeps them.</summary>
     public string Json() => JsonLine.Write(w =>
     {
         w.WriteString("sweepId", SweepId);
@@ -28,7 +28,6 @@ public sealed record SweepSummary(string SweepId, ImmutableArray<(string Account
         w.WriteNumber("locked", Organization.Locked);
         w.WriteNumber("errors", Organization.Errors);
         FindingJson.WriteStrings(w, "accountsMissing", Accounts.Where(a => a.Counts.Missing > 0).Select(a => a.Account));
-        w.WriteString("failure", Failure);
     });
 }
 
@@ -40,11 +39,11 @@ public sealed class SweepSummariser(ISweepRecords records, RemediationPipeline p
 {
     /// <exception cref="InvalidOperationException">The sweep has no plan recorded.</exception>
     /// <exception cref="OutputsFailedException">A summary could not be published (Step Functions retries the state).</exception>
-    public async Task<SweepSummary> SummariseAsync(string sweepId, string? failure, CancellationToken cancellationToken)
+    public async Task<SweepSummary> SummariseAsync(string sweepId, CancellationToken cancellationToken)
     {
         var record = await records.ReadAsync(sweepId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"sweep {sweepId} has no plan recorded: nothing can be summarised");
-        var summary = Summarise(record, failure);
+        var summary = Summarise(record);
         var outputFailures = new List<string>();
         foreach (var (account, counts) in summary.Accounts)
         {
@@ -69,16 +68,11 @@ public sealed class SweepSummariser(ISweepRecords records, RemediationPipeline p
     }
 
     /// <summary>The counts from the records alone (pure).</summary>
-    public static SweepSummary Summarise(SweepRecord record, string? failure)
+    public static SweepSummary Summarise(SweepRecord record)
     {
         var byAccount = record.Batches.SelectMany(b => b.Accounts).GroupBy(a => a.Account, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var accounts = ImmutableArray.CreateBuilder<(string, SweepCounts)>();
         var organization = SweepCounts.None with { Listed = 0, Warnings = record.Warnings };
-        if (failure is not null)
-        {
-            organization = organization with { Warnings = organization.Warnings.Add($"the sweep's Map failed: {failure}") };
-        }
-
         foreach (var planned in record.Accounts)
         {
             var parts = byAccount.GetValueOrDefault(planned.Account) ?? [];
@@ -89,6 +83,6 @@ public sealed class SweepSummariser(ISweepRecords records, RemediationPipeline p
             organization = organization.Add(counts);
         }
 
-        return new SweepSummary(record.SweepId, accounts.ToImmutable(), organization, failure);
+        return new SweepSummary(record.SweepId, accounts.ToImmutable(), organization);
     }
 }

@@ -25,9 +25,8 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline)
     /// <param name="progress">Told how many buckets will be swept once they are listed, then each bucket's result.</param>
     /// <param name="startAfter">Resume after this bucket name (from a previous report's ContinueAfter).</param>
     /// <param name="timeIsShort">Polled before each bucket; true stops the sweep cleanly.</param>
-    /// <param name="warnings">Failures found before this account's sweep, reported in its summary.</param>
     public async Task<SweepReport> RunAsync(string? account, bool act, int concurrency, ISweepProgress? progress = null,
-        string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default, ImmutableArray<string> warnings = default)
+        string? startAfter = null, Func<bool>? timeIsShort = null, CancellationToken cancellationToken = default)
     {
         var (buckets, listError, listException) = await SweepPlanner.ListAsync(lister, account, cancellationToken, startAfter).ConfigureAwait(false);
         progress?.Listed(buckets.Count);
@@ -53,7 +52,7 @@ public sealed class Sweeper(IBucketLister lister, RemediationPipeline pipeline)
         var firstMissing = Enumerable.Range(0, buckets.Count).FirstOrDefault(i => !results.ContainsKey(i), -1);
         var continueAfter = firstMissing < 0 ? null : firstMissing == 0 ? startAfter ?? string.Empty : buckets[firstMissing - 1].Name;
         var done = results.Where(r => firstMissing < 0 || r.Key < firstMissing).OrderBy(r => r.Key).Select(r => r.Value).ToImmutableArray();
-        var report = new SweepReport(done, continueAfter, listError) { Warnings = warnings.IsDefault ? [] : warnings, ListException = listException };
+        var report = new SweepReport(done, continueAfter, listError) { ListException = listException };
         if (act)
         {
             await pipeline.PublishSummaryAsync(report.Counts, account, cancellationToken).ConfigureAwait(false);
