@@ -69,21 +69,7 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
             }
 
             using var response = await s3.GetObjectAsync(logs.Bucket, key, cancellationToken).ConfigureAwait(false);
-            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
-            var number = 0;
-            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
-            {
-                number++;
-                var parsed = ServerAccessLog.Parse(line, out var owner);
-                if (parsed.Ok)
-                {
-                    ledger.Add(parsed.Value!, owner);
-                }
-                else if (line.Length > 0)
-                {
-                    problems.Add($"s3://{logs.Bucket}/{key} line {number}: {parsed.Error}");
-                }
-            }
+            await ServerAccessLog.ReadAsync(response.ResponseStream, ledger, (line, error) => problems.Add($"s3://{logs.Bucket}/{key} line {line}: {error}"), cancellationToken).ConfigureAwait(false);
         }
 
         if (unnamed > 0)
@@ -112,13 +98,7 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
             return (new SourceCoverage(RequestSource.DataEvent, false, null, null, DataEventSelectors.Gap(DataEventScope.None, trail.Name)), problems);
         }
 
-        var (first, last) = await EachTrailRecordAsync(trail, account, region, from, to, record =>
-        {
-            if (CloudTrailRecords.DataEvent(record) is { } request)
-            {
-                ledger.Add(request);
-            }
-        }, problems, cancellationToken).ConfigureAwait(false);
+        var (first, last) = await EachTrailFileAsync(trail, account, region, from, to, file => CloudTrailRecords.ReadDataEventsAsync(file, ledger, cancellationToken), problems, cancellationToken).ConfigureAwait(false);
         var coverage = reads is { } scope
             ? new SourceCoverage(RequestSource.DataEvent, true, first, last, DataEventSelectors.Gap(scope, trail.Name), scope == DataEventScope.Whole)
             : new SourceCoverage(RequestSource.DataEvent, true, first, last,
@@ -132,21 +112,31 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
     {
         var problems = new List<string>();
         var changes = ImmutableArray.CreateBuilder<BucketChange>();
-        var (first, _) = await EachTrailRecordAsync(trail, account, region, from, to, record =>
+        var (first, _) = await EachTrailFileAsync(trail, account, region, from, to, async file =>
         {
-            if (CloudTrailRecords.DataEvent(record) is null && CloudTrailEventParser.Parse(record) is { Ok: true, Value: { } change }
-                && (change.Bucket == bucket || change.IsAccountLevel) && change.EventTime is { } time && time >= from && time < to)
+            await foreach (var document in CloudTrailRecords.ReadAsync(file, cancellationToken).ConfigureAwait(false))
             {
-                changes.Add(change);
+                using (document)
+                {
+                    var record = document.RootElement;
+                    if (CloudTrailRecords.DataEvent(record) is null && CloudTrailEventParser.Parse(record) is { Ok: true, Value: { } change }
+                        && (change.Bucket == bucket || change.IsAccountLevel) && change.EventTime is { } time && time >= from && time < to)
+                    {
+                        changes.Add(change);
+                    }
+                }
             }
+
+            return 0;
         }, problems, cancellationToken).ConfigureAwait(false);
         // The history reaches as far back as the trail's first file (no file: not at all).
         return new ManagementHistory(changes.ToImmutable(), first is null ? to : first > from ? first.Value : from, [.. problems]);
     }
 
-    /// <summary>Every record of the trail's files for the days of [from, to] in the region, streamed file by file.</summary>
+    /// <summary>Every one of the trail's files for the days of [from, to] in the region, decompressed and streamed to
+    /// <paramref name="read"/> one at a time; a file that is not a CloudTrail log is a problem, the others are read.</summary>
     /// <returns>The times of the earliest and latest files read (from their names).</returns>
-    private async Task<(DateTimeOffset? First, DateTimeOffset? Last)> EachTrailRecordAsync(TrailFiles trail, string account, string region, DateTimeOffset from, DateTimeOffset to, Action<JsonElement> onRecord, List<string> problems, CancellationToken cancellationToken)
+    private async Task<(DateTimeOffset? First, DateTimeOffset? Last)> EachTrailFileAsync(TrailFiles trail, string account, string region, DateTimeOffset from, DateTimeOffset to, Func<Stream, Task<int>> read, List<string> problems, CancellationToken cancellationToken)
     {
         DateTimeOffset? first = null, last = null;
         for (var day = from.UtcDateTime.Date; day <= to.UtcDateTime.Date; day = day.AddDays(1))
@@ -165,13 +155,7 @@ public sealed class S3EvidenceFiles(IAmazonS3 s3)
                 {
                     using var response = await s3.GetObjectAsync(trail.Location.Bucket, key, cancellationToken).ConfigureAwait(false);
                     await using var gzip = new GZipStream(response.ResponseStream, CompressionMode.Decompress);
-                    await foreach (var record in CloudTrailRecords.ReadAsync(gzip, cancellationToken).ConfigureAwait(false))
-                    {
-                        using (record)
-                        {
-                            onRecord(record.RootElement);
-                        }
-                    }
+                    await read(gzip).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is FormatException or InvalidDataException or JsonException)
                 {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace BucketGuard.Core.Evidence;
@@ -36,7 +37,8 @@ public enum LedgerVerdict
 /// account's CloudTrail data events and S3 server access logs, each counted once (a request in both sources is the
 /// same Request ID and Host ID), aggregated per object for callers outside the bucket's account (anonymous, another
 /// account, outside the organisation); the account's own requests are counted, not listed. Memory holds only the
-/// per-object aggregates (at most MaxListed source IPs and user agents each) and 8 bytes per distinct request id.
+/// per-object aggregates (at most MaxListed source IPs and user agents each) and 8 to 16 bytes per distinct request id
+/// (its hash, in a table at most half full).
 /// Reads are successful GetObject requests; denied attempts (403, AccessDenied) count as attempts, not reads; bytes
 /// are the response bytes sent (Bytes Sent, bytesTransferredOut), not the object size.</summary>
 public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOffset from, DateTimeOffset? to, IReadOnlySet<string>? organizationAccounts = null)
@@ -44,9 +46,14 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     /// <summary>Distinct source IPs and user agents kept per object; more are counted.</summary>
     public const int MaxListed = 16;
 
+    /// <summary>Distinct requesters whose kind of caller is remembered; more are worked out each time.</summary>
+    private const int MaxCallersRemembered = 4096;
+
     private readonly Dictionary<string, ObjectAccess> objects = new(StringComparer.Ordinal);
-    private readonly HashSet<ulong> seen = [];
-    private readonly Dictionary<CallerKind, int> requestsByCaller = [];
+    private readonly Hashes seen = new(1024);
+    private readonly int[] requestsByCaller = new int[Enum.GetValues<CallerKind>().Length];
+    private readonly byte[] bucketUtf8 = Encoding.UTF8.GetBytes(bucket);
+    private readonly Dictionary<string, CallerKind> callers = new(StringComparer.Ordinal);
 
     public int Counted { get; private set; }
 
@@ -58,35 +65,111 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     /// <param name="bucketOwnerCanonicalId">The access log record's Bucket Owner, so the owner's own requests are inside.</param>
     public bool Add(AccessRequest request, string? bucketOwnerCanonicalId = null)
     {
-        if (request.Bucket != bucket || request.Time < from || (to is { } end && request.Time > end))
+        if (request.Bucket != bucket || !InWindow(request.Time))
         {
             return false;
         }
 
-        if (request.RequestId is { } id && !seen.Add(Id(id, request.HostId)))
+        var id = RequestKey(request);
+        return Add(
+            request.Time, id, request.Caller(bucketAccount, organizationAccounts, bucketOwnerCanonicalId), request.Key, request.Effect,
+            request.BytesSent, request.SourceIp, request.UserAgent);
+    }
+
+    /// <summary>The bucket's name in UTF-8, for readers that compare it in place.</summary>
+    internal byte[] BucketUtf8 => bucketUtf8;
+
+    /// <summary>Counts requests as Add does, one at a time, but looks up all of their request ids first: the lookups
+    /// of a batch then wait for memory together instead of one after another.</summary>
+    public void Add(ReadOnlySpan<AccessRequest> requests)
+    {
+        foreach (var request in requests)
+        {
+            if (RequestKey(request) is { } id)
+            {
+                Touch(id);
+            }
+        }
+
+        foreach (var request in requests)
+        {
+            Add(request);
+        }
+    }
+
+    /// <summary>Whether a request for this bucket (its name in UTF-8) at this time belongs in the ledger at all.</summary>
+    internal bool Takes(ReadOnlySpan<byte> bucketName, DateTimeOffset time) => bucketName.SequenceEqual(bucketUtf8) && InWindow(time);
+
+    /// <summary>The kind of an authenticated requester that is not the bucket owner's canonical user ID (an ARN, an
+    /// account, another canonical user ID), remembered for the next request from it.</summary>
+    internal CallerKind CallerOf(ReadOnlySpan<char> requester)
+    {
+        var remembered = callers.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (remembered.TryGetValue(requester, out var kind))
+        {
+            return kind;
+        }
+
+        var text = requester.ToString();
+        kind = AccessRequest.CallerOf(AccessRequest.AccountOf(text), isBucketOwner: false, bucketAccount, organizationAccounts);
+        if (callers.Count < MaxCallersRemembered)
+        {
+            callers[text] = kind;
+        }
+
+        return kind;
+    }
+
+    /// <summary>Counts one request of this bucket in the window, from either source: the one place the ledger's
+    /// numbers are made. Text arrives as spans (empty: not recorded), so that a request adds a string only for a key,
+    /// source IP or user agent not seen before.</summary>
+    /// <param name="id">RequestKey of its Request ID and Host ID; null when the record has no Request ID.</param>
+    /// <returns>False when the request was already counted.</returns>
+    internal bool Add(DateTimeOffset time, ulong? id, CallerKind caller, ReadOnlySpan<char> key, RequestEffect effect, long bytesSent, ReadOnlySpan<char> sourceIp, ReadOnlySpan<char> userAgent)
+    {
+        if (id is { } request && !seen.Add(request))
         {
             Duplicates++;
             return false;
         }
 
         Counted++;
-        var caller = request.Caller(bucketAccount, organizationAccounts, bucketOwnerCanonicalId);
-        requestsByCaller[caller] = requestsByCaller.GetValueOrDefault(caller) + 1;
+        requestsByCaller[(int)caller]++;
         if (caller == CallerKind.Inside)
         {
             InsideRequests++;
             return true;
         }
 
-        var key = request.Key ?? string.Empty;
-        if (!objects.TryGetValue(key, out var access))
+        var lookup = objects.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (!lookup.TryGetValue(key, out var access))
         {
-            objects[key] = access = new ObjectAccess();
+            objects[key.ToString()] = access = new ObjectAccess();
         }
 
-        access.Add(request, caller);
+        access.Add(time, caller, effect, bytesSent, sourceIp, userAgent);
         return true;
     }
+
+    /// <summary>Reads the slot a request id would take, ahead of Add, so that a batch's memory reads overlap.</summary>
+    internal void Touch(ulong id) => seen.Touch(id);
+
+    private static ulong? RequestKey(AccessRequest request) => request.RequestId is { } requestId
+        ? RequestKey(Encoding.UTF8.GetBytes(requestId), Encoding.UTF8.GetBytes(request.HostId ?? string.Empty))
+        : null;
+
+    /// <summary>One request's identity across both sources: XxHash64 over the UTF-8 of its Request ID, a newline, and
+    /// its Host ID (x-amz-id-2; empty when the record has none).</summary>
+    internal static ulong RequestKey(ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> hostId)
+    {
+        Span<byte> text = requestId.Length + hostId.Length < 512 ? stackalloc byte[requestId.Length + 1 + hostId.Length] : new byte[requestId.Length + 1 + hostId.Length];
+        requestId.CopyTo(text);
+        text[requestId.Length] = (byte)'\n';
+        hostId.CopyTo(text[(requestId.Length + 1)..]);
+        return XxHash64.HashToUInt64(text);
+    }
+
+    private bool InWindow(DateTimeOffset time) => time >= from && (to is not { } end || time <= end);
 
     /// <summary>The ledger as it stands, with the verdict the coverage allows.</summary>
     public LedgerReport Report(IEnumerable<SourceCoverage> coverage)
@@ -134,19 +217,74 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             : LedgerVerdict.NoOutsideAccess;
         return new LedgerReport(
             bucket, from, to, verdict, sources, gaps.ToImmutable(), Counted, Duplicates, InsideRequests,
-            requestsByCaller.ToImmutableSortedDictionary(),
+            Enum.GetValues<CallerKind>().Where(c => requestsByCaller[(int)c] > 0).ToImmutableSortedDictionary(c => c, c => requestsByCaller[(int)c]),
             [.. objects.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => o.Value.Entry(o.Key))]);
     }
 
-    /// <summary>Request ID and Host ID, hashed (XxHash64 over their UTF-16 code units, a separator between them).</summary>
-    private static ulong Id(string requestId, string? hostId)
+    /// <summary>A set of 64-bit hashes (request ids; values past the listed ones): open addressing, linear probing, at
+    /// most half full, 0 kept apart. HashSet&lt;ulong&gt; would do, but a ledger over millions of requests waits on
+    /// memory for each lookup, twice in HashSet's buckets-then-entries layout, and only a set whose slot is known ahead
+    /// (Touch) lets a batch of lookups wait together.</summary>
+    /// <param name="capacity">Slots to start with, a power of two.</param>
+    private sealed class Hashes(int capacity)
     {
-        var length = requestId.Length + 1 + (hostId?.Length ?? 0);
-        Span<char> text = length <= 256 ? stackalloc char[length] : new char[length];
-        requestId.CopyTo(text);
-        text[requestId.Length] = '\n';
-        hostId?.CopyTo(text[(requestId.Length + 1)..]);
-        return XxHash64.HashToUInt64(MemoryMarshal.AsBytes((ReadOnlySpan<char>)text));
+        private ulong[] slots = new ulong[capacity];
+        private int count;
+        private bool hasZero;
+        private ulong touched;
+
+        /// <returns>False when the id is already in.</returns>
+        public bool Add(ulong id)
+        {
+            if (id == 0)
+            {
+                var added = !hasZero;
+                hasZero = true;
+                return added;
+            }
+
+            if ((count + 1) * 2 > slots.Length)
+            {
+                Grow();
+            }
+
+            var mask = slots.Length - 1;
+            for (var i = Slot(id, mask); ; i = (i + 1) & mask)
+            {
+                if (slots[i] == id)
+                {
+                    return false;
+                }
+
+                if (slots[i] == 0)
+                {
+                    slots[i] = id;
+                    count++;
+                    return true;
+                }
+            }
+        }
+
+        public int Count => count + (hasZero ? 1 : 0);
+
+        /// <summary>Reads the id's first slot (kept, so the read is not dropped), to have it in cache for Add.</summary>
+        public void Touch(ulong id) => touched ^= slots[Slot(id, slots.Length - 1)];
+
+        private static int Slot(ulong id, int mask) => (int)(id >> 32) & mask;
+
+        private void Grow()
+        {
+            var old = slots;
+            slots = new ulong[old.Length * 2];
+            count = 0;
+            foreach (var id in old)
+            {
+                if (id != 0)
+                {
+                    Add(id);
+                }
+            }
+        }
     }
 
     private sealed class ObjectAccess
@@ -161,27 +299,27 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         public readonly Distinct UserAgents = new();
         private int callers;
 
-        public void Add(AccessRequest request, CallerKind caller)
+        public void Add(DateTimeOffset time, CallerKind caller, RequestEffect effect, long bytesSent, ReadOnlySpan<char> sourceIp, ReadOnlySpan<char> userAgent)
         {
-            if (request.IsDenied)
+            switch (effect)
             {
-                Denied++;
-            }
-            else if (request.IsRead)
-            {
-                Reads++;
-                BytesSent += request.BytesSent;
-            }
-            else
-            {
-                Other++;
+                case RequestEffect.Denied:
+                    Denied++;
+                    break;
+                case RequestEffect.Read:
+                    Reads++;
+                    BytesSent += bytesSent;
+                    break;
+                case RequestEffect.Other:
+                    Other++;
+                    break;
             }
 
             callers |= 1 << (int)caller;
-            First = First is { } f && f <= request.Time ? f : request.Time;
-            Last = Last is { } l && l >= request.Time ? l : request.Time;
-            SourceIps.Add(request.SourceIp);
-            UserAgents.Add(request.UserAgent);
+            First = First is { } f && f <= time ? f : time;
+            Last = Last is { } l && l >= time ? l : time;
+            SourceIps.Add(sourceIp);
+            UserAgents.Add(userAgent);
         }
 
         public ObjectLedgerEntry Entry(string key) => new(
@@ -197,26 +335,26 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         public const int MaxCounted = 4096;
 
         private readonly HashSet<string> listed = new(StringComparer.Ordinal);
-        private readonly HashSet<ulong> others = [];
+        private readonly Hashes others = new(16);
 
         public ImmutableArray<string> Listed => [.. listed.Order(StringComparer.Ordinal)];
 
         public int More => others.Count;
 
-        public void Add(string? value)
+        public void Add(ReadOnlySpan<char> value)
         {
-            if (value is null || listed.Contains(value))
+            if (value.IsEmpty || listed.GetAlternateLookup<ReadOnlySpan<char>>().Contains(value))
             {
                 return;
             }
 
             if (listed.Count < MaxListed)
             {
-                listed.Add(value);
+                listed.Add(value.ToString());
             }
             else if (others.Count < MaxCounted)
             {
-                others.Add(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(value.AsSpan())));
+                others.Add(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(value)));
             }
         }
     }

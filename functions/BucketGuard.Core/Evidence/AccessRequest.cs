@@ -10,6 +10,19 @@ public enum RequestSource
     DataEvent,
 }
 
+/// <summary>What a request did, for the ledger's counts.</summary>
+public enum RequestEffect
+{
+    /// <summary>An object's data was sent: a GetObject that succeeded.</summary>
+    Read,
+
+    /// <summary>Refused (HTTP 403, AccessDenied): an attempt, never a read.</summary>
+    Denied,
+
+    /// <summary>Neither: HEAD, a listing, a write, another error.</summary>
+    Other,
+}
+
 /// <summary>Who made a request, as far as the record tells.</summary>
 public enum CallerKind
 {
@@ -61,35 +74,35 @@ public sealed record AccessRequest(
     /// <summary>A request for an object's data: GetObject (REST.GET.OBJECT, and WEBSITE.GET.OBJECT for website hosting).</summary>
     public bool IsObjectGet => Operation is "GetObject" or "REST.GET.OBJECT" or "WEBSITE.GET.OBJECT";
 
-    /// <summary>Refused: HTTP 403, or the AccessDenied error code. Counted as an attempt, never a read.</summary>
-    public bool IsDenied => HttpStatus == 403 || ErrorCode is "AccessDenied";
+    /// <summary>What the request did: refused, an object read, or anything else.</summary>
+    public RequestEffect Effect => EffectOf(IsObjectGet, HttpStatus, ErrorCode is "AccessDenied", ErrorCode is not null);
 
-    /// <summary>Answered with data: a 2xx status where the source records one (CloudTrail records no status, so there a
-    /// request without an error code succeeded).</summary>
-    public bool Succeeded => HttpStatus is { } status ? status is >= 200 and < 300 : ErrorCode is null;
-
-    /// <summary>An object read: a GetObject that succeeded.</summary>
-    public bool IsRead => IsObjectGet && Succeeded && !IsDenied;
+    /// <summary>The one rule for what a request did, from either source. Refused: HTTP 403, or the AccessDenied error
+    /// code, counted as an attempt, never a read. Read: an object GET answered with data, that is a 2xx status where the
+    /// source records one (CloudTrail records no status, so there a request without an error code succeeded).</summary>
+    public static RequestEffect EffectOf(bool objectGet, int? httpStatus, bool accessDenied, bool hasErrorCode)
+    {
+        var succeeded = httpStatus is { } status ? status is >= 200 and < 300 : !hasErrorCode;
+        return httpStatus == 403 || accessDenied ? RequestEffect.Denied
+            : objectGet && succeeded ? RequestEffect.Read
+            : RequestEffect.Other;
+    }
 
     /// <summary>Who made it, against the bucket's account and (when known) the organisation's accounts.</summary>
     /// <param name="bucketOwnerCanonicalId">The bucket owner's canonical user ID, where the access log gives it (its first field).</param>
-    public CallerKind Caller(string bucketAccount, IReadOnlySet<string>? organizationAccounts, string? bucketOwnerCanonicalId = null)
-    {
-        if (Anonymous)
-        {
-            return CallerKind.Anonymous;
-        }
+    public CallerKind Caller(string bucketAccount, IReadOnlySet<string>? organizationAccounts, string? bucketOwnerCanonicalId = null) =>
+        Anonymous ? CallerKind.Anonymous
+        : CallerOf(RequesterAccount, Requester is not null && Requester == bucketOwnerCanonicalId, bucketAccount, organizationAccounts);
 
-        if (RequesterAccount is { } account)
-        {
-            return account == bucketAccount ? CallerKind.Inside
+    /// <summary>The one rule for an authenticated caller: by its account where the record gives one, else the bucket
+    /// owner's own canonical user ID is inside and any other is another account.</summary>
+    public static CallerKind CallerOf(string? requesterAccount, bool isBucketOwner, string bucketAccount, IReadOnlySet<string>? organizationAccounts) =>
+        requesterAccount is { } account
+            ? account == bucketAccount ? CallerKind.Inside
                 : organizationAccounts is null ? CallerKind.OtherAccount
                 : organizationAccounts.Contains(account) ? CallerKind.OrganizationAccount
-                : CallerKind.OutsideOrganization;
-        }
-
-        return Requester is not null && Requester == bucketOwnerCanonicalId ? CallerKind.Inside : CallerKind.OtherAccount;
-    }
+                : CallerKind.OutsideOrganization
+            : isBucketOwner ? CallerKind.Inside : CallerKind.OtherAccount;
 
     /// <summary>The account in an IAM or STS ARN (arn:PARTITION:iam::ACCOUNT:... or arn:PARTITION:sts::ACCOUNT:...), or a bare
     /// 12-digit account; null otherwise (a canonical user ID).</summary>

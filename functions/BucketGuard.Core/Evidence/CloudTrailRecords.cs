@@ -1,59 +1,399 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace BucketGuard.Core.Evidence;
 
 /// <summary>Reads a CloudTrail log file ({"Records":[...]}, as the trail delivers it to S3, already decompressed) one record
 /// at a time, so that memory is bounded by the largest record, not the file. S3 data events become AccessRequests
-/// (S3 User Guide, "Amazon S3 CloudTrail events"; CloudTrail User Guide, "CloudTrail record contents").</summary>
+/// (S3 User Guide, "Amazon S3 CloudTrail events"; CloudTrail User Guide, "CloudTrail record contents"). Records are
+/// read with System.Text.Json's Utf8JsonReader straight from the stream's buffer: a data event is read in one pass,
+/// with no document built for it.</summary>
 public static class CloudTrailRecords
 {
-    private static ReadOnlySpan<byte> RecordsKey => "\"Records\""u8;
-
     /// <summary>Each element of the file's Records array, as its own JSON document.</summary>
     /// <exception cref="FormatException">The stream is not a CloudTrail log file (no Records array), or ends inside a record.</exception>
+    /// <exception cref="JsonException">A record is not valid JSON.</exception>
     public static async IAsyncEnumerable<JsonDocument> ReadAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
+        using var records = new Records(stream);
+        while (await records.NextAsync(ReadDocument, cancellationToken).ConfigureAwait(false))
         {
-            int length = 0, position = 0;
-            var inArray = false;
-            var ended = false;
-            while (true)
+            yield return records.Document!;
+        }
+    }
+
+    /// <summary>Every S3 data event of the file for the ledger's bucket, into the ledger; other records are passed over
+    /// without a string made for them.</summary>
+    /// <returns>How many records the file has.</returns>
+    /// <exception cref="FormatException">The stream is not a CloudTrail log file, or ends inside a record.</exception>
+    /// <exception cref="JsonException">A record is not valid JSON.</exception>
+    public static async Task<int> ReadDataEventsAsync(Stream stream, AccessLedger ledger, CancellationToken cancellationToken = default)
+    {
+        using var records = new Records(stream) { Bucket = ledger.BucketUtf8 };
+        var count = 0;
+        var batch = new AccessRequest[16];
+        var waiting = 0;
+        while (await records.NextAsync(ReadRequest, cancellationToken).ConfigureAwait(false))
+        {
+            count++;
+            if (records.Request is { } request)
             {
-                // Scan what is buffered: before the array, look for its start; inside, take each complete element.
+                batch[waiting++] = request;
+                if (waiting == batch.Length)
+                {
+                    ledger.Add(batch);
+                    waiting = 0;
+                }
+            }
+        }
+
+        ledger.Add(batch.AsSpan(0, waiting));
+        return count;
+    }
+
+    /// <summary>An S3 data event as a request; null for any other record (management events, other services).</summary>
+    public static AccessRequest? DataEvent(JsonElement record) => DataEvent(JsonMarshal.GetRawUtf8Value(record));
+
+    /// <summary>An S3 data event (one record's JSON, UTF-8) as a request; null for any other record.</summary>
+    /// <exception cref="JsonException">The text is not one JSON object.</exception>
+    public static AccessRequest? DataEvent(ReadOnlySpan<byte> record)
+    {
+        if (Read(record, true, [], out var request) != record.Length && record.Length > 0)
+        {
+            throw new JsonException("one CloudTrail record was expected");
+        }
+
+        return request;
+    }
+
+    /// <summary>Reads one record from <paramref name="buffered"/> (which starts at it).</summary>
+    /// <returns>Its length in bytes, or 0 when it is not all buffered and <paramref name="final"/> is false.</returns>
+    private delegate int RecordReader(Records records, ReadOnlySpan<byte> buffered, bool final);
+
+    private static readonly RecordReader ReadDocument = static (records, buffered, final) =>
+    {
+        var reader = new Utf8JsonReader(buffered, final, default);
+        if (!JsonDocument.TryParseValue(ref reader, out var document))
+        {
+            return 0;
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw new FormatException("a CloudTrail Records element is not an object");
+        }
+
+        records.Document = document;
+        return (int)reader.BytesConsumed;
+    };
+
+    private static readonly RecordReader ReadRequest = static (records, buffered, final) =>
+    {
+        var length = Read(buffered, final, records.Bucket, out var request);
+        records.Request = request;
+        return length;
+    };
+
+    /// <summary>The one reading of a data event: the members an AccessRequest needs, every other member skipped.</summary>
+    /// <param name="bucket">Only a data event of this bucket (UTF-8) becomes a request; empty: any bucket.</param>
+    /// <returns>The record's length, or 0 when it is not all buffered.</returns>
+    private static int Read(ReadOnlySpan<byte> buffered, bool final, ReadOnlySpan<byte> bucket, out AccessRequest? request)
+    {
+        request = null;
+        var reader = new Utf8JsonReader(buffered, final, default);
+        if (!reader.Read())
+        {
+            return 0;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new FormatException("a CloudTrail Records element is not an object");
+        }
+
+        Value source = default, category = default, name = default, ip = default, agent = default, error = default, requestId = default;
+        Value type = default, principal = default, account = default, arn = default, bucketName = default, key = default, versionId = default, hostId = default;
+        var hasIdentity = false;
+        var hasTime = false;
+        DateTimeOffset at = default;
+        var hasParameters = false;
+        long bytesOut = 0;
+        while (true)
+        {
+            if (!reader.Read())
+            {
+                return 0;
+            }
+
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                break;
+            }
+
+            var member = reader.ValueSpan;
+            var escaped = reader.ValueIsEscaped;
+            if (!reader.Read())
+            {
+                return 0;
+            }
+
+            if (escaped)
+            {
+                // A member name written with escapes is none of the names below, as CloudTrail writes them.
+                if (!reader.TrySkip())
+                {
+                    return 0;
+                }
+
+                continue;
+            }
+
+            if (member.SequenceEqual("userIdentity"u8) || member.SequenceEqual("requestParameters"u8) || member.SequenceEqual("additionalEventData"u8))
+            {
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    if (!reader.TrySkip())
+                    {
+                        return 0;
+                    }
+
+                    continue;
+                }
+
+                var identity = member.SequenceEqual("userIdentity"u8);
+                var parameters = member.SequenceEqual("requestParameters"u8);
+                hasIdentity |= identity;
+                hasParameters |= parameters;
                 while (true)
                 {
-                    if (!inArray)
+                    if (!reader.Read())
                     {
-                        var key = buffer.AsSpan(0, length).IndexOf(RecordsKey);
-                        var open = key < 0 ? -1 : buffer.AsSpan(key, length - key).IndexOf((byte)'[');
-                        if (open < 0)
-                        {
-                            break;
-                        }
-
-                        position = key + open + 1;
-                        inArray = true;
+                        return 0;
                     }
 
-                    position = SkipSeparators(buffer, position, length);
-                    if (position < length && buffer[position] == (byte)']')
-                    {
-                        yield break;
-                    }
-
-                    var end = ElementEnd(buffer, position, length);
-                    if (end < 0)
+                    if (reader.TokenType == JsonTokenType.EndObject)
                     {
                         break;
                     }
 
-                    // A copy: the buffer moves on, and the document must outlive it.
-                    yield return JsonDocument.Parse(buffer.AsSpan(position, end - position).ToArray());
-                    position = end;
+                    var inner = reader.ValueIsEscaped ? [] : reader.ValueSpan;
+                    if (!reader.Read())
+                    {
+                        return 0;
+                    }
+
+                    if (identity && inner.SequenceEqual("type"u8))
+                    {
+                        if (!Value.Take(ref reader, out type))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (identity && inner.SequenceEqual("principalId"u8))
+                    {
+                        if (!Value.Take(ref reader, out principal))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (identity && inner.SequenceEqual("accountId"u8))
+                    {
+                        if (!Value.Take(ref reader, out account))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (identity && inner.SequenceEqual("arn"u8))
+                    {
+                        if (!Value.Take(ref reader, out arn))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (parameters && inner.SequenceEqual("bucketName"u8))
+                    {
+                        if (!Value.Take(ref reader, out bucketName))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (parameters && inner.SequenceEqual("key"u8))
+                    {
+                        if (!Value.Take(ref reader, out key))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (parameters && inner.SequenceEqual("versionId"u8))
+                    {
+                        if (!Value.Take(ref reader, out versionId))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (!identity && !parameters && inner.SequenceEqual("x-amz-id-2"u8))
+                    {
+                        if (!Value.Take(ref reader, out hostId))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (!identity && !parameters && inner.SequenceEqual("bytesTransferredOut"u8)
+                        && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n))
+                    {
+                        bytesOut = n;
+                    }
+                    else if (!reader.TrySkip())
+                    {
+                        return 0;
+                    }
+                }
+
+                continue;
+            }
+
+            if (member.SequenceEqual("eventSource"u8))
+            {
+                if (!Value.Take(ref reader, out source))
+                {
+                    return 0;
+                }
+            }
+            else if (member.SequenceEqual("eventCategory"u8))
+            {
+                if (!Value.Take(ref reader, out category))
+                {
+                    return 0;
+                }
+            }
+            else if (member.SequenceEqual("eventName"u8))
+            {
+                if (!Value.Take(ref reader, out name))
+                {
+                    return 0;
+                }
+            }
+            else if (member.SequenceEqual("eventTime"u8) && reader.TokenType == JsonTokenType.String)
+            {
+                // ISO 8601 as CloudTrail writes it (2026-11-21T09:45:10Z); anything else leaves the record without a time.
+                hasTime = reader.TryGetDateTimeOffset(out at);
+            }
+            else if (member.SequenceEqual("sourceIPAddress"u8))
+            {
+                if (!Value.Take(ref reader, out ip))
+                {
+                    return 0;
+                }
+            }
+            else if (member.SequenceEqual("userAgent"u8))
+            {
+                if (!Value.Take(ref reader, out agent))
+                {
+                    return 0;
+                }
+            }
+            else if (member.SequenceEqual("errorCode"u8))
+            {
+                if (!Value.Take(ref reader, out error))
+                {
+                    return 0;
+                }
+            }
+            else if (member.SequenceEqual("requestID"u8))
+            {
+                if (!Value.Take(ref reader, out requestId))
+                {
+                    return 0;
+                }
+            }
+            else if (!reader.TrySkip())
+            {
+                return 0;
+            }
+        }
+
+        var length = (int)reader.BytesConsumed;
+        if (!source.Is("s3.amazonaws.com"u8) || (category.Present && !category.Is("Data"u8)) || !name.Present || !hasParameters
+            || !bucketName.Present || (!bucket.IsEmpty && !bucketName.Is(bucket))
+            || !hasTime)
+        {
+            return length;
+        }
+
+        // Anonymous, as CloudTrail has written it over the years: an AWSAccount with no principal, whose accountId is
+        // ANONYMOUS_PRINCIPAL (older records), anonymous (newer) or empty.
+        var accountId = account.Text();
+        var anonymous = hasIdentity && type.Is("AWSAccount"u8) && string.IsNullOrEmpty(principal.Text())
+            && (string.IsNullOrEmpty(accountId) || accountId is "ANONYMOUS_PRINCIPAL" or "anonymous");
+        var arnText = arn.Text();
+        request = new AccessRequest(
+            RequestSource.DataEvent, at.ToUniversalTime(), bucketName.Text()!, key.Text(), versionId.Text(), name.Text()!,
+            anonymous, anonymous ? null : arnText ?? accountId, anonymous ? null : AccountId.IsValid(accountId) ? accountId : AccessRequest.AccountOf(arnText),
+            ip.Text(), agent.Text(), HttpStatus: null, error.Text(), bytesOut, requestId.Text(), hostId.Text());
+        return length;
+    }
+
+    /// <summary>A string member's value where the reader found it: its UTF-8 in the buffer, or (written with escapes) the
+    /// string itself. Any other JSON value counts as absent, as a missing member does.</summary>
+    private readonly ref struct Value
+    {
+        private readonly ReadOnlySpan<byte> raw;
+        private readonly string? unescaped;
+
+        private Value(ReadOnlySpan<byte> raw, string? unescaped, bool present)
+        {
+            this.raw = raw;
+            this.unescaped = unescaped;
+            Present = present;
+        }
+
+        public bool Present { get; }
+
+        /// <summary>The value the reader is on; any other JSON value is skipped.</summary>
+        /// <returns>False when skipping it needs more bytes than are buffered.</returns>
+        public static bool Take(scoped ref Utf8JsonReader reader, out Value value)
+        {
+            value = reader.TokenType != JsonTokenType.String ? default
+                : reader.ValueIsEscaped ? new Value([], reader.GetString(), true)
+                : new Value(reader.ValueSpan, null, true);
+            return value.Present || reader.TrySkip();
+        }
+
+        public bool Is(ReadOnlySpan<byte> utf8) => Present && (unescaped is null ? raw.SequenceEqual(utf8) : unescaped == Encoding.UTF8.GetString(utf8));
+
+        public string? Text() => !Present ? null : unescaped ?? Encoding.UTF8.GetString(raw);
+    }
+
+    /// <summary>The Records array of one file, element by element, through one buffer that grows to the largest record.</summary>
+    private sealed class Records(Stream stream) : IDisposable
+    {
+        private static ReadOnlySpan<byte> RecordsKey => "\"Records\""u8;
+
+        private byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        private int length;
+        private int position;
+        private bool inArray;
+        private bool ended;
+
+        /// <summary>Only this bucket's data events (UTF-8), for ReadRequest.</summary>
+        public byte[] Bucket { get; init; } = [];
+
+        public JsonDocument? Document { get; set; }
+
+        public AccessRequest? Request { get; set; }
+
+        /// <summary>Reads the next record with <paramref name="read"/>: false at the end of the array.</summary>
+        public async ValueTask<bool> NextAsync(RecordReader read, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                if (Scan(read) is { } found)
+                {
+                    return found;
                 }
 
                 if (ended)
@@ -74,103 +414,60 @@ public static class CloudTrailRecords
                     buffer = larger;
                 }
 
-                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                ended = read == 0;
-                length += read;
+                var got = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                ended = got == 0;
+                length += got;
             }
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
 
-    private static int SkipSeparators(byte[] buffer, int position, int length)
-    {
-        while (position < length && buffer[position] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t' or (byte)',')
+        /// <returns>True: a record was read; false: the array ended; null: more bytes are needed.</returns>
+        private bool? Scan(RecordReader read)
         {
-            position++;
-        }
-
-        return position;
-    }
-
-    /// <summary>The end (exclusive) of the object starting at <paramref name="start"/>, or -1 when it is not all buffered.</summary>
-    private static int ElementEnd(byte[] buffer, int start, int length)
-    {
-        if (start >= length)
-        {
-            return -1;
-        }
-
-        if (buffer[start] != (byte)'{')
-        {
-            throw new FormatException("a CloudTrail Records element is not an object");
-        }
-
-        var depth = 0;
-        var inString = false;
-        for (var i = start; i < length; i++)
-        {
-            var b = buffer[i];
-            if (inString)
+            if (!inArray)
             {
-                if (b == (byte)'\\')
+                var key = buffer.AsSpan(0, length).IndexOf(RecordsKey);
+                var open = key < 0 ? -1 : buffer.AsSpan(key, length - key).IndexOf((byte)'[');
+                if (open < 0)
                 {
-                    i++;
+                    return null;
                 }
-                else if (b == (byte)'"')
-                {
-                    inString = false;
-                }
+
+                position = key + open + 1;
+                inArray = true;
             }
-            else if (b == (byte)'"')
+
+            while (position < length && buffer[position] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t' or (byte)',')
             {
-                inString = true;
+                position++;
             }
-            else if (b == (byte)'{' || b == (byte)'[')
+
+            if (position >= length)
             {
-                depth++;
+                return null;
             }
-            else if ((b == (byte)'}' || b == (byte)']') && --depth == 0)
+
+            if (buffer[position] == (byte)']')
             {
-                return i + 1;
+                return false;
             }
+
+            if (buffer[position] != (byte)'{')
+            {
+                throw new FormatException("a CloudTrail Records element is not an object");
+            }
+
+            // Never the final block: a record cut off by the end of the file is then "more needed" at the end, which is the
+            // FormatException below, not a JSON error.
+            var used = read(this, buffer.AsSpan(position, length - position), false);
+            if (used == 0)
+            {
+                return null;
+            }
+
+            position += used;
+            return true;
         }
 
-        return -1;
+        public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
     }
-
-    /// <summary>An S3 data event as a request; null for any other record (management events, other services).</summary>
-    public static AccessRequest? DataEvent(JsonElement record)
-    {
-        if (Text(record, "eventSource") != "s3.amazonaws.com" || Text(record, "eventCategory") is { } category && category != "Data"
-            || Text(record, "eventName") is not { } eventName
-            || !record.TryGetProperty("requestParameters", out var parameters) || parameters.ValueKind != JsonValueKind.Object
-            || Text(parameters, "bucketName") is not { } bucket
-            || !DateTimeOffset.TryParse(Text(record, "eventTime"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
-        {
-            return null;
-        }
-
-        var identity = record.TryGetProperty("userIdentity", out var id) && id.ValueKind == JsonValueKind.Object ? id : default;
-        var account = identity.ValueKind == JsonValueKind.Object ? Text(identity, "accountId") : null;
-
-        // Anonymous, as CloudTrail has written it over the years: an AWSAccount with no principal, whose accountId is
-        // ANONYMOUS_PRINCIPAL (older records), anonymous (newer) or empty.
-        var anonymous = identity.ValueKind == JsonValueKind.Object && Text(identity, "type") == "AWSAccount"
-            && string.IsNullOrEmpty(Text(identity, "principalId"))
-            && (string.IsNullOrEmpty(account) || account is "ANONYMOUS_PRINCIPAL" or "anonymous");
-        var arn = identity.ValueKind == JsonValueKind.Object ? Text(identity, "arn") : null;
-        var extra = record.TryGetProperty("additionalEventData", out var data) && data.ValueKind == JsonValueKind.Object ? data : default;
-        long bytes = extra.ValueKind == JsonValueKind.Object && extra.TryGetProperty("bytesTransferredOut", out var sent) && sent.ValueKind == JsonValueKind.Number && sent.TryGetInt64(out var n) ? n : 0;
-        return new AccessRequest(
-            RequestSource.DataEvent, time.ToUniversalTime(), bucket, Text(parameters, "key"), Text(parameters, "versionId"), eventName,
-            anonymous, anonymous ? null : arn ?? account, anonymous ? null : AccountId.IsValid(account) ? account : AccessRequest.AccountOf(arn),
-            Text(record, "sourceIPAddress"), Text(record, "userAgent"), HttpStatus: null, Text(record, "errorCode"), bytes,
-            Text(record, "requestID"), extra.ValueKind == JsonValueKind.Object ? Text(extra, "x-amz-id-2") : null);
-    }
-
-    private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

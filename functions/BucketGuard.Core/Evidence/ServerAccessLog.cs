@@ -1,30 +1,42 @@
-using System.Globalization;
+using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace BucketGuard.Core.Evidence;
 
 /// <summary>S3 server access log records (S3 User Guide, "Amazon S3 server access log format"): newline-delimited,
 /// space-delimited fields; the time in brackets ([06/Feb/2019:00:00:38 +0000]); Request-URI, Referer and User-Agent in
 /// double quotes (a quote or backslash inside escaped with a backslash); any field "-" when unknown or not applicable.
-/// Fields are read by position: Bucket Owner, Bucket, Time, Remote IP, Requester, Request ID, Operation, Key,
-/// Request-URI, HTTP status, Error Code, Bytes Sent, Object Size, Total Time, Turn-Around Time, Referer, User-Agent,
-/// Version Id, Host Id, then (newer records) Signature Version, Cipher Suite, Authentication Type, Host Header, TLS
-/// version, Access Point ARN, aclRequired, and whatever S3 adds after them, which is tokenized and kept, never a
-/// reason to drop the record. A record needs the first 17 fields; Version Id and Host Id are read where present.</summary>
+/// Fields are read by position: Bucket Owner, Bucket, Time, Remote IP, Requester, Request ID, Operation, Key
+/// (URL-encoded), Request-URI, HTTP status, Error Code, Bytes Sent, Object Size, Total Time, Turn-Around Time, Referer,
+/// User-Agent, Version Id, Host Id, then (newer records) Signature Version, Cipher Suite, Authentication Type, Host
+/// Header, TLS version, Access Point ARN, aclRequired, and whatever S3 adds after them, which never makes a record
+/// unreadable. A record needs the first 17 fields; Version Id and Host Id are read where present. Records are read as
+/// UTF-8 bytes in place: a log object streams into the ledger with no string made for a field the ledger already
+/// holds, which is what keeps reading within twice the time of decompressing the files.</summary>
 public static class ServerAccessLog
 {
     /// <summary>Fields every record has (through User-Agent).</summary>
     public const int RequiredFields = 17;
 
+    /// <summary>The longest record read (bytes); a longer line is an error, not a reason to hold the whole object.</summary>
+    public const int MaxRecordLength = 64 * 1024;
+
     private const int Owner = 0, Bucket = 1, Time = 2, RemoteIp = 3, Requester = 4, RequestId = 5, Operation = 6, Key = 7,
         Status = 9, Error = 10, BytesSent = 11, UserAgent = 16, VersionId = 17, HostId = 18;
+
+    /// <summary>Where one field is in a record's bytes; Escaped when a backslash escape is inside its quotes.</summary>
+    private readonly record struct Field(int Start, int Length, bool Escaped);
 
     /// <summary>Every field of a record, in order, "-" as null, quotes and brackets removed and escapes resolved.</summary>
     /// <returns>Null (with the error) when a quote or bracket is not closed.</returns>
     public static List<string?>? Tokenize(string line, out string? error)
     {
-        var fields = new (int Start, int Length, bool Escaped)[line.Length / 2 + 1];
-        var count = Split(line, fields, out error);
-        return count < 0 ? null : [.. fields[..count].Select(f => Text(line, f))];
+        var bytes = Encoding.UTF8.GetBytes(line);
+        var fields = new Field[(bytes.Length / 2) + 1];
+        var count = Split(bytes, fields, out error);
+        return count < 0 ? null : [.. fields[..count].Select(f => Text(bytes, f))];
     }
 
     /// <summary>One record as a request.</summary>
@@ -32,57 +44,304 @@ public static class ServerAccessLog
     public static Parsed<AccessRequest> Parse(string line, out string? bucketOwner)
     {
         bucketOwner = null;
+        var bytes = Encoding.UTF8.GetBytes(line);
+        Span<Field> fields = stackalloc Field[HostId + 1];
+        var last = default(LastTime);
+        if (Check(bytes, fields, out var count, out var time, ref last) is { } error)
+        {
+            return Parsed<AccessRequest>.Failure(error);
+        }
 
-        // Only the first HostId + 1 fields are read; the rest are tokenized (a quote must still close) and counted.
-        Span<(int Start, int Length, bool Escaped)> fields = stackalloc (int, int, bool)[HostId + 1];
-        var count = Split(line, fields, out var error);
+        string? At(ReadOnlySpan<Field> found, int i) => i < count ? Text(bytes, found[i]) : null;
+        bucketOwner = At(fields, Owner);
+        var requester = At(fields, Requester);
+        var key = At(fields, Key) is { } encoded ? (encoded.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(encoded) : encoded) : null;
+        return Parsed<AccessRequest>.Success(new AccessRequest(
+            RequestSource.AccessLog, time, At(fields, Bucket)!, key, At(fields, VersionId), At(fields, Operation)!,
+            Anonymous: requester is null, requester, AccessRequest.AccountOf(requester), At(fields, RemoteIp), At(fields, UserAgent),
+            Number(Span(bytes, fields[Status])) is { } status ? (int)status : null, At(fields, Error),
+            Number(Span(bytes, fields[BytesSent])) ?? 0, At(fields, RequestId), At(fields, HostId)));
+    }
+
+    /// <summary>Every record of one log object (UTF-8 text, newline-delimited, a final newline optional) into the
+    /// ledger, streamed through one buffer: memory is bounded by MaxRecordLength, not the object.</summary>
+    /// <param name="onError">Called with the line number (from 1) and the reason for each non-empty line that is not a
+    /// record; reading goes on with the next line.</param>
+    /// <returns>How many records were read (whether or not the ledger counted them: another bucket, outside the window,
+    /// a duplicate).</returns>
+    public static async Task<int> ReadAsync(Stream stream, AccessLedger ledger, Action<int, string> onError, CancellationToken cancellationToken = default)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxRecordLength + 1);
+        try
+        {
+            var reading = new Reading(ledger, onError);
+            var length = 0;
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                length += read;
+                var used = reading.Lines(buffer.AsSpan(0, length), final: read == 0);
+                Buffer.BlockCopy(buffer, used, buffer, 0, length - used);
+                length -= used;
+                if (read == 0)
+                {
+                    return reading.Records;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static readonly string TooLong = $"an access log record is at most {MaxRecordLength} bytes; this line is longer";
+
+    /// <summary>Lines split and checked before any goes into the ledger, so that their request-id lookups overlap.</summary>
+    private const int Batch = 16;
+
+    /// <summary>The fields a reader records of one line (through Host Id).</summary>
+    [InlineArray(HostId + 1)]
+    private struct Fields
+    {
+        private Field first;
+    }
+
+    /// <summary>One line of a batch: where it is in the buffer, its fields, and what checking it found.</summary>
+    private struct Pending
+    {
+        public int Start;
+        public int Length;
+        public int Line;
+        public int Count;
+        public DateTimeOffset Time;
+        public ulong? Id;
+        public string? Error;
+        public Fields Fields;
+    }
+
+    /// <summary>The last time read and its text, so that the lines of one second, most of a busy log, are read once.</summary>
+    private struct LastTime
+    {
+        public TimeText Text;
+        public DateTimeOffset Value;
+        public bool Known;
+    }
+
+    /// <summary>dd/MMM/yyyy:HH:mm:ss +hhmm: 26 bytes.</summary>
+    [InlineArray(26)]
+    private struct TimeText
+    {
+        private byte first;
+    }
+
+    /// <summary>The line-by-line state of one ReadAsync.</summary>
+    private sealed class Reading(AccessLedger ledger, Action<int, string> onError)
+    {
+        private readonly Pending[] pending = new Pending[Batch];
+        private LastTime last;
+        private int waiting;
+        private int line;
+        private bool skipping;
+        private bool started;
+
+        public int Records { get; private set; }
+
+        /// <returns>The bytes used: every complete line, and at the end (final) the rest. Every line used is in the
+        /// ledger (or reported) before it returns, while <paramref name="data"/> still holds it.</returns>
+        public int Lines(ReadOnlySpan<byte> data, bool final)
+        {
+            var used = 0;
+            if (!started)
+            {
+                // A byte order mark before the first record (as an editor or StreamWriter writes one) is not part of it.
+                if (data.Length < 3 && !final)
+                {
+                    return 0;
+                }
+
+                started = true;
+                used = data.StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+            }
+
+            while (used < data.Length)
+            {
+                var newline = data[used..].IndexOf((byte)'\n');
+                if (newline < 0 && !final)
+                {
+                    // A line longer than the buffer: said once, then skipped up to its end.
+                    if (used == 0 && data.Length > MaxRecordLength)
+                    {
+                        if (!skipping)
+                        {
+                            Flush(data);
+                            onError(line + 1, TooLong);
+                        }
+
+                        skipping = true;
+                        return data.Length;
+                    }
+
+                    break;
+                }
+
+                var start = used;
+                var length = newline < 0 ? data.Length - used : newline;
+                used += newline < 0 ? length : newline + 1;
+                line++;
+                if (skipping)
+                {
+                    skipping = false;
+                    continue;
+                }
+
+                if (length > 0 && data[start + length - 1] == (byte)'\r')
+                {
+                    length--;
+                }
+
+                if (length == 0)
+                {
+                    continue;
+                }
+
+                ref var next = ref pending[waiting++];
+                next.Start = start;
+                next.Length = length;
+                next.Line = line;
+                next.Error = length > MaxRecordLength ? TooLong : Check(data.Slice(start, length), next.Fields, out next.Count, out next.Time, ref last);
+                next.Id = next.Error is null ? RequestKey(data.Slice(start, length), next.Fields, next.Count) : null;
+                if (waiting == Batch)
+                {
+                    Flush(data);
+                }
+            }
+
+            Flush(data);
+            return used;
+        }
+
+        private void Flush(ReadOnlySpan<byte> data)
+        {
+            for (var i = 0; i < waiting; i++)
+            {
+                if (pending[i].Id is { } id)
+                {
+                    ledger.Touch(id);
+                }
+            }
+
+            for (var i = 0; i < waiting; i++)
+            {
+                ref var record = ref pending[i];
+                if (record.Error is { } error)
+                {
+                    onError(record.Line, error);
+                    continue;
+                }
+
+                Records++;
+                Add(data.Slice(record.Start, record.Length), record.Fields, record.Time, record.Id, ledger);
+            }
+
+            waiting = 0;
+        }
+    }
+
+    /// <summary>The record's Request ID with its Host ID (AccessLedger.RequestKey); null when it has no Request ID.</summary>
+    private static ulong? RequestKey(ReadOnlySpan<byte> line, ReadOnlySpan<Field> fields, int count) =>
+        Span(line, fields[RequestId]) is var requestId && !IsDash(requestId)
+            ? AccessLedger.RequestKey(requestId, count > HostId && Span(line, fields[HostId]) is var host && !IsDash(host) ? host : [])
+            : null;
+
+    /// <summary>One checked record into the ledger, its fields read in place: strings are made only for what the ledger
+    /// keeps anew (a key, source IP or user agent it has not seen).</summary>
+    private static void Add(ReadOnlySpan<byte> line, ReadOnlySpan<Field> fields, DateTimeOffset time, ulong? id, AccessLedger ledger)
+    {
+        if (!ledger.Takes(Span(line, fields[Bucket]), time))
+        {
+            return;
+        }
+
+        var requester = Span(line, fields[Requester]);
+        var owner = Span(line, fields[Owner]);
+        var anonymous = IsDash(requester);
+        var caller = anonymous ? CallerKind.Anonymous
+            : requester.SequenceEqual(owner) && !IsDash(owner) ? CallerKind.Inside
+            : ledger.CallerOf(Chars(line, fields[Requester], stackalloc char[Math.Min(fields[Requester].Length, 1024)]));
+        var status = Number(Span(line, fields[Status]));
+        var operation = Span(line, fields[Operation]);
+        var errorCode = Span(line, fields[Error]);
+        var effect = AccessRequest.EffectOf(
+            operation.SequenceEqual("REST.GET.OBJECT"u8) || operation.SequenceEqual("WEBSITE.GET.OBJECT"u8), (int?)status, errorCode.SequenceEqual("AccessDenied"u8), !IsDash(errorCode));
+
+        // The key is URL-encoded in the log: decoded into a buffer of its own, as Uri.UnescapeDataString would.
+        var encoded = Chars(line, fields[Key], stackalloc char[Math.Min(fields[Key].Length, 4096)]);
+        var key = encoded;
+        if (encoded.Contains('%'))
+        {
+            Span<char> decoded = stackalloc char[encoded.Length];
+            key = Uri.TryUnescapeDataString(encoded, decoded, out var written) ? decoded[..written] : Uri.UnescapeDataString(encoded.ToString());
+        }
+
+        ledger.Add(time, id, caller, key, effect, Number(Span(line, fields[BytesSent])) ?? 0,
+            Chars(line, fields[RemoteIp], stackalloc char[Math.Min(fields[RemoteIp].Length, 256)]),
+            Chars(line, fields[UserAgent], stackalloc char[Math.Min(fields[UserAgent].Length, 1024)]));
+    }
+
+    /// <summary>Splits a record and checks what every reader needs: the fields through User-Agent, a bucket, an
+    /// operation, a time.</summary>
+    /// <returns>Null, or why the line is not a record.</returns>
+    private static string? Check(ReadOnlySpan<byte> line, Span<Field> fields, out int count, out DateTimeOffset time, ref LastTime last)
+    {
+        time = default;
+        count = Split(line, fields, out var error);
         if (count < 0)
         {
-            return Parsed<AccessRequest>.Failure(error!);
+            return error!;
         }
 
         if (count < RequiredFields)
         {
-            return Parsed<AccessRequest>.Failure($"an access log record has {RequiredFields} fields or more; this one has {count}");
+            return $"an access log record has {RequiredFields} fields or more; this one has {count}";
         }
 
-        var found = fields[..Math.Min(count, fields.Length)];
-        string? Field(ReadOnlySpan<(int Start, int Length, bool Escaped)> f, int i) => i < f.Length ? Text(line, f[i]) : null;
-        if (Field(found, Bucket) is not { } bucket || Field(found, Operation) is not { } operation)
+        if (IsDash(Span(line, fields[Bucket])) || IsDash(Span(line, fields[Operation])))
         {
-            return Parsed<AccessRequest>.Failure("an access log record names its bucket and operation");
+            return "an access log record names its bucket and operation";
         }
 
-        if (!TryTime(line.AsSpan(found[Time].Start, found[Time].Length), out var time))
+        var text = Span(line, fields[Time]);
+        if (last.Known && text.SequenceEqual(last.Text))
         {
-            return Parsed<AccessRequest>.Failure($"the time \"{Untrusted.Clean(Field(found, Time))}\" is not [dd/MMM/yyyy:HH:mm:ss +hhmm]");
+            time = last.Value;
+            return null;
         }
 
-        bucketOwner = Field(found, Owner);
-        var requester = Field(found, Requester);
-        var key = Field(found, Key) is { } encoded ? (encoded.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(encoded) : encoded) : null;
-        var status = line.AsSpan(found[Status].Start, found[Status].Length);
-        var sent = line.AsSpan(found[BytesSent].Start, found[BytesSent].Length);
-        return Parsed<AccessRequest>.Success(new AccessRequest(
-            RequestSource.AccessLog, time, bucket, key, Field(found, VersionId), operation,
-            Anonymous: requester is null, requester, AccessRequest.AccountOf(requester), Field(found, RemoteIp), Field(found, UserAgent),
-            int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null,
-            Field(found, Error),
-            long.TryParse(sent, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? bytes : 0,
-            Field(found, RequestId), Field(found, HostId)));
+        if (TryTime(text, out time))
+        {
+            text.CopyTo(last.Text);
+            (last.Value, last.Known) = (time, true);
+            return null;
+        }
+
+        return $"the time \"{Untrusted.Clean(Text(line, fields[Time]))}\" is not [dd/MMM/yyyy:HH:mm:ss +hhmm]";
     }
 
     /// <summary>Finds each field: [bracketed], "quoted" (backslash escapes), or up to the next space. The first
-    /// fields.Length are recorded; all are counted.</summary>
-    /// <returns>How many fields the record has, or -1 (with the error) when a bracket or quote is not closed.</returns>
-    private static int Split(string line, Span<(int Start, int Length, bool Escaped)> fields, out string? error)
+    /// fields.Length are recorded. The fields after them are not needed: read on only to count up to the ones every
+    /// record has, so what S3 adds at the end never makes a record unreadable.</summary>
+    /// <returns>How many fields were found (at least fields.Length when there are that many), or -1 (with the error)
+    /// when a bracket or quote is not closed.</returns>
+    private static int Split(ReadOnlySpan<byte> line, Span<Field> fields, out string? error)
     {
         error = null;
         var count = 0;
         var i = 0;
-        while (i < line.Length)
+        var all = fields.Length > HostId + 1;
+        while (i < line.Length && (all || count < fields.Length))
         {
-            if (line[i] == ' ')
+            if (line[i] == (byte)' ')
             {
                 i++;
                 continue;
@@ -90,43 +349,38 @@ public static class ServerAccessLog
 
             int start;
             var escaped = false;
-            if (line[i] is '[' or '"')
+            if (line[i] is (byte)'[' or (byte)'"')
             {
-                var close = line[i] == '[' ? ']' : '"';
+                var quoted = line[i] == (byte)'"';
                 start = ++i;
-                while (i < line.Length && line[i] != close)
+                while (true)
                 {
-                    if (close == '"' && line[i] == '\\' && i + 1 < line.Length)
+                    var stop = quoted ? line[i..].IndexOfAny((byte)'"', (byte)'\\') : line[i..].IndexOf((byte)']');
+                    if (stop < 0)
                     {
-                        escaped = true;
-                        i++;
+                        error = $"field {count + 1} opens with {(quoted ? '"' : '[')} and is never closed";
+                        return -1;
                     }
 
-                    i++;
+                    i += stop;
+                    if (line[i] != (byte)'\\')
+                    {
+                        break;
+                    }
+
+                    escaped = true;
+                    i = Math.Min(i + 2, line.Length);
                 }
 
-                if (i >= line.Length)
-                {
-                    error = $"field {count + 1} opens with {line[start - 1]} and is never closed";
-                    return -1;
-                }
-
-                if (count < fields.Length)
-                {
-                    fields[count] = (start, i - start, escaped);
-                }
-
+                fields[count] = new Field(start, i - start, escaped);
                 i++;
             }
             else
             {
                 start = i;
-                var space = line.AsSpan(i).IndexOf(' ');
+                var space = line[i..].IndexOf((byte)' ');
                 i = space < 0 ? line.Length : i + space;
-                if (count < fields.Length)
-                {
-                    fields[count] = (start, i - start, false);
-                }
+                fields[count] = new Field(start, i - start, false);
             }
 
             count++;
@@ -135,39 +389,59 @@ public static class ServerAccessLog
         return count;
     }
 
-    private static string? Text(string line, (int Start, int Length, bool Escaped) field)
+    private static bool IsDash(ReadOnlySpan<byte> field) => field.Length == 1 && field[0] == (byte)'-';
+
+    private static ReadOnlySpan<byte> Span(ReadOnlySpan<byte> line, Field field) => line.Slice(field.Start, field.Length);
+
+    /// <summary>A field as text, "-" as null, escapes resolved.</summary>
+    private static string? Text(ReadOnlySpan<byte> line, Field field)
     {
-        var span = line.AsSpan(field.Start, field.Length);
-        if (span is "-")
-        {
-            return null;
-        }
-
-        if (!field.Escaped)
-        {
-            return span.ToString();
-        }
-
-        var text = new System.Text.StringBuilder(span.Length);
-        for (var i = 0; i < span.Length; i++)
-        {
-            text.Append(span[i] == '\\' && i + 1 < span.Length ? span[++i] : span[i]);
-        }
-
-        return text.ToString();
+        var span = Span(line, field);
+        return IsDash(span) ? null : new string(Chars(line, field, new char[Encoding.UTF8.GetMaxCharCount(span.Length)]));
     }
 
-    private static readonly string[] Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    /// <summary>A field decoded into <paramref name="buffer"/> (at most its length; longer fields are cut), "-" as
+    /// empty, escapes resolved.</summary>
+    private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> line, Field field, Span<char> buffer)
+    {
+        var span = Span(line, field);
+        if (IsDash(span))
+        {
+            return [];
+        }
+
+        // Valid UTF-8 decodes to at most as many chars as bytes; a cut may split a sequence, which decodes as U+FFFD.
+        var written = Encoding.UTF8.GetChars(span[..Math.Min(span.Length, buffer.Length)], buffer);
+        if (!field.Escaped)
+        {
+            return buffer[..written];
+        }
+
+        var kept = 0;
+        for (var i = 0; i < written; i++)
+        {
+            buffer[kept++] = buffer[i] == '\\' && i + 1 < written ? buffer[++i] : buffer[i];
+        }
+
+        return buffer[..kept];
+    }
+
+    /// <summary>A non-negative decimal number; null for "-" or anything else.</summary>
+    private static long? Number(ReadOnlySpan<byte> digits) =>
+        digits.Length is > 0 and <= 18 && digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0
+        && Utf8Parser.TryParse(digits, out long value, out var used) && used == digits.Length ? value : null;
+
+    private static readonly byte[][] Months = [.. new[] { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }.Select(Encoding.ASCII.GetBytes)];
 
     /// <summary>06/Feb/2019:00:00:38 +0000 (the brackets already removed), read by position: this runs once a line.</summary>
-    private static bool TryTime(ReadOnlySpan<char> text, out DateTimeOffset time)
+    private static bool TryTime(ReadOnlySpan<byte> text, out DateTimeOffset time)
     {
         time = default;
         if (text.Length != 26 || text[2] != '/' || text[6] != '/' || text[11] != ':' || text[14] != ':' || text[17] != ':' || text[20] != ' '
-            || text[21] is not ('+' or '-')
-            || !Number(text[..2], out var day) || !Number(text[7..11], out var year) || !Number(text[12..14], out var hour)
-            || !Number(text[15..17], out var minute) || !Number(text[18..20], out var second)
-            || !Number(text[22..24], out var offsetHours) || !Number(text[24..26], out var offsetMinutes))
+            || text[21] is not ((byte)'+' or (byte)'-')
+            || Number(text[..2]) is not { } day || Number(text[7..11]) is not { } year || Number(text[12..14]) is not { } hour
+            || Number(text[15..17]) is not { } minute || Number(text[18..20]) is not { } second
+            || Number(text[22..24]) is not { } offsetHours || Number(text[24..26]) is not { } offsetMinutes)
         {
             return false;
         }
@@ -178,29 +452,13 @@ public static class ServerAccessLog
             month = text[3..6].SequenceEqual(Months[m]) ? m + 1 : 0;
         }
 
-        if (month == 0 || year < 1 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59 || offsetHours > 14 || offsetMinutes > 59)
+        if (month == 0 || year is < 1970 or > 9998 || day < 1 || day > DateTime.DaysInMonth((int)year, month) || hour > 23 || minute > 59 || second > 59 || offsetHours > 14 || offsetMinutes > 59)
         {
             return false;
         }
 
-        var offset = new TimeSpan(offsetHours, offsetMinutes, 0) * (text[21] == '-' ? -1 : 1);
-        time = new DateTimeOffset(year, month, day, hour, minute, second, offset).ToUniversalTime();
-        return true;
-    }
-
-    private static bool Number(ReadOnlySpan<char> digits, out int value)
-    {
-        value = 0;
-        foreach (var c in digits)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-
-            value = (value * 10) + (c - '0');
-        }
-
+        var offset = new TimeSpan((int)offsetHours, (int)offsetMinutes, 0) * (text[21] == '-' ? -1 : 1);
+        time = new DateTimeOffset(new DateTime((int)year, month, (int)day, (int)hour, (int)minute, (int)second, DateTimeKind.Unspecified) - offset, TimeSpan.Zero);
         return true;
     }
 }

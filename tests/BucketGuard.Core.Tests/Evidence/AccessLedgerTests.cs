@@ -23,8 +23,26 @@ public class AccessLedgerTests
         new(RequestSource.AccessLog, true, From, To),
     ];
 
-    /// <summary>Reads the fixtures into a ledger: the access log, then the trail's gzip file one byte at a time.</summary>
+    /// <summary>Reads the fixtures into a ledger as the product does: the access log and then the trail's gzip file
+    /// streamed, one byte per read, so that every record crosses a buffer boundary.</summary>
     private static async Task<AccessLedger> LedgerAsync()
+    {
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+        var errors = new List<string>();
+        await using (var log = File.OpenRead(Fixture("access.log")))
+        {
+            await ServerAccessLog.ReadAsync(new Trickle(log), ledger, (line, error) => errors.Add($"{line}: {error}"));
+        }
+
+        Assert.Empty(errors);
+        await using var file = File.OpenRead(Fixture("111122223333_CloudTrail_eu-west-1_20261121T0945Z_data.json.gz"));
+        await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        await CloudTrailRecords.ReadDataEventsAsync(new Trickle(gzip), ledger);
+        return ledger;
+    }
+
+    /// <summary>The same fixtures a record at a time: each log line parsed to a request, each trail record a JSON document.</summary>
+    private static async Task<AccessLedger> LedgerRecordByRecordAsync()
     {
         var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
         foreach (var line in await File.ReadAllLinesAsync(Fixture("access.log")))
@@ -36,7 +54,7 @@ public class AccessLedgerTests
 
         await using var file = File.OpenRead(Fixture("111122223333_CloudTrail_eu-west-1_20261121T0945Z_data.json.gz"));
         await using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        await foreach (var record in CloudTrailRecords.ReadAsync(new Trickle(gzip)))
+        await foreach (var record in CloudTrailRecords.ReadAsync(gzip))
         {
             using (record)
             {
@@ -48,6 +66,22 @@ public class AccessLedgerTests
         }
 
         return ledger;
+    }
+
+    private static string Text(params string[] lines) => string.Join("\n", lines);
+
+    private static string Record(string requestId, string requester = "-", string trailing = "") =>
+        $"owner lab-results [21/Nov/2026:09:31:02 +0000] 203.0.113.7 {requester} {requestId} REST.GET.OBJECT a.pdf \"GET /a.pdf HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"curl/8\" - H{requestId}{trailing}";
+
+    /// <summary>Streams text (UTF-8, optionally with a byte order mark) through ServerAccessLog.ReadAsync, one byte per read or all at once.</summary>
+    private static async Task<(AccessLedger Ledger, int Records, List<(int Line, string Error)> Errors)> StreamAsync(string text, bool trickle, bool byteOrderMark = false)
+    {
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+        var errors = new List<(int, string)>();
+        var bytes = (byteOrderMark ? Encoding.UTF8.Preamble.ToArray() : []).Concat(Encoding.UTF8.GetBytes(text)).ToArray();
+        Stream stream = new MemoryStream(bytes);
+        var records = await ServerAccessLog.ReadAsync(trickle ? new Trickle(stream) : stream, ledger, (line, error) => errors.Add((line, error)));
+        return (ledger, records, errors);
     }
 
     /// <summary>Hands out one byte per read, so that every record crosses a buffer boundary.</summary>
@@ -107,6 +141,101 @@ public class AccessLedgerTests
         var json = (await LedgerAsync()).Report(Covered).Json();
 
         Assert.Equal(await File.ReadAllTextAsync(Fixture("expected-ledger.json")), json + "\n");
+    }
+
+    [Fact]
+    public async Task Streaming_the_files_gives_the_same_ledger_as_reading_them_a_record_at_a_time()
+    {
+        var streamed = (await LedgerAsync()).Report(Covered).Json();
+
+        var recordByRecord = (await LedgerRecordByRecordAsync()).Report(Covered).Json();
+
+        Assert.Equal(recordByRecord, streamed);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_byte_order_mark_crlf_endings_blank_lines_and_a_last_line_without_a_newline_still_give_every_record(bool trickle)
+    {
+        var text = Record("R1", requester: "owner") + "\r\n\r\n\n" + Record("R2") + "\r\n" + Record("R3");
+
+        var (ledger, records, errors) = await StreamAsync(text, trickle, byteOrderMark: true);
+
+        Assert.Empty(errors);
+        Assert.Equal(3, records);
+        var report = ledger.Report(Covered);
+        Assert.Equal((3, 1), (report.Requests, report.InsideRequests));
+        Assert.Equal("curl/8", Assert.Single(Assert.Single(report.Objects).UserAgents));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_broken_or_overlong_line_is_reported_with_its_number_and_the_lines_after_it_are_still_read(bool trickle)
+    {
+        var overlong = Record("R3", trailing: " " + new string('x', ServerAccessLog.MaxRecordLength + 10));
+        var text = Text(Record("R1"), Record("R2").Replace("\"curl/8\"", "\"curl/8", StringComparison.Ordinal), overlong, Record("R4"));
+
+        var (ledger, records, errors) = await StreamAsync(text, trickle);
+
+        Assert.Equal(2, records);
+        Assert.Equal([2, 3], errors.Select(e => e.Line));
+        Assert.Contains("never closed", errors[0].Error, StringComparison.Ordinal);
+        Assert.Contains("at most 65536 bytes", errors[1].Error, StringComparison.Ordinal);
+        Assert.Equal(2, ledger.Report(Covered).Requests);
+    }
+
+    [Fact]
+    public void What_S3_adds_after_the_host_id_never_makes_a_record_unreadable_even_an_unclosed_quote_the_tokenizer_refuses()
+    {
+        var line = Record("R1", trailing: " SigV4 \"unclosed future-field");
+
+        Assert.True(ServerAccessLog.Parse(line, out _).Ok);
+        Assert.Null(ServerAccessLog.Tokenize(line, out var error));
+        Assert.Contains("never closed", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Thousands_of_requests_each_seen_twice_in_any_order_are_each_counted_once()
+    {
+        var ids = Enumerable.Range(0, 20_000).Select(i => $"R{i:X16}").ToList();
+        var twice = ids.Concat(ids).OrderBy(id => HashCode.Combine(id, 7)).ToList();
+
+        var (ledger, records, errors) = await StreamAsync(Text([.. twice.Select(id => Record(id))]), trickle: false);
+
+        Assert.Empty(errors);
+        Assert.Equal(40_000, records);
+        var report = ledger.Report(Covered);
+        Assert.Equal((20_000, 20_000, 20_000), (report.Requests, report.Duplicates, report.Reads));
+    }
+
+    [Fact]
+    public async Task Data_events_are_read_as_json_means_them_escapes_resolved_and_a_value_of_the_wrong_type_never_misread()
+    {
+        var text = """
+            {"Records":[
+             {"eventSource":{"eventSource":"s3.amazonaws.com","eventName":"GetObject"},"eventName":"GetObject","eventTime":"2026-11-21T09:31:02Z","requestParameters":{"bucketName":"lab-results","key":"decoy.pdf"},"requestID":"R0"},
+             {"eventSource":"s3.amazonaws.com","eventCategory":"Data","eventName":"GetObject","eventTime":"2026-11-21T09:31:02Z",
+              "userIdentity":{"type":"AWSAccount","principalId":"","accountId":"anonymous","sessionContext":{"attributes":{"key":"not-the-key"}}},
+              "requestParameters":{"bucketName":"lab-results","key":"results\/2026\/patient\u00200042.pdf","Host":["a","b"]},
+              "userAgent":"curl\/8 \"quoted\"","sourceIPAddress":"203.0.113.7","requestID":"R1",
+              "additionalEventData":{"bytesTransferredOut":"48213","x-amz-id-2":"H1"}},
+             {"eventSource":"s3.amazonaws.com","eventCategory":"Data","eventName":"GetObject","eventTime":"2026-11-21T09:31:03Z",
+              "requestParameters":{"bucketName":"another-bucket","key":"a.pdf"},"requestID":"R2"}
+            ]}
+            """;
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+
+        var records = await CloudTrailRecords.ReadDataEventsAsync(new Trickle(new MemoryStream(Encoding.UTF8.GetBytes(text))), ledger);
+
+        Assert.Equal(3, records);
+        var report = ledger.Report(Covered);
+        Assert.Equal(1, report.Requests);
+        var entry = Assert.Single(report.Objects);
+        Assert.Equal(("results/2026/patient 0042.pdf", 1, 0L), (entry.Key, entry.Reads, entry.BytesSent));
+        Assert.Equal("curl/8 \"quoted\"", Assert.Single(entry.UserAgents));
+        Assert.Equal([CallerKind.Anonymous], entry.Callers.AsEnumerable());
     }
 
     [Fact]
@@ -250,12 +379,16 @@ public class AccessLedgerTests
                 count++;
             }
 
+            // The data-event reader reads the same files the same way.
+            Assert.Equal(count, await CloudTrailRecords.ReadDataEventsAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), new AccessLedger(Bucket, Account, From, To)));
             return count;
         }
 
         await Assert.ThrowsAsync<FormatException>(() => CountAsync("""{"Digest":"not a log"}"""));
         await Assert.ThrowsAsync<FormatException>(() => CountAsync("""{"Records":[{"eventName":"GetObject","requestParameters":{"key":"a}"""));
+        await Assert.ThrowsAsync<FormatException>(() => CountAsync("""{"Records":["not an object"]}"""));
         Assert.Equal(0, await CountAsync("""{"Records":[]}"""));
         Assert.Equal(2, await CountAsync("""{"Records":[{"a":"}]{"},{"b":[1,{"c":"\"]"}]}]}"""));
+        await Assert.ThrowsAnyAsync<System.Text.Json.JsonException>(() => CountAsync("""{"Records":[{"a":tru}]}"""));
     }
 }
