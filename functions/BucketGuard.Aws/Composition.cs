@@ -100,7 +100,14 @@ public static class Composition
             Unreported = settings.DeadLetterQueueUrl is { } queue ? new DeadLetterQueueKeeper(AwsClients.CreateSqs(), queue) : null,
             Incidents = settings.IncidentTable is { } incidents ? new DynamoDbIncidents(AwsClients.CreateDynamoDb(), incidents) : null,
             Evidence = settings.IncidentEvidenceBucket is { } evidence ? new S3EvidenceStore(AwsClients.CreateS3(), evidence) : null,
+            Sensitivity = settings.Policy.MacieSensitiveDataClass is null ? null : Macie(),
         }, Outputs(settings), settings.Policy, TimeProvider.System);
+
+    private static MacieBucketSensitivity Macie()
+    {
+        var client = new Amazon.Macie2.AmazonMacie2Client();
+        return new MacieBucketSensitivity(client, (client.Config.RegionEndpoint ?? Amazon.RegionEndpoint.USEast1).PartitionName);
+    }
 
     /// <summary>The outputs the settings turn on, in the order they are tried: the notification topic, the chat topic,
     /// Security Hub, EventBridge.</summary>

@@ -12,7 +12,11 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
 {
     private readonly AWS4Signer signer = new();
 
-    public sealed record Response(HttpStatusCode Status, string Body);
+    public sealed record Response(HttpStatusCode Status, string Body)
+    {
+        /// <summary>The x-amzn-ErrorType header, where REST-JSON services (Macie, Security Hub) name an error.</summary>
+        public string? ErrorType { get; init; }
+    }
 
     /// <param name="subResources">Query sub-resources such as "publicAccessBlock" (sent as ?publicAccessBlock=).</param>
     /// <param name="query">Query parameters with values (signed as part of the canonical query string).</param>
@@ -83,7 +87,10 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         }
 
         using var response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ErrorType = response.Headers.TryGetValues("x-amzn-ErrorType", out var type) ? type.FirstOrDefault() : null,
+        };
     }
 
     /// <summary>The SDK's standard retry mode for raw calls, whose service packages (and so whose retry handler) are
@@ -125,6 +132,11 @@ public sealed class SignedHttp(HttpClient http, AWSCredentials credentials)
         var ceiling = Math.Min(20_000, 100 * (1 << attempt));
         return Task.Delay(Random.Shared.Next(ceiling / 2, ceiling), cancellationToken);
     }
+
+    /// <summary>A REST-JSON error's code: the x-amzn-ErrorType header ("ResourceNotFoundException:http://...", the part
+    /// before ':'), else the body's (JsonErrorCode).</summary>
+    public static string? RestJsonErrorCode(Response response) =>
+        response.ErrorType is { Length: > 0 } type ? type.Split(':')[0] : JsonErrorCode(response.Body);
 
     /// <summary>A JSON protocol error's code ("__type", or "Code"/"code" in REST-JSON), without the namespace some services
     /// put before a '#' or the suffix after a ':'; null when the body is not such an error.</summary>

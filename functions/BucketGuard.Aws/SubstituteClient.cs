@@ -5,7 +5,7 @@ using Amazon.Runtime.Credentials;
 namespace BucketGuard.Aws;
 
 /// <summary>What each substitute client (the Amazon.SimpleNotificationService, Amazon.S3Control, Amazon.SecurityHub,
-/// Amazon.EventBridge, Amazon.Organizations and Amazon.StepFunctions folders of this project, whose packages this registry lacks) takes from
+/// Amazon.EventBridge, Amazon.Organizations, Amazon.StepFunctions and Amazon.Macie2 folders of this project, whose packages this registry lacks) takes from
 /// its ClientConfig, as the real AWSSDK v4 clients do, so that their constructors keep the real shape
 /// (<c>()</c>, <c>(config)</c>, <c>(credentials, config)</c>):
 /// the HttpClient from ClientConfig.HttpClientFactory (tests fake or count requests through it) or a new one, the

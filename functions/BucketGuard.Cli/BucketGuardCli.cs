@@ -11,6 +11,23 @@ public static class BucketGuardCli
 {
     public const int CouldNotRun = 2;
 
+    /// <summary>`--html FILE`: writes the page and says where on standard error.</summary>
+    /// <returns>False (said as "bucketguard COMMAND: ...") when the file could not be written.</returns>
+    public static async Task<bool> WriteHtmlAsync(string file, string page, string command, TextWriter errors, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await File.WriteAllTextAsync(file, page, cancellationToken).ConfigureAwait(false);
+            await errors.WriteLineAsync($"HTML report written to {file}").ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await errors.WriteLineAsync($"bucketguard {command}: the HTML report could not be written to {file}: {ex.Message}").ConfigureAwait(false);
+            return false;
+        }
+    }
+
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
     {
         var debug = new Option<bool>("--debug") { Description = "On a failure, print the whole exception", Recursive = true };

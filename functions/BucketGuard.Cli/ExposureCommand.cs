@@ -74,18 +74,9 @@ public static class ExposureCommand
 
         var report = answer.Value!;
         await output.WriteAsync(json ? report.Json() + "\n" : report.Text()).ConfigureAwait(false);
-        if (htmlFile is not null)
+        if (htmlFile is not null && !await BucketGuardCli.WriteHtmlAsync(htmlFile, ExposureHtml.Write(report, account, DateTimeOffset.UtcNow), "exposure", errors, cancellationToken).ConfigureAwait(false))
         {
-            try
-            {
-                await File.WriteAllTextAsync(htmlFile, ExposureHtml.Write(report, account, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
-                await errors.WriteLineAsync($"HTML report written to {htmlFile}").ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                await errors.WriteLineAsync($"bucketguard exposure: the HTML report could not be written to {htmlFile}: {ex.Message}").ConfigureAwait(false);
-                return BucketGuardCli.CouldNotRun;
-            }
+            return BucketGuardCli.CouldNotRun;
         }
 
         return report.Ledger.Verdict is LedgerVerdict.NoOutsideAccess or LedgerVerdict.Attempted ? 0 : 1;

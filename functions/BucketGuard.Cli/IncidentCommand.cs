@@ -6,7 +6,7 @@ using BucketGuard.Core.Pipeline;
 
 namespace BucketGuard.Cli;
 
-/// <summary>`bucketguard incident show ID [--output json|text]` and `bucketguard incident close ID --by WHO`: an
+/// <summary>`bucketguard incident show ID [--output json|text] [--html FILE]`, `bucketguard incident verify ID` and `bucketguard incident close ID --by WHO`: an
 /// incident of the record (BUCKETGUARD_INCIDENT_TABLE, the stack's output IncidentTableName) as its breach-assessment
 /// report (BreachAssessment: the timeline, the HIPAA and GDPR worksheet with its deadlines, what is unknown); closing it (a person's decision) makes
 /// the next exposure of that bucket open a new incident. Exit code 0: shown or closed; 2: no such incident, or it could
@@ -18,8 +18,9 @@ public static class IncidentCommand
         var id = new Argument<string>("ID") { Description = "The incident id (inc-yyyyMMdd-HASH), as the notification's incidentId says" };
         var format = new Option<string?>("--output") { Description = "Output format: text (default) or json" };
         format.AcceptOnlyFromAmong("text", "json");
-        var show = new Command("show", "Show an incident: its timeline and breach-assessment worksheet (HIPAA, GDPR Article 33)") { id, format };
-        show.SetAction((parse, ct) => ShowAsync(parse.GetValue(id)!, parse.GetValue(format) == "json", output, errors, ct));
+        var html = new Option<FileInfo?>("--html") { Description = "Also write the report as a self-contained HTML page with the worksheet as a form to complete and save" };
+        var show = new Command("show", "Show an incident: its timeline and breach-assessment worksheet (HIPAA, GDPR Article 33)") { id, format, html };
+        show.SetAction((parse, ct) => ShowAsync(parse.GetValue(id)!, parse.GetValue(format) == "json", parse.GetValue(html)?.FullName, output, errors, ct));
 
         var closeId = new Argument<string>("ID") { Description = "The incident id" };
         var by = new Option<string>("--by") { Description = "Who closes it (recorded with it)", Required = true };
@@ -55,7 +56,7 @@ public static class IncidentCommand
 
     private static bool ValidId(string id) => id.StartsWith("inc-", StringComparison.Ordinal) && id.Length <= 40 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 
-    private static async Task<int> ShowAsync(string id, bool json, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    private static async Task<int> ShowAsync(string id, bool json, string? htmlFile, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         if (await StoreAsync(id, errors).ConfigureAwait(false) is not { } store)
         {
@@ -69,6 +70,11 @@ public static class IncidentCommand
         }
 
         await output.WriteAsync(json ? BreachAssessment.Json(record) + "\n" : BreachAssessment.Text(record)).ConfigureAwait(false);
+        if (htmlFile is not null && !await BucketGuardCli.WriteHtmlAsync(htmlFile, IncidentHtml.Write(record, DateTimeOffset.UtcNow), "incident", errors, cancellationToken).ConfigureAwait(false))
+        {
+            return BucketGuardCli.CouldNotRun;
+        }
+
         return 0;
     }
 

@@ -10,6 +10,8 @@ using BucketGuard.Benchmarks;
 // (out/lambda-x86_64) against ReadyToRun (out/r2r), framework-dependent JIT and a Python boto3 peer; then 50 warm events.
 // `... -- --footprint [N]`: the packaged bootstrap's peak memory and durations (an event; a sweep of N buckets), for
 // the template's MemorySize and Timeout.
+// `... -- --incident [N]`: N events (default 50) through the packaged bootstrap, each locking a public bucket with the
+// incident record on: the function time from the lock to the contained incident (target under 2 s).
 // `... -- --ledger [N]`: the access ledger over N (default 1,000,000) gzip'd access log lines and N/10 CloudTrail
 // records, against gunzip plus a line count over the same files.
 if (args.Contains("--cold-start"))
@@ -24,6 +26,13 @@ if (args.Contains("--footprint"))
     var at = Array.IndexOf(args, "--footprint");
     var count = at + 1 < args.Length && int.TryParse(args[at + 1], out var n) ? n : 1000;
     return await FootprintBenchmark.RunAsync(count, Console.Out);
+}
+
+if (args.Contains("--incident"))
+{
+    var at = Array.IndexOf(args, "--incident");
+    var count = at + 1 < args.Length && int.TryParse(args[at + 1], out var n) ? n : 50;
+    return await IncidentBenchmark.RunAsync(count, Console.Out);
 }
 
 if (args.Contains("--ledger"))

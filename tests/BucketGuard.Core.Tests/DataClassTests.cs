@@ -100,4 +100,105 @@ public class DataClassTests
         Assert.False(policy.Ok);
         Assert.Contains("is not public, internal, pii, pci or phi", policy.Error, StringComparison.Ordinal);
     }
+
+    /// <summary>Amazon Macie in memory: the score it holds for the bucket (null: no profile), or the error it answers.</summary>
+    private sealed class Macie(SensitivityScore? score, Exception? fails = null) : BucketGuard.Core.Pipeline.IBucketSensitivity
+    {
+        public List<string> Asked { get; } = [];
+
+        public Task<SensitivityScore?> ScoreAsync(string bucket, string? account, CancellationToken cancellationToken)
+        {
+            Asked.Add(bucket);
+            return fails is null ? Task.FromResult(score) : Task.FromException<SensitivityScore?>(fails);
+        }
+    }
+
+    private static async Task<(HandledEvent Handled, FakeAws Fakes)> HandleWithMacieAsync(BucketState state, Macie macie, string raisesTo = "phi")
+    {
+        var fakes = new FakeAws(state);
+        var policy = RemediationPolicy.FromEnvironment(n => n == "BUCKETGUARD_MACIE_SENSITIVE_DATA_CLASS" ? raisesTo : null).Value!;
+        var pipeline = new BucketGuard.Core.Pipeline.RemediationPipeline(fakes.Ports with { Sensitivity = macie }, [new BucketGuard.Core.Pipeline.NotificationOutput(fakes)], policy, new Clock());
+        return (await pipeline.HandleAsync(FakeAws.Event("PutBucketAcl", "lab-results", "arn:aws:sts::111122223333:assumed-role/Lab/alice"), default), fakes);
+    }
+
+    [Theory]
+    [InlineData(51, false)]
+    [InlineData(87, false)]
+    [InlineData(100, true)]
+    public async Task A_bucket_macie_scores_sensitive_is_raised_to_the_configured_class_so_its_exemption_is_not_honoured(int score, bool overridden)
+    {
+        var macie = new Macie(new SensitivityScore(score, overridden, new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero)));
+
+        var (handled, fakes) = await HandleWithMacieAsync(Bucket("public-read", [.. Exempt, ("bucketguard:data-class", "internal")]), macie);
+
+        Assert.Equal((Outcome.Block, Severity.Critical, DataClass.Phi), (handled.Verdict.Outcome, handled.Verdict.Severity, handled.Verdict.DataClass));
+        Assert.Single(fakes.Applied);
+        Assert.Equal(["lab-results"], macie.Asked);
+        var document = JsonNode.Parse(Assert.Single(fakes.Sent).Document)!;
+        Assert.Equal("phi", document["dataClass"]!.GetValue<string>());
+        Assert.StartsWith($"Amazon Macie's sensitivity score {score} for the bucket (Sensitive", document["dataClassSource"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("raises it from internal", document["dataClassSource"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(50)] // not classified yet
+    [InlineData(49)] // not sensitive
+    [InlineData(1)]
+    [InlineData(-1)] // classification error
+    public async Task A_score_macie_does_not_call_sensitive_changes_nothing(int score)
+    {
+        var (handled, fakes) = await HandleWithMacieAsync(Bucket("public-read", [.. Exempt, ("bucketguard:data-class", "internal")]), new Macie(new SensitivityScore(score, false, null)));
+
+        Assert.Equal((Outcome.Exempted, DataClass.Internal), (handled.Verdict.Outcome, handled.Verdict.DataClass));
+        Assert.Empty(fakes.Applied);
+    }
+
+    [Fact]
+    public async Task A_sensitive_score_never_lowers_a_class_above_the_one_it_raises_to()
+    {
+        var (handled, _) = await HandleWithMacieAsync(Bucket("public-read", ("bucketguard:data-class", "phi")), new Macie(new SensitivityScore(90, false, null)), raisesTo: "pii");
+
+        Assert.Equal(DataClass.Phi, handled.Verdict.DataClass);
+        Assert.Equal("its bucketguard:data-class tag", handled.Verdict.DataClassSource);
+    }
+
+    [Fact]
+    public async Task Macie_is_asked_only_about_an_exposure_and_not_at_all_when_the_policy_says_off()
+    {
+        var macie = new Macie(new SensitivityScore(90, false, null));
+
+        var (privateBucket, _) = await HandleWithMacieAsync(Bucket("private"), macie);
+        var (off, _) = await HandleWithMacieAsync(Bucket("public-read", [.. Exempt]), macie, raisesTo: "off");
+
+        Assert.Equal(Outcome.NothingToDo, privateBucket.Verdict.Outcome);
+        Assert.Equal(Outcome.Exempted, off.Verdict.Outcome);
+        Assert.Empty(macie.Asked);
+    }
+
+    [Fact]
+    public async Task When_macie_cannot_be_asked_the_decision_stands_on_the_tag_and_says_why_never_failing_the_lock()
+    {
+        var macie = new Macie(null, new InvalidOperationException("Macie GetResourceProfile: 403 AccessDeniedException: Macie is not enabled"));
+
+        var (exempted, _) = await HandleWithMacieAsync(Bucket("public-read", [.. Exempt]), macie);
+        var (locked, fakes) = await HandleWithMacieAsync(Bucket("public-read"), macie);
+        var (noProfile, _) = await HandleWithMacieAsync(Bucket("public-read", [.. Exempt]), new Macie(null));
+
+        Assert.Equal(Outcome.Exempted, exempted.Verdict.Outcome);
+        Assert.Contains("Amazon Macie could not be consulted (Macie GetResourceProfile: 403 AccessDeniedException", exempted.Verdict.DataClassSource, StringComparison.Ordinal);
+        Assert.Equal(Outcome.Block, locked.Verdict.Outcome);
+        Assert.Single(fakes.Applied);
+        Assert.Equal((Outcome.Exempted, "the default for a bucket without a bucketguard:data-class tag"), (noProfile.Verdict.Outcome, noProfile.Verdict.DataClassSource));
+    }
+
+    [Fact]
+    public void A_macie_class_that_is_not_one_is_a_settings_error_and_off_or_unset_asks_nothing()
+    {
+        var bad = RemediationPolicy.FromEnvironment(n => n == "BUCKETGUARD_MACIE_SENSITIVE_DATA_CLASS" ? "secret" : null);
+
+        Assert.False(bad.Ok);
+        Assert.Contains("is not off, public, internal, pii, pci or phi", bad.Error, StringComparison.Ordinal);
+        Assert.Null(RemediationPolicy.FromEnvironment(n => n == "BUCKETGUARD_MACIE_SENSITIVE_DATA_CLASS" ? "OFF" : null).Value!.MacieSensitiveDataClass);
+        Assert.Null(RemediationPolicy.FromEnvironment(_ => null).Value!.MacieSensitiveDataClass);
+    }
 }

@@ -23,6 +23,9 @@ public class IncidentTests
 
         public Exception? Fails { get; set; }
 
+        /// <summary>Runs as each record is written (a clock to advance, say).</summary>
+        public Action? Writing { get; set; }
+
         public Task<IncidentRef> RecordAsync(IncidentUpdate update, CancellationToken cancellationToken)
         {
             if (Fails is not null)
@@ -30,6 +33,7 @@ public class IncidentTests
                 return Task.FromException<IncidentRef>(Fails);
             }
 
+            Writing?.Invoke();
             lock (this)
             {
                 var opened = !Open.TryGetValue(update.Key, out var id);
@@ -91,6 +95,25 @@ public class IncidentTests
         Assert.False(next.Verdict.Incident!.Opened);
         Assert.Equal(["e-1", "e-2"], incidents.History[first.Verdict.Incident.Id].Select(h => h.EventId));
         Assert.Single(incidents.Open);
+    }
+
+    [Fact]
+    public async Task The_time_from_the_lock_to_the_contained_incident_is_in_the_decision_log_and_its_metrics_and_none_without_a_lock()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero));
+        var incidents = new MemoryIncidents { Writing = () => clock.Advance(TimeSpan.FromMilliseconds(340)) };
+        RemediationPipeline PipelineFor(FakeAws fakes, Mode mode) =>
+            new(fakes.Ports with { Incidents = incidents }, [new NotificationOutput(fakes)], RemediationPolicy.Default with { Mode = mode }, clock);
+
+        var locked = await PipelineFor(new FakeAws(Bucket("public-read")), Mode.Enforce).HandleAsync(Event("e-1"), default);
+        var notified = await PipelineFor(new FakeAws(Bucket("public-read")), Mode.Notify).HandleAsync(Event("e-2"), default);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(340), locked.LockToContained);
+        var log = JsonNode.Parse(DecisionRecord.LogLine("acl", "r-1", locked, clock.GetUtcNow()))!;
+        Assert.Equal((340L, locked.Verdict.Incident!.Id), (log["lockToContainedMs"]!.GetValue<long>(), log["incidentId"]!.GetValue<string>()));
+        Assert.Equal(340, JsonNode.Parse(DecisionRecord.Metrics("acl", locked, clock.GetUtcNow()))!["LockToContained"]!.GetValue<double>());
+        Assert.Null(notified.LockToContained);
+        Assert.Null(JsonNode.Parse(DecisionRecord.LogLine("acl", "r-2", notified, clock.GetUtcNow()))!["lockToContainedMs"]);
     }
 
     [Fact]

@@ -183,9 +183,10 @@ public partial class TemplateTests
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "s3:PutObject", "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts", "lambda:InvokeFunction", "states:StartExecution", "states:DescribeExecution", "states:StopExecution", "states:RedriveExecution",
+        "macie2:GetResourceProfile",
     ];
 
-    private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts", "s3:ListAccessPoints", "cloudtrail:LookupEvents", "cloudtrail:DescribeTrails"];
+    private static readonly HashSet<string> NoResourceScope = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "organizations:ListAccounts", "s3:ListAccessPoints", "cloudtrail:LookupEvents", "cloudtrail:DescribeTrails", "macie2:GetResourceProfile"];
 
     /// <summary>s3:GetObject reads data: only the after-lock function, only on the evidence buckets the template is given;
     /// the sweep's roles read back only the sweep's own items in its own bucket.</summary>
@@ -354,9 +355,10 @@ public partial class TemplateTests
             ["SweepObjectSample"] = "0",
             ["DeadLetterQueue"] = "https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-dead-letters",
             ["ExposureQueue"] = "https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-exposure",
+            ["MacieSensitiveDataClass"] = enabled ? "phi" : "off",
             ["AWS::AccountId"] = "111122223333",
         };
-        var conditions = new HashSet<string> { "ImportsFindings", "PutsEvents", "PostsToChat" };
+        var conditions = new HashSet<string> { "ImportsFindings", "PutsEvents", "PostsToChat", "ConsultsMacie" };
         var variables = Template["Globals"]!["Function"]!["Environment"]!["Variables"]!.AsObject()
             .ToDictionary(v => v.Key, v => Resolve(v.Value, c => enabled && conditions.Contains(c), parameters));
         variables["BUCKETGUARD_ROLE_ARNS"] = "arn:aws:iam::111122223333:role/a";
@@ -370,11 +372,13 @@ public partial class TemplateTests
         Assert.Equal(enabled ? "arn:aws:sns:eu-west-1:111122223333:chat" : null, settings.Value.ChatTopicArn);
         Assert.Equal("https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-dead-letters", settings.Value.DeadLetterQueueUrl);
         Assert.Equal(("https://sqs.eu-west-1.amazonaws.com/111122223333/bucketguard-exposure", 5), (settings.Value.ExposureQueueUrl, settings.Value.ExposureAttempts));
+        Assert.Equal(enabled ? BucketGuard.Core.Decisions.DataClass.Phi : null, settings.Value.Policy.MacieSensitiveDataClass);
         var expected = new Dictionary<string, (string Action, string Resource)>
         {
             ["ImportsFindings"] = ("securityhub:BatchImportFindings", "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"),
             ["PutsEvents"] = ("events:PutEvents", "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"),
             ["PostsToChat"] = ("sns:Publish", "ChatTopicArn"),
+            ["ConsultsMacie"] = ("macie2:GetResourceProfile", "*"),
         };
         foreach (var role in new[] { "EventFunctionsRole", "SweepFunctionRole" })
         {
@@ -384,7 +388,8 @@ public partial class TemplateTests
                 var granted = statements.Single(st => st!["Fn::If"]?[0]?.GetValue<string>() == condition)!["Fn::If"]!;
                 Assert.Equal("AWS::NoValue", granted[2]!["Ref"]!.GetValue<string>());
                 Assert.Equal([action], granted[1]!["Action"]!.AsArray().Select(a => a!.GetValue<string>()));
-                Assert.Equal(resource, (granted[1]!["Resource"]!["Fn::Sub"] ?? granted[1]!["Resource"]!["Ref"])!.GetValue<string>());
+                var scope = granted[1]!["Resource"]!;
+                Assert.Equal(resource, (scope is JsonValue ? scope : scope["Fn::Sub"] ?? scope["Ref"])!.GetValue<string>());
             }
         }
     }

@@ -114,4 +114,38 @@ public sealed class HtmlReportTests
         // Sorted by reads as numbers, ascending: the refused object (0), a.pdf (1), b.pdf (2).
         Assert.Equal(["&lt;script&gt;alert(2)&lt;/script&gt;.pdf", "a.pdf", "b.pdf"], keys);
     }
+
+    [Fact]
+    public void The_incident_page_renders_in_headless_chromium_with_its_deadlines_timeline_evidence_and_a_worksheet_that_saves_as_json()
+    {
+        var opened = new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero);
+        var record = new BucketGuard.Core.Incidents.IncidentRecord(
+            "inc-20261207-0123456789abcdef", "111122223333/lab-results", BucketGuard.Core.Incidents.IncidentState.Contained, opened, opened.AddMinutes(3), "critical", "phi", null, null,
+            [
+                new BucketGuard.Core.Incidents.IncidentEntry(opened, "e-1", "public-notified", "WouldBlock", "critical", false, "arn:aws:sts::111122223333:assumed-role/Lab/<script>alert(3)</script>", null, "the bucket is public (read)")
+                {
+                    Evidence = new BucketGuard.Core.Incidents.EvidenceItem("evidence/111122223333/lab-results/20261207T090000Z-0123456789abcdef.json", new string('a', 64), 0),
+                },
+                new BucketGuard.Core.Incidents.IncidentEntry(opened.AddMinutes(3), "e-2", "remediated", "Block", "critical", true, "arn:aws:sts::111122223333:assumed-role/Lab/alice", null, "the bucket is public (read)"),
+            ]);
+        var page = Path.Combine(AppContext.BaseDirectory, "incident-report.html");
+        File.WriteAllText(page, IncidentHtml.Write(record, opened.AddDays(1)));
+
+        // #export: the page's own script puts the worksheet's fields back into the report's JSON and shows it.
+        var dom = Rendered(page, "#export");
+
+        Assert.Contains("<b>contained</b>state", dom, StringComparison.Ordinal);
+        Assert.Contains("<b>2027-02-05T09:00:00Z</b>HIPAA: individuals by", dom, StringComparison.Ordinal);
+        Assert.Contains("<b>2026-12-10T09:00:00Z</b>GDPR: authority by", dom, StringComparison.Ordinal);
+        Assert.Contains("evidence/111122223333/lab-results/20261207T090000Z-0123456789abcdef.json", dom, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>alert(3)", dom, StringComparison.Ordinal);
+        Assert.Contains("<textarea id=\"hipaa.riskAssessment.acquiredOrViewed\"", dom, StringComparison.Ordinal);
+        var exported = dom[(dom.IndexOf("<pre id=\"export\">", StringComparison.Ordinal) + "<pre id=\"export\">".Length)..];
+        exported = System.Net.WebUtility.HtmlDecode(exported[..exported.IndexOf("</pre>", StringComparison.Ordinal)]);
+        var saved = System.Text.Json.Nodes.JsonNode.Parse(exported)!;
+        Assert.Equal(("inc-20261207-0123456789abcdef", 2), (saved["incident"]!["id"]!.GetValue<string>(), saved["timeline"]!.AsArray().Count));
+        Assert.StartsWith("public access blocked by BucketGuard at 2026-12-07T09:03:00Z", saved["hipaa"]!["riskAssessment"]!["mitigation"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Saved untouched, the worksheet is the report `--output json` gives, member for member.
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(BucketGuard.Core.Incidents.BreachAssessment.Json(record)), saved), exported);
+    }
 }

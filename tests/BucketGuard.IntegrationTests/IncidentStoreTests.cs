@@ -89,18 +89,8 @@ public sealed class IncidentStoreTests
     [Fact]
     public async Task Evidence_kept_under_object_lock_cannot_be_deleted_and_verify_catches_a_changed_copy()
     {
-        var bucket = LocalAws.UniqueName("bg-evidence");
         using var s3 = AwsClients.CreateS3();
-        await s3.PutBucketAsync(new Amazon.S3.Model.PutBucketRequest { BucketName = bucket, ObjectLockEnabledForBucket = true });
-        await s3.PutObjectLockConfigurationAsync(new Amazon.S3.Model.PutObjectLockConfigurationRequest
-        {
-            BucketName = bucket,
-            ObjectLockConfiguration = new Amazon.S3.Model.ObjectLockConfiguration
-            {
-                ObjectLockEnabled = Amazon.S3.ObjectLockEnabled.Enabled,
-                Rule = new Amazon.S3.Model.ObjectLockRule { DefaultRetention = new Amazon.S3.Model.DefaultRetention { Mode = Amazon.S3.ObjectLockRetentionMode.Governance, Days = 1 } },
-            },
-        });
+        var bucket = await LocalAws.CreateEvidenceBucketAsync(s3);
         using var dynamo = AwsClients.CreateDynamoDb();
         var table = await MotoClient.TableAsync(dynamo, "bg-incidents");
         var store = new S3EvidenceStore(s3, bucket);
@@ -139,15 +129,7 @@ public sealed class IncidentStoreTests
         }
         finally
         {
-            // Locked versions cannot be removed before their retention ends (one day): bypass governance, as only a
-            // principal with s3:BypassGovernanceRetention may.
-            var versions = await s3.ListVersionsAsync(bucket);
-            foreach (var v in versions.Versions ?? [])
-            {
-                await s3.DeleteObjectAsync(new Amazon.S3.Model.DeleteObjectRequest { BucketName = bucket, Key = v.Key, VersionId = v.VersionId, BypassGovernanceRetention = true });
-            }
-
-            await s3.DeleteBucketAsync(bucket);
+            await LocalAws.DeleteEvidenceBucketAsync(s3, bucket);
             await dynamo.DeleteTableAsync(table);
         }
     }

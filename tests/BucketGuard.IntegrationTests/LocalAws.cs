@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Amazon.S3;
+using Amazon.S3.Model;
 using BucketGuard.Aws;
 using Amazon.SimpleNotificationService;
 
@@ -50,6 +51,37 @@ public sealed class LocalAws : IAsyncLifetime
     public static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():n}"[..Math.Min(prefix.Length + 13, 63)];
 
     public Uri ObjectUrl(string bucket, string key = "") => new(S3Endpoint, $"{bucket}/{key}");
+
+    /// <summary>An evidence bucket as the template makes it, on Ceph RGW (which enforces S3 Object Lock): versioned, Object
+    /// Lock on, default retention GOVERNANCE for a day (so that DeleteEvidenceBucketAsync can bypass it).</summary>
+    public static async Task<string> CreateEvidenceBucketAsync(IAmazonS3 s3)
+    {
+        var bucket = UniqueName("bg-evidence");
+        await s3.PutBucketAsync(new PutBucketRequest { BucketName = bucket, ObjectLockEnabledForBucket = true });
+        await s3.PutObjectLockConfigurationAsync(new PutObjectLockConfigurationRequest
+        {
+            BucketName = bucket,
+            ObjectLockConfiguration = new ObjectLockConfiguration
+            {
+                ObjectLockEnabled = ObjectLockEnabled.Enabled,
+                Rule = new ObjectLockRule { DefaultRetention = new DefaultRetention { Mode = ObjectLockRetentionMode.Governance, Days = 1 } },
+            },
+        });
+        return bucket;
+    }
+
+    /// <summary>Locked versions cannot be removed before their retention ends (one day): bypasses governance, as only a
+    /// principal with s3:BypassGovernanceRetention may, then deletes the bucket.</summary>
+    public static async Task DeleteEvidenceBucketAsync(IAmazonS3 s3, string bucket)
+    {
+        var versions = await s3.ListVersionsAsync(bucket);
+        foreach (var v in versions.Versions ?? [])
+        {
+            await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = bucket, Key = v.Key, VersionId = v.VersionId, BypassGovernanceRetention = true });
+        }
+
+        await s3.DeleteBucketAsync(bucket);
+    }
 
     /// <summary>A fresh SNS topic with a fresh SQS queue subscribed to it, as a security team's mailbox.</summary>
     public async Task<(string Topic, string QueueUrl)> TopicWithQueueAsync(string prefix)

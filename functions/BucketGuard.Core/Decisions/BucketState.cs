@@ -36,6 +36,13 @@ public sealed record BucketState(
     /// BucketOwnerEnforced, or the sweep's BUCKETGUARD_SWEEP_OBJECT_SAMPLE); null when none were sampled.</summary>
     public ObjectSample? Sample { get; init; }
 
+    /// <summary>Amazon Macie's sensitivity score of the bucket, read only for a decision it can change (an exposure, when
+    /// the policy consults Macie); null otherwise, or when Macie has none.</summary>
+    public SensitivityScore? Sensitivity { get; init; }
+
+    /// <summary>Why Macie could not be consulted (its error), when it was asked and failed; the class then stands on the tag.</summary>
+    public string? SensitivityProblem { get; init; }
+
     public BucketProtection Protection => new(BucketBlock, AccountBlock, ObjectOwnership);
 
     /// <summary>Whether the named read ("GetBucketAcl") failed, so what it would have shown is unknown.</summary>

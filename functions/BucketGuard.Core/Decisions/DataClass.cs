@@ -42,9 +42,28 @@ public static class DataClasses
     public static bool NeverExempt(DataClass dataClass) => dataClass is DataClass.Phi or DataClass.Pci;
 
     /// <summary>The bucket's class: its tag's, or the default when it has none; a tag that names no class counts as the
-    /// default (and the source says so), so that a misspelt "PHl" cannot lower a bucket below it.</summary>
+    /// default (and the source says so), so that a misspelt "PHl" cannot lower a bucket below it. Where Macie has scored
+    /// the bucket sensitive (state.Sensitivity), the class is raised to the policy's MacieSensitiveDataClass, never
+    /// lowered.</summary>
     /// <param name="source">Where the class came from, in words for the notification.</param>
     public static DataClass Of(BucketState state, RemediationPolicy policy, out string source)
+    {
+        var tagged = Tagged(state, policy, out source);
+        if (state.Sensitivity is { IsSensitive: true } score && policy.MacieSensitiveDataClass is { } raised && raised > tagged)
+        {
+            source = $"Amazon Macie's sensitivity score {score.Score} for the bucket (Sensitive{(score.Overridden ? ", set by hand" : string.Empty)}), which raises it from {Name(tagged)} ({source})";
+            return raised;
+        }
+
+        if (state.SensitivityProblem is { } problem)
+        {
+            source += $"; Amazon Macie could not be consulted ({Untrusted.Clean(problem, 200)}), so a Sensitive score would not show";
+        }
+
+        return tagged;
+    }
+
+    private static DataClass Tagged(BucketState state, RemediationPolicy policy, out string source)
     {
         if (state.Tag(policy.DataClassTag) is not { } text)
         {
@@ -61,4 +80,14 @@ public static class DataClasses
         source = $"its {policy.DataClassTag} tag \"{Untrusted.Clean(text, 40)}\" names no data class (public, internal, pii, pci, phi), so the default applies";
         return policy.DefaultDataClass;
     }
+}
+
+/// <summary>Amazon Macie's sensitivity score of a bucket (GetResourceProfile; Macie User Guide, "Sensitivity scoring for
+/// S3 buckets"): -1 classification error, 1 to 49 Not sensitive, 50 Not classified (not yet analysed, or excluded), 51
+/// to 100 Sensitive; 100 also when set by hand (Overridden).</summary>
+/// <param name="UpdatedAt">When Macie last recalculated it (profileUpdatedAt, UTC), when it says.</param>
+public sealed record SensitivityScore(int Score, bool Overridden, DateTimeOffset? UpdatedAt)
+{
+    /// <summary>Macie's Sensitive label: a score of 51 or more.</summary>
+    public bool IsSensitive => Score is >= 51 and <= 100;
 }

@@ -200,6 +200,7 @@ public static partial class Remediation
         return verdict with
         {
             DataClass = dataClass,
+            DataClassSource = dataClassSource,
             Problems = problems,
             Exemption = exemption,
             NotExempt = notExempt,

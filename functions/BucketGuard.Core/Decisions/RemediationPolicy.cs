@@ -100,6 +100,11 @@ public sealed record RemediationPolicy(
     /// health organisation sets phi, so that no untagged bucket can be exempted).</summary>
     public DataClass DefaultDataClass { get; init; } = DataClass.Internal;
 
+    /// <summary>The class a bucket Amazon Macie scores Sensitive (51 to 100) is raised to, never lowered
+    /// (BUCKETGUARD_MACIE_SENSITIVE_DATA_CLASS; the template's MacieSensitiveDataClass, pii by default); null: Macie is
+    /// not consulted ("off", and the default where the variable is unset).</summary>
+    public DataClass? MacieSensitiveDataClass { get; init; }
+
     /// <summary>Reads BUCKETGUARD_MODE (enforce|notify), BUCKETGUARD_BLOCK_FLAGS (all, or a comma list of flag
     /// names), BUCKETGUARD_TAG_PREFIX, BUCKETGUARD_S3_POLICY_STATUS (on|off), BUCKETGUARD_ROLE_ARNS, BUCKETGUARD_UNREADABLE (report|lock), BUCKETGUARD_ORGANIZATION_ACCOUNTS and the member role (see MemberRole). A value
     /// that cannot be understood is an error, not a silent default: the function must not guess how to act.</summary>
@@ -244,6 +249,16 @@ public sealed record RemediationPolicy(
             }
 
             policy = policy with { DefaultDataClass = parsed };
+        }
+
+        if (environment("BUCKETGUARD_MACIE_SENSITIVE_DATA_CLASS")?.Trim() is { Length: > 0 } macie && !macie.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            if (DataClasses.Parse(macie) is not { } parsed)
+            {
+                return Parsed<RemediationPolicy>.Failure($"BUCKETGUARD_MACIE_SENSITIVE_DATA_CLASS \"{macie}\" is not off, public, internal, pii, pci or phi");
+            }
+
+            policy = policy with { MacieSensitiveDataClass = parsed };
         }
 
         if (environment("BUCKETGUARD_EXEMPTION_KEY_ID")?.Trim() is { Length: > 0 } key)

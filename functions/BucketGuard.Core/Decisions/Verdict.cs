@@ -70,6 +70,9 @@ public sealed record Verdict(
     /// <summary>The bucket's data class (its data-class tag, or the default), when the bucket was read.</summary>
     public DataClass? DataClass { get; init; }
 
+    /// <summary>Where the data class came from, in words: the tag, the default, Macie's score, or why Macie could not be asked.</summary>
+    public string? DataClassSource { get; init; }
+
     /// <summary>The incident the pipeline recorded this decision in, before reporting it (null: none kept, or not an exposure).</summary>
     public Incidents.IncidentRef? Incident { get; init; }
 

@@ -31,4 +31,8 @@ public sealed record PipelinePorts(IBucketStateReader Buckets, IPublicAccessBloc
     /// <summary>The evidence bucket (S3 Object Lock): each exposure's evidence is kept there before its incident is
     /// updated. Null: none kept.</summary>
     public Incidents.IEvidenceStore? Evidence { get; init; }
+
+    /// <summary>Amazon Macie, consulted for an exposure's data class when the policy says which class a Sensitive score
+    /// raises it to. Null: not consulted.</summary>
+    public IBucketSensitivity? Sensitivity { get; init; }
 }

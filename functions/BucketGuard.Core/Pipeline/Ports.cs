@@ -54,6 +54,16 @@ public interface ILockSnapshotReader
     Task<LockSnapshot> SnapshotAsync(string bucket, string? account, int maxVersions, CancellationToken cancellationToken);
 }
 
+/// <summary>Amazon Macie's sensitivity score of a bucket (GetResourceProfile), for a data class it can only raise.</summary>
+public interface IBucketSensitivity
+{
+    /// <returns>The score; null when Macie has no profile of the bucket (not analysed, or automated sensitive data
+    /// discovery off).</returns>
+    /// <exception cref="Exception">Macie refused or failed (not enabled, access denied, throttled after the SDK's
+    /// retries): the decision stands on the tag and says Macie could not be consulted.</exception>
+    Task<SensitivityScore?> ScoreAsync(string bucket, string? account, CancellationToken cancellationToken);
+}
+
 /// <summary>Publishes a notification; throws when it cannot, so that the event is retried rather than lost.</summary>
 public interface INotifier
 {

@@ -91,13 +91,32 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
             var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
             var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, effective, ports.Verifier, today, cancellationToken).ConfigureAwait(false) : null;
             verdict = Remediation.Decide(change, state, effective, today, exemption);
+
+            // Macie is asked only where its score can change the decision: an exposure, whose class decides whether an
+            // exemption may be honoured and how severe it is. The score only raises the class; the same rule decides again.
+            if (effective.MacieSensitiveDataClass is not null && ports.Sensitivity is { } sensitivity && Incidents.IncidentRules.IsExposure(verdict))
+            {
+                try
+                {
+                    state = state with { Sensitivity = await sensitivity.ScoreAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false) };
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    state = state with { SensitivityProblem = ex.Message };
+                }
+
+                verdict = Remediation.Decide(change, state, effective, today, exemption);
+            }
         }
 
         ActionResult? result = null;
         TimeSpan? eventToBlock = null;
+        DateTimeOffset? lockedAt = null;
+        TimeSpan? lockToContained = null;
         if (verdict is { Outcome: Outcome.Block, Apply: { } apply })
         {
             result = await ports.Writer.ApplyAsync(change.Bucket!, change.Account, apply, cancellationToken).ConfigureAwait(false);
+            lockedAt = result.Succeeded ? clock.GetUtcNow() : null;
             if (result.Succeeded && change.EventTime is { } eventTime && change.Kind != ChangeKind.Sweep)
             {
                 eventToBlock = clock.GetUtcNow() - eventTime;
@@ -134,6 +153,7 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
 
                 verdict = verdict with { Incident = await incidents.RecordAsync(update, cancellationToken).ConfigureAwait(false) };
                 decision = new BucketDecision(change, verdict, state, result, effective, decidedAt);
+                lockToContained = lockedAt is { } locked && verdict.Incident.State == Incidents.IncidentState.Contained ? clock.GetUtcNow() - locked : null;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -142,7 +162,7 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
             }
         }
 
-        var handled = new HandledEvent(change, verdict, result, decision.Notification, null, eventToBlock) { State = state };
+        var handled = new HandledEvent(change, verdict, result, decision.Notification, null, eventToBlock) { State = state, LockToContained = lockToContained };
         if (!act)
         {
             return handled;

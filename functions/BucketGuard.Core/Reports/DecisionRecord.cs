@@ -34,9 +34,15 @@ public static class DecisionRecord
             w.WriteString("disagreement", handled.Verdict.Disagreement);
             w.WriteString("notification", handled.Notification?.Attributes.GetValueOrDefault("event"));
             w.WriteString("notificationId", handled.NotificationId);
+            w.WriteString("incidentId", handled.Verdict.Incident?.Id);
             if (handled.EventToBlock is { } latency)
             {
                 w.WriteNumber("eventToBlockMs", (long)latency.TotalMilliseconds);
+            }
+
+            if (handled.LockToContained is { } contained)
+            {
+                w.WriteNumber("lockToContainedMs", (long)contained.TotalMilliseconds);
             }
         });
     }
@@ -57,6 +63,11 @@ public static class DecisionRecord
         if (handled.EventToBlock is { } latency)
         {
             metrics.Add(("EventToBlock", "Milliseconds", Math.Round(latency.TotalMilliseconds, 0)));
+        }
+
+        if (handled.LockToContained is { } contained)
+        {
+            metrics.Add(("LockToContained", "Milliseconds", Math.Round(contained.TotalMilliseconds, 0)));
         }
 
         return Emf(handler, now, metrics, level);

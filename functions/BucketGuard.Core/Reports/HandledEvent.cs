@@ -16,4 +16,9 @@ public sealed record HandledEvent(
 {
     /// <summary>What was read of the bucket, when it was read.</summary>
     public BucketState? State { get; init; }
+
+    /// <summary>From the applied block to the incident recorded as contained (its evidence kept first): the function
+    /// time the incident record adds after a lock (issue "Incident record": under 2 s). Null when no lock was applied
+    /// or no incident recorded.</summary>
+    public TimeSpan? LockToContained { get; init; }
 }

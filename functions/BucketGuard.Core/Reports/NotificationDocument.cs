@@ -23,6 +23,7 @@ public static partial class Notifications
             w.WriteString("bucket", change.Bucket ?? state?.Bucket);
             w.WriteString("owner", owner);
             w.WriteString("dataClass", verdict.DataClass is { } dataClass ? DataClasses.Name(dataClass) : null);
+            w.WriteString("dataClassSource", Untrusted.Clean(verdict.DataClassSource, 400));
             if (verdict.Incident is { } incident)
             {
                 w.WriteStartObject("incident");
