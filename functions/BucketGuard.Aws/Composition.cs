@@ -181,7 +181,14 @@ public static class Composition
             outputs.Add(new ExposureEventOutput(new Amazon.EventBridge.AmazonEventBridgeClient(), bus));
         }
 
-        return Parsed<AfterLock>.Success(new AfterLock(new RoutedExposureInvestigator(settings.Policy, TimeProvider.System, settings.Policy.OrganizationAccounts.IsEmpty ? null : settings.Policy.OrganizationAccounts.ToHashSet(StringComparer.Ordinal)), outputs.ToImmutable()));
+        var ports = new AfterLockPorts(TimeProvider.System)
+        {
+            Incidents = settings.IncidentTable is { } incidents ? new DynamoDbIncidents(AwsClients.CreateDynamoDb(), incidents) : null,
+            Evidence = settings.IncidentEvidenceBucket is { } evidence ? new S3EvidenceStore(AwsClients.CreateS3(), evidence) : null,
+            FollowUps = settings.ExposureQueueUrl is { } queue ? new ExposureQueueFollowUps(AwsClients.CreateSqs(), queue) : null,
+        };
+        var organization = settings.Policy.OrganizationAccounts.IsEmpty ? null : settings.Policy.OrganizationAccounts.ToHashSet(StringComparer.Ordinal);
+        return Parsed<AfterLock>.Success(new AfterLock(new RoutedExposureInvestigator(settings.Policy, TimeProvider.System, organization), outputs.ToImmutable(), ports));
     }
 
     /// <param name="lazy">The sweep reads only what each decision needs; an event reads everything at once.</param>

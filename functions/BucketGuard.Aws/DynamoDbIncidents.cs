@@ -76,6 +76,68 @@ public sealed class DynamoDbIncidents(IAmazonDynamoDB dynamo, string table) : II
         }
     }
 
+    /// <summary>Appends the report to the incident's "reports" list (its version is its place in it) and its hash to
+    /// "reportHashes", in one UpdateItem conditioned on the incident existing and the hash not being there yet, so that
+    /// concurrent looks never lose one another and the same content is never a second version.</summary>
+    public async Task<ReportRef> RecordReportAsync(string incidentId, ExposureSummary report, CancellationToken cancellationToken)
+    {
+        static string T(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var entry = new Dictionary<string, AttributeValue>
+        {
+            ["reportedAt"] = new(T(report.ReportedAt)),
+            ["fromIsLowerBound"] = new() { BOOL = report.FromIsLowerBound },
+            ["access"] = new(report.Access),
+            ["reads"] = new() { N = report.Reads.ToString(CultureInfo.InvariantCulture) },
+            ["refused"] = new() { N = report.Refused.ToString(CultureInfo.InvariantCulture) },
+            ["bytesSent"] = new() { N = report.BytesSent.ToString(CultureInfo.InvariantCulture) },
+            ["objectsRead"] = new() { N = report.ObjectsRead.ToString(CultureInfo.InvariantCulture) },
+            ["anonymousRequests"] = new() { N = report.AnonymousRequests.ToString(CultureInfo.InvariantCulture) },
+            ["gaps"] = new() { L = [.. report.Gaps.Select(g => new AttributeValue(g))] },
+            ["contentHash"] = new(report.ContentHash),
+        };
+        foreach (var (name, value) in new[]
+        {
+            ("publicFrom", report.PublicFrom is { } from ? T(from) : null), ("publicUntil", report.PublicUntil is { } until ? T(until) : null),
+            ("causeEventId", report.CauseEventId), ("causeActor", report.CauseActor), ("dataClassInWindow", report.DataClassInWindow),
+            ("evidenceKey", report.Evidence?.Key), ("evidenceSha256", report.Evidence?.Sha256),
+        })
+        {
+            if (value is { Length: > 0 })
+            {
+                entry[name] = new(value);
+            }
+        }
+
+        try
+        {
+            var updated = await dynamo.UpdateItemAsync(new UpdateItemRequest
+            {
+                TableName = table,
+                Key = Key("incident#" + incidentId, "incident"),
+                ConditionExpression = "attribute_exists(incidentKey) AND (attribute_not_exists(reportHashes) OR NOT contains(reportHashes, :hash))",
+                UpdateExpression = "SET reports = list_append(if_not_exists(reports, :none), :entry), lastReportAt = :time ADD reportHashes :hashes",
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":hash"] = new(report.ContentHash),
+                    [":hashes"] = new() { SS = [report.ContentHash] },
+                    [":none"] = new() { L = [] },
+                    [":entry"] = new() { L = [new() { M = entry }] },
+                    [":time"] = new(T(report.ReportedAt)),
+                },
+                ReturnValues = ReturnValue.UPDATED_NEW,
+            }, cancellationToken).ConfigureAwait(false);
+            return new ReportRef(updated.Attributes?.GetValueOrDefault("reports")?.L?.Count ?? throw new InvalidOperationException($"incident {incidentId}: DynamoDB did not return the reports it updated"), Unchanged: false);
+        }
+        catch (ConditionalCheckFailedException)
+        {
+            var item = await ReadAsync(incidentId, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"incident {incidentId} does not exist: the report cannot be recorded in it");
+            var reports = item.GetValueOrDefault("reports")?.L ?? [];
+            var earlier = reports.FindIndex(r => r.M?.GetValueOrDefault("contentHash")?.S == report.ContentHash);
+            return new ReportRef(earlier + 1, Unchanged: true);
+        }
+    }
+
     /// <summary>The open incident of the key: a new one when none is open (the conditional put wins), else the one a
     /// concurrent or earlier event opened.</summary>
     private async Task<(string Id, bool Opened)> OpenOrFindAsync(IncidentUpdate update, CancellationToken cancellationToken)
@@ -161,11 +223,24 @@ public sealed class DynamoDbIncidents(IAmazonDynamoDB dynamo, string table) : II
         {
             Evidence = S(m, "evidenceKey") is { } key && S(m, "evidenceSha256") is { } sha ? new EvidenceItem(key, sha, 0) : null,
         }).ToList();
+        static int N(Dictionary<string, AttributeValue> map, string name) => int.TryParse(map.GetValueOrDefault(name)?.N, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        var reports = (item.GetValueOrDefault("reports")?.L ?? []).Select(e => e.M).OfType<Dictionary<string, AttributeValue>>().Select((m, i) => new ExposureSummary(
+            Time(S(m, "reportedAt"), "report time"), S(m, "publicFrom") is { } from ? Time(from, "publicFrom") : null, m.GetValueOrDefault("fromIsLowerBound")?.BOOL == true,
+            S(m, "publicUntil") is { } until ? Time(until, "publicUntil") : null, S(m, "causeEventId"), S(m, "causeActor"), S(m, "access") ?? "unknown",
+            N(m, "reads"), N(m, "refused"), long.TryParse(m.GetValueOrDefault("bytesSent")?.N, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? bytes : 0,
+            N(m, "objectsRead"), N(m, "anonymousRequests"), [.. (m.GetValueOrDefault("gaps")?.L ?? []).Select(g => g.S).OfType<string>()], S(m, "contentHash") ?? "-", S(m, "dataClassInWindow"))
+        {
+            Version = i + 1,
+            Evidence = S(m, "evidenceKey") is { } key && S(m, "evidenceSha256") is { } sha ? new EvidenceItem(key, sha, 0) : null,
+        }).ToList();
         return new IncidentRecord(
             id, S(item, "incidentKey") ?? throw new FormatException($"incident {id} has no key"),
             S(item, "state") switch { "contained" => IncidentState.Contained, "closed" => IncidentState.Closed, _ => IncidentState.Open },
             Time(S(item, "openedAt"), "openedAt"), Time(S(item, "lastAt"), "lastAt"), S(item, "severity") ?? "unknown", S(item, "dataClass"),
-            S(item, "closedAt") is { } closed ? Time(closed, "closedAt") : null, S(item, "closedBy"), [.. history]);
+            S(item, "closedAt") is { } closed ? Time(closed, "closedAt") : null, S(item, "closedBy"), [.. history])
+        {
+            Reports = [.. reports],
+        };
     }
 
     private static Dictionary<string, AttributeValue> Key(string pk, string sk) => new() { ["pk"] = new(pk), ["sk"] = new(sk) };

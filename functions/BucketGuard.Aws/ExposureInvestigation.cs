@@ -18,7 +18,12 @@ namespace BucketGuard.Aws;
 /// <param name="Organization">The organisation's account ids, to tell its accounts from outsiders; null: unknown.</param>
 public sealed record ExposureQuestion(
     string Bucket, string? Account, string? ObjectKey, DateTimeOffset? Since, S3Location? AccessLogs, S3Location? Trail,
-    IReadOnlySet<string>? Organization);
+    IReadOnlySet<string>? Organization)
+{
+    /// <summary>Keep the raw records of up to this many counted outside requests in the report (ExposureReport.Sources),
+    /// for an incident's evidence; 0: none.</summary>
+    public int KeepSources { get; init; }
+}
 
 /// <summary>The one path from a bucket to its ExposureReport, shared by `bucketguard exposure` and the after-lock function:
 /// the bucket's state now, its management events (CloudTrail LookupEvents; older ones from the trail's files), the window
@@ -65,7 +70,7 @@ public sealed class ExposureInvestigation(AmazonS3Client s3, IAmazonCloudTrail c
         var window = ExposureWindow.Replay(bucket, question.ObjectKey, history.Changes, read, now, history.Reaches, now, change => Remediation.IsOwnCall(change, policy));
         var from = window.Start ?? history.Reaches;
         var to = window.End ?? now;
-        var ledger = new AccessLedger(bucket, question.Account ?? string.Empty, from, to, question.Organization);
+        var ledger = new AccessLedger(bucket, question.Account ?? string.Empty, from, to, question.Organization).KeepSources(question.KeepSources);
         var coverage = new List<SourceCoverage>();
         var accessLogs = question.AccessLogs;
         if (accessLogs is null)
@@ -109,7 +114,12 @@ public sealed class ExposureInvestigation(AmazonS3Client s3, IAmazonCloudTrail c
             }
         }
 
-        return Parsed<ExposureReport>.Success(new ExposureReport(bucket, window, ledger.Report(coverage), problems.ToImmutable()));
+        return Parsed<ExposureReport>.Success(new ExposureReport(bucket, window, ledger.Report(coverage), problems.ToImmutable())
+        {
+            DataClassInWindow = question.ObjectKey is null ? DataClassInWindow.Of(bucket, history.Changes, read, policy, from, window.End) : null,
+            Sources = [.. ledger.Sources],
+            SourcesNotKept = ledger.SourcesNotKept,
+        });
     }
 
     /// <summary>The trail to read data events from and how much of the bucket's reads it logs: the one given (its

@@ -35,6 +35,13 @@ public sealed class ExposureQueueOutput(IAmazonSQS sqs, string queueUrl, int del
     public Task PublishSummaryAsync(SweepCounts report, string? account, bool organization, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
+/// <summary>A later look of an exposure request, back onto the exposure queue (SQS SendMessage with DelaySeconds).</summary>
+public sealed class ExposureQueueFollowUps(IAmazonSQS sqs, string queueUrl) : IExposureRequests
+{
+    public Task SendAsync(ExposureRequest request, TimeSpan delay, CancellationToken cancellationToken) =>
+        sqs.SendMessageAsync(new SendMessageRequest { QueueUrl = queueUrl, MessageBody = request.Json(), DelaySeconds = (int)Math.Clamp(Math.Ceiling(delay.TotalSeconds), 0, 900) }, cancellationToken);
+}
+
 /// <summary>The exposure report to the notification topic: the short block in the e-mail, the report as the document,
 /// the decision's attributes (so owners' filters match) with event "exposure-report".</summary>
 public sealed class ExposureNotificationOutput(INotifier topic) : IExposureOutput
@@ -133,7 +140,10 @@ public sealed class RoutedExposureInvestigator(RemediationPolicy policy, TimePro
             return new ExposureInvestigation(s3, cloudTrail, policy, clock);
         })).Value;
         return await investigation.InvestigateAsync(
-            new ExposureQuestion(request.Bucket, request.Account ?? policy.MemberRole.HomeAccount, request.ObjectKey, null, null, null, organization),
+            new ExposureQuestion(request.Bucket, request.Account ?? policy.MemberRole.HomeAccount, request.ObjectKey, null, null, null, organization)
+            {
+                KeepSources = request.IncidentId is null ? 0 : AfterLock.MaxSources,
+            },
             cancellationToken).ConfigureAwait(false);
     }
 }

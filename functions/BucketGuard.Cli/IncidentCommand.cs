@@ -54,7 +54,7 @@ public static class IncidentCommand
         return (new DynamoDbIncidents(AwsClients.CreateDynamoDb(), table), settings.Value);
     }
 
-    private static bool ValidId(string id) => id.StartsWith("inc-", StringComparison.Ordinal) && id.Length <= 40 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+    private static bool ValidId(string id) => BucketGuard.Core.Reports.ExposureRequest.IsIncidentId(id);
 
     private static async Task<int> ShowAsync(string id, bool json, string? htmlFile, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {

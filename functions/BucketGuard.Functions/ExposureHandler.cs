@@ -31,7 +31,8 @@ public sealed class ExposureHandler(AfterLock afterLock, int maxReceiveCount, Ti
             try
             {
                 var result = await afterLock.HandleAsync(message.Body, receives >= maxReceiveCount, deadline.Token).ConfigureAwait(false);
-                var level = result.Outcome == AfterLockOutcome.Reported && result.Report?.Ledger.Verdict is LedgerVerdict.NoOutsideAccess ? "info" : "warn";
+                var level = result.Outcome is AfterLockOutcome.Waiting or AfterLockOutcome.Unchanged
+                    || (result.Outcome == AfterLockOutcome.Reported && result.Report?.Ledger.Verdict is LedgerVerdict.NoOutsideAccess) ? "info" : "warn";
                 LambdaLog.Write(context, JsonLine.Log(level, clock.GetUtcNow(), "exposure " + result.Outcome.ToString().ToLowerInvariant(),
                     ("messageId", message.MessageId), ("receiveCount", receives.ToString(CultureInfo.InvariantCulture)), ("why", result.Why),
                     ("published", string.Join(" ", result.Published)), ("requestId", context.AwsRequestId)));

@@ -48,6 +48,35 @@ public class IncidentTests
                 return Task.FromResult(new IncidentRef(id, history[^1].State, opened, replayed));
             }
         }
+
+        /// <summary>Report versions by incident id: a content hash already there adds none.</summary>
+        public Dictionary<string, List<ExposureSummary>> Reports { get; } = new(StringComparer.Ordinal);
+
+        public Task<ReportRef> RecordReportAsync(string incidentId, ExposureSummary report, CancellationToken cancellationToken)
+        {
+            if (Fails is not null)
+            {
+                return Task.FromException<ReportRef>(Fails);
+            }
+
+            lock (this)
+            {
+                if (!History.ContainsKey(incidentId))
+                {
+                    return Task.FromException<ReportRef>(new InvalidOperationException($"incident {incidentId} does not exist"));
+                }
+
+                var versions = Reports.TryGetValue(incidentId, out var list) ? list : Reports[incidentId] = [];
+                var earlier = versions.FindIndex(v => v.ContentHash == report.ContentHash);
+                if (earlier >= 0)
+                {
+                    return Task.FromResult(new ReportRef(earlier + 1, Unchanged: true));
+                }
+
+                versions.Add(report with { Version = versions.Count + 1 });
+                return Task.FromResult(new ReportRef(versions.Count, Unchanged: false));
+            }
+        }
     }
 
     private static BucketState Bucket(string canned) =>

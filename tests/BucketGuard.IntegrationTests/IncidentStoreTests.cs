@@ -83,6 +83,56 @@ public sealed class IncidentStoreTests
         }
     }
 
+    private static ExposureSummary Summary(string hash, int reads) => new(
+        new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 12, 7, 8, 55, 0, TimeSpan.Zero), false, new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero),
+        "e-cause", "arn:aws:sts::111122223333:assumed-role/Lab/alice", reads > 0 ? "read" : "no-outside-access", reads, 1, reads * 48213L, reads, reads, ["server access logs are delivered on a best-effort basis: late records update this ledger"], hash, "phi")
+    {
+        Evidence = new EvidenceItem($"evidence/111122223333/lab-results/exposure-20261207T100000Z-{hash[..16]}.json", hash, 0),
+    };
+
+    [Fact]
+    public async Task Report_versions_are_appended_once_per_content_kept_in_order_and_shown_by_incident_show()
+    {
+        using var dynamo = AwsClients.CreateDynamoDb();
+        var table = await MotoClient.TableAsync(dynamo, "bg-incidents");
+        try
+        {
+            var incidents = new DynamoDbIncidents(dynamo, table);
+            var incident = await incidents.RecordAsync(Update("e-1", locked: true), CancellationToken.None);
+            var (first, second) = (new string('a', 64), new string('b', 64));
+
+            var one = await incidents.RecordReportAsync(incident.Id, Summary(first, 1), CancellationToken.None);
+            var retried = await incidents.RecordReportAsync(incident.Id, Summary(first, 1), CancellationToken.None);
+            var two = await incidents.RecordReportAsync(incident.Id, Summary(second, 3), CancellationToken.None);
+            var missing = await Assert.ThrowsAsync<InvalidOperationException>(() => incidents.RecordReportAsync("inc-20261207-0000000000000000", Summary(first, 1), CancellationToken.None));
+
+            Assert.Equal((new ReportRef(1, false), new ReportRef(1, true), new ReportRef(2, false)), (one, retried, two));
+            Assert.Contains("does not exist", missing.Message, StringComparison.Ordinal);
+            var record = (await incidents.ReadRecordAsync(incident.Id, CancellationToken.None))!;
+            Assert.Equal([(1, 1, first), (2, 3, second)], record.Reports.Select(r => (r.Version, r.Reads, r.ContentHash)));
+            Assert.Equal((Summary(second, 3).PublicFrom, "phi", true), (record.Reports[1].PublicFrom, record.Reports[1].DataClassInWindow, record.Reports[1].Evidence is not null));
+
+            Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_TABLE", table);
+            var shown = new StringWriter();
+            try
+            {
+                Assert.Equal(0, await BucketGuard.Cli.BucketGuardCli.RunAsync(["incident", "show", incident.Id, "--output", "json"], TextReader.Null, shown, new StringWriter()));
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("BUCKETGUARD_INCIDENT_TABLE", null);
+            }
+
+            var document = System.Text.Json.Nodes.JsonNode.Parse(shown.ToString())!;
+            Assert.Equal([1, 2], document["exposureReports"]!.AsArray().Select(r => r!["version"]!.GetValue<int>()));
+            Assert.StartsWith("acquired: 3 read(s) of 3 object(s)", document["hipaa"]!["riskAssessment"]!["acquiredOrViewed"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await dynamo.DeleteTableAsync(table);
+        }
+    }
+
     /// <summary>The evidence bucket on Ceph RGW, which enforces S3 Object Lock: a kept bundle is stored with its SHA-256
     /// checked by S3, its version cannot be deleted under the lock, `incident verify` matches it, and a later object put
     /// over its key (a new version: the locked one stays) is caught as changed.</summary>

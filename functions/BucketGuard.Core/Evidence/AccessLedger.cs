@@ -55,7 +55,27 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     private readonly byte[] bucketUtf8 = Encoding.UTF8.GetBytes(bucket);
     private readonly Dictionary<string, CallerKind> callers = new(StringComparer.Ordinal);
 
+    private readonly List<LedgerSource> sources = [];
+    private int keepSources;
+
     public int Counted { get; private set; }
+
+    /// <summary>Whether the readers should hand over each request's raw record (KeepSources).</summary>
+    public bool KeepsSources => keepSources > 0;
+
+    /// <summary>The raw records of the requests from outside the account that were counted, in the order read: the
+    /// evidence the ledger's outside numbers recompute from (EvidenceBundle.ForReport). At most the number KeepSources
+    /// set; SourcesNotKept counts the others.</summary>
+    public IReadOnlyList<LedgerSource> Sources => sources;
+
+    public int SourcesNotKept { get; private set; }
+
+    /// <summary>Keeps the raw record of each counted request from outside the account, up to <paramref name="max"/>.</summary>
+    public AccessLedger KeepSources(int max)
+    {
+        keepSources = max;
+        return this;
+    }
 
     public int Duplicates { get; private set; }
 
@@ -71,9 +91,27 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         }
 
         var id = RequestKey(request);
-        return Add(
-            request.Time, id, request.Caller(bucketAccount, organizationAccounts, bucketOwnerCanonicalId), request.Key, request.Effect,
-            request.BytesSent, request.SourceIp, request.UserAgent);
+        var caller = request.Caller(bucketAccount, organizationAccounts, bucketOwnerCanonicalId);
+        var counted = Add(request.Time, id, caller, request.Key, request.Effect, request.BytesSent, request.SourceIp, request.UserAgent);
+        if (counted && caller != CallerKind.Inside && KeepsSources && request.Raw is { } raw)
+        {
+            Keep(request.Source, raw);
+        }
+
+        return counted;
+    }
+
+    /// <summary>Keeps one counted outside request's raw record, or counts it as not kept past the limit.</summary>
+    internal void Keep(RequestSource source, string raw)
+    {
+        if (sources.Count < keepSources)
+        {
+            sources.Add(new LedgerSource(source, raw));
+        }
+        else
+        {
+            SourcesNotKept++;
+        }
     }
 
     /// <summary>The bucket's name in UTF-8, for readers that compare it in place.</summary>
@@ -359,6 +397,9 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         }
     }
 }
+
+/// <summary>One request's record as its source wrote it: an access log line, or a CloudTrail record's JSON.</summary>
+public sealed record LedgerSource(RequestSource Source, string Text);
 
 /// <summary>One object's requests from outside the bucket's account in the window.</summary>
 /// <param name="Key">Null for bucket-level requests (listing, reading the ACL or policy).</param>

@@ -71,6 +71,10 @@ public sealed record AccessRequest(
     string? RequestId,
     string? HostId)
 {
+    /// <summary>The record as its source wrote it (the log line; the CloudTrail record's JSON), when the reader was asked
+    /// to keep it for the evidence (AccessLedger.KeepSources); null otherwise.</summary>
+    public string? Raw { get; init; }
+
     /// <summary>A request for an object's data: GetObject (REST.GET.OBJECT, and WEBSITE.GET.OBJECT for website hosting).</summary>
     public bool IsObjectGet => Operation is "GetObject" or "REST.GET.OBJECT" or "WEBSITE.GET.OBJECT";
 

@@ -32,7 +32,7 @@ public static class CloudTrailRecords
     /// <exception cref="JsonException">A record is not valid JSON.</exception>
     public static async Task<int> ReadDataEventsAsync(Stream stream, AccessLedger ledger, CancellationToken cancellationToken = default)
     {
-        using var records = new Records(stream) { Bucket = ledger.BucketUtf8 };
+        using var records = new Records(stream) { Bucket = ledger.BucketUtf8, KeepRaw = ledger.KeepsSources };
         var count = 0;
         var batch = new AccessRequest[16];
         var waiting = 0;
@@ -94,7 +94,7 @@ public static class CloudTrailRecords
     private static readonly RecordReader ReadRequest = static (records, buffered, final) =>
     {
         var length = Read(buffered, final, records.Bucket, out var request);
-        records.Request = request;
+        records.Request = records.KeepRaw && request is not null ? request with { Raw = Encoding.UTF8.GetString(buffered[..length]) } : request;
         return length;
     };
 
@@ -381,6 +381,9 @@ public static class CloudTrailRecords
 
         /// <summary>Only this bucket's data events (UTF-8), for ReadRequest.</summary>
         public byte[] Bucket { get; init; } = [];
+
+        /// <summary>Give each request its record's raw JSON (AccessRequest.Raw), for the evidence.</summary>
+        public bool KeepRaw { get; init; }
 
         public JsonDocument? Document { get; set; }
 

@@ -9,6 +9,23 @@ namespace BucketGuard.Core.Evidence;
 /// <summary>What `bucketguard exposure` reports: the window, the ledger over it, and what could not be read.</summary>
 public sealed record ExposureReport(string Bucket, ExposureWindow Window, LedgerReport Ledger, ImmutableArray<string> Problems)
 {
+    /// <summary>The raw records of the counted outside requests, when the ledger kept them (AccessLedger.KeepSources),
+    /// for the evidence; never in the report's JSON.</summary>
+    public IReadOnlyList<LedgerSource> Sources { get; init; } = [];
+
+    /// <summary>Counted outside requests whose records were past the number kept.</summary>
+    public int SourcesNotKept { get; init; }
+
+    /// <summary>The report's version in its incident (1 the first look, more for late logs); 0 when no incident keeps it.</summary>
+    public int Version { get; init; }
+
+    /// <summary>The incident this report is a version of, when one keeps it.</summary>
+    public string? IncidentId { get; init; }
+
+    /// <summary>The highest data class the bucket's tag held from shortly before the exposure to its end, from the
+    /// replayed tagging events; null when the history shows none.</summary>
+    public DataClassInWindow? DataClassInWindow { get; init; }
+
     /// <summary>One JSON document: {"version":1,"bucket","window":{...},"ledger":{...},"problems":[...]}; every text
     /// from an event or a log neutralised.</summary>
     /// <param name="maxObjects">At most this many objects in the ledger (LedgerReport.Json).</param>
@@ -19,6 +36,12 @@ public sealed record ExposureReport(string Bucket, ExposureWindow Window, Ledger
         {
             w.WriteNumber("version", 1);
             w.WriteString("bucket", Bucket);
+            if (IncidentId is not null)
+            {
+                w.WriteString("incidentId", IncidentId);
+                w.WriteNumber("reportVersion", Version);
+            }
+
             w.WriteStartObject("window");
             w.WriteString("start", Time(Window.Start));
             w.WriteBoolean("startIsLowerBound", Window.StartIsLowerBound);
@@ -27,6 +50,16 @@ public sealed record ExposureReport(string Bucket, ExposureWindow Window, Ledger
             Change(w, "ender", Window.Ender);
             w.WriteString("explanation", Untrusted.Clean(Window.Explanation, 2048));
             w.WriteEndObject();
+            if (DataClassInWindow is { } dataClass)
+            {
+                w.WriteStartObject("dataClassInWindow");
+                w.WriteString("highest", Decisions.DataClasses.Name(dataClass.Highest));
+                w.WriteString("loweredTo", dataClass.LoweredTo is { } to ? Decisions.DataClasses.Name(to) : null);
+                Change(w, "loweredBy", dataClass.LoweredBy);
+                w.WriteString("explanation", Untrusted.Clean(dataClass.Explain(), 1024));
+                w.WriteEndObject();
+            }
+
             w.WritePropertyName("ledger");
             ledger.RootElement.WriteTo(w);
             w.WriteStartArray("problems");

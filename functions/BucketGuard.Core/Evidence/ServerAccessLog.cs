@@ -60,7 +60,10 @@ public static class ServerAccessLog
             RequestSource.AccessLog, time, At(fields, Bucket)!, key, At(fields, VersionId), At(fields, Operation)!,
             Anonymous: requester is null, requester, AccessRequest.AccountOf(requester), At(fields, RemoteIp), At(fields, UserAgent),
             Number(Span(bytes, fields[Status])) is { } status ? (int)status : null, At(fields, Error),
-            Number(Span(bytes, fields[BytesSent])) ?? 0, At(fields, RequestId), At(fields, HostId)));
+            Number(Span(bytes, fields[BytesSent])) ?? 0, At(fields, RequestId), At(fields, HostId))
+        {
+            Raw = line,
+        });
     }
 
     /// <summary>Every record of one log object (UTF-8 text, newline-delimited, a final newline optional) into the
@@ -284,9 +287,13 @@ public static class ServerAccessLog
             key = Uri.TryUnescapeDataString(encoded, decoded, out var written) ? decoded[..written] : Uri.UnescapeDataString(encoded.ToString());
         }
 
-        ledger.Add(time, id, caller, key, effect, Number(Span(line, fields[BytesSent])) ?? 0,
+        var counted = ledger.Add(time, id, caller, key, effect, Number(Span(line, fields[BytesSent])) ?? 0,
             Chars(line, fields[RemoteIp], stackalloc char[Math.Min(fields[RemoteIp].Length, 256)]),
             Chars(line, fields[UserAgent], stackalloc char[Math.Min(fields[UserAgent].Length, 1024)]));
+        if (counted && caller != CallerKind.Inside && ledger.KeepsSources)
+        {
+            ledger.Keep(RequestSource.AccessLog, Encoding.UTF8.GetString(line));
+        }
     }
 
     /// <summary>Splits a record and checks what every reader needs: the fields through User-Agent, a bucket, an

@@ -17,7 +17,11 @@ public sealed record IncidentEntry(DateTimeOffset Time, string EventId, string E
 /// <param name="OpenedAt">When BucketGuard first decided the exposure: the discovery, for the deadlines.</param>
 public sealed record IncidentRecord(
     string Id, string Key, IncidentState State, DateTimeOffset OpenedAt, DateTimeOffset LastAt, string Severity, string? DataClass,
-    DateTimeOffset? ClosedAt, string? ClosedBy, ImmutableArray<IncidentEntry> History);
+    DateTimeOffset? ClosedAt, string? ClosedBy, ImmutableArray<IncidentEntry> History)
+{
+    /// <summary>The exposure report's versions, oldest first (the after-lock function's, and its later looks for late logs).</summary>
+    public ImmutableArray<ExposureSummary> Reports { get; init; } = [];
+}
 
 /// <summary>The breach-assessment report of an incident (issue "Incident record", item 3): the timeline, and a worksheet
 /// pre-filled from what BucketGuard knows for the HIPAA breach risk assessment (45 CFR 164.402, the four factors) and the
@@ -38,27 +42,60 @@ public static class BreachAssessment
 
     private static string T(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
-    /// <summary>The unknowns this record leaves: BucketGuard keeps no ledger in the incident yet, so who read what is
-    /// for `bucketguard exposure` to answer.</summary>
+    /// <summary>The unknowns this record leaves: who read what while no exposure report answered it (none yet, or its
+    /// verdict unknown), with the command that answers it; how many individuals; the data class when none was recorded.</summary>
     public static ImmutableArray<string> Unknowns(IncidentRecord record) =>
     [
-        $"whether the data was actually acquired or viewed, and by whom: run `bucketguard exposure {record.Key.Split('/').ElementAtOrDefault(1)}` for the access ledger of the window",
+        .. Latest(record) is { Access: not "unknown" } ? Array.Empty<string>() : [$"whether the data was actually acquired or viewed, and by whom: {(Latest(record) is { } latest ? $"the access ledger (report version {latest.Version}) could not cover the window ({string.Join("; ", latest.Gaps)}); " : "no exposure report is in the incident yet; ")}run `bucketguard exposure {record.Key.Split('/').ElementAtOrDefault(1)}` for the access ledger of the window"],
         "how many individuals' records the bucket holds: the lock snapshot in the notification bounds the objects, not the people",
-        .. record.DataClass is null or "unknown" ? ["the data class: the bucket has no data-class tag and no default was recorded"] : Array.Empty<string>(),
+        .. DataClassOf(record) is null or "unknown" ? ["the data class: the bucket has no data-class tag and no default was recorded"] : Array.Empty<string>(),
     ];
+
+    /// <summary>The newest exposure report version, or null.</summary>
+    public static ExposureSummary? Latest(IncidentRecord record) => record.Reports.IsEmpty ? null : record.Reports.MaxBy(r => r.Version);
+
+    /// <summary>The class the assessment goes by: the highest of the incident's and of what any report's replay saw the
+    /// tag hold in the window (a class lowered shortly before the exposure does not lower it).</summary>
+    public static string? DataClassOf(IncidentRecord record) =>
+        record.Reports.Select(r => r.DataClassInWindow).Append(record.DataClass)
+            .Select(c => (Name: c, Class: Decisions.DataClasses.Parse(c)))
+            .OrderByDescending(c => c.Class.HasValue ? (int)c.Class.Value : -1).Select(c => c.Name).FirstOrDefault();
+
+    /// <summary>Who obtained it, and whether it was acquired or viewed, from the newest report; null when none says.</summary>
+    private static (string Who, string Acquired, string Consequences)? FromLedger(ExposureSummary? report) => report switch
+    {
+        null or { Access: "unknown" } => null,
+        { Access: "read" } r => (
+            $"{r.AnonymousRequests} anonymous request(s) among the callers outside the account; who exactly is for the source IPs and user agents in the ledger (`bucketguard exposure`, report version {r.Version})",
+            $"acquired: {r.Reads} read(s) of {r.ObjectsRead} object(s) from outside the account, {r.BytesSent} bytes sent, per the access ledger (report version {r.Version}){Gaps(r)}",
+            $"the {r.ObjectsRead} object(s) read from outside may be in unauthorized hands; the likelihood of harm is for the covered entity or controller to assess"),
+        { Access: "attempted" } r => (
+            $"callers outside the account tried and were refused ({r.Refused} attempt(s)); none read (report version {r.Version})",
+            $"not acquired: {r.Refused} refused attempt(s) and no read from outside, per the access ledger (report version {r.Version}){Gaps(r)}",
+            "no object was read from outside the account"),
+        var r => (
+            $"no caller outside the account made a request in the window (report version {r.Version})",
+            $"not acquired or viewed: the access ledger covers the window and shows no request from outside the account (report version {r.Version}){Gaps(r)}",
+            "no object was read from outside the account"),
+    };
+
+    private static string Gaps(ExposureSummary report) => report.Gaps.IsEmpty ? string.Empty : $"; gaps: {string.Join("; ", report.Gaps)}";
 
     public static string Json(IncidentRecord record) => JsonLine.Write(w =>
     {
-        var phi = record.DataClass == "phi";
-        var personal = record.DataClass is "phi" or "pii";
+        var dataClass = DataClassOf(record);
+        var phi = dataClass == "phi";
+        var personal = dataClass is "phi" or "pii";
+        var ledger = FromLedger(Latest(record));
         var locked = record.History.Where(h => h.Locked).Select(h => (DateTimeOffset?)h.Time).Min();
         w.WriteNumber("version", 1);
         w.WriteStartObject("incident");
         w.WriteString("id", record.Id);
         w.WriteString("key", Untrusted.Clean(record.Key, 1100));
         w.WriteString("state", IncidentRules.Name(record.State));
-        w.WriteString("severity", record.Severity);
-        w.WriteString("dataClass", record.DataClass);
+        // A phi or pci exposure is critical, also when only the replay showed the class (lowered before the exposure).
+        w.WriteString("severity", Decisions.DataClasses.Parse(dataClass) is { } cls && Decisions.DataClasses.NeverExempt(cls) ? "critical" : record.Severity);
+        w.WriteString("dataClass", dataClass);
         w.WriteString("discovered", T(record.OpenedAt));
         w.WriteString("contained", locked is { } l ? T(l) : null);
         w.WriteString("lastChanged", T(record.LastAt));
@@ -94,6 +131,41 @@ public static class BreachAssessment
         }
 
         w.WriteEndArray();
+        w.WriteStartArray("exposureReports");
+        foreach (var report in record.Reports.OrderBy(r => r.Version))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("version", report.Version);
+            w.WriteString("reportedAt", T(report.ReportedAt));
+            w.WriteString("publicFrom", report.PublicFrom is { } from ? T(from) : null);
+            w.WriteBoolean("publicFromIsLowerBound", report.FromIsLowerBound);
+            w.WriteString("publicUntil", report.PublicUntil is { } until ? T(until) : null);
+            w.WriteString("causeEventId", Untrusted.Clean(report.CauseEventId, 128));
+            w.WriteString("causeActor", Untrusted.Clean(report.CauseActor, 300));
+            w.WriteString("access", report.Access);
+            w.WriteNumber("reads", report.Reads);
+            w.WriteNumber("refused", report.Refused);
+            w.WriteNumber("bytesSent", report.BytesSent);
+            w.WriteNumber("objectsRead", report.ObjectsRead);
+            w.WriteNumber("anonymousRequests", report.AnonymousRequests);
+            w.WriteString("dataClassInWindow", report.DataClassInWindow);
+            FindingJson.WriteStrings(w, "gaps", [.. report.Gaps.Select(g => Untrusted.Clean(g, 400)!)]);
+            if (report.Evidence is { } evidence)
+            {
+                w.WriteStartObject("evidence");
+                w.WriteString("key", evidence.Key);
+                w.WriteString("sha256", evidence.Sha256);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("evidence");
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteStartObject("hipaa");
         w.WriteBoolean("applies", phi);
         w.WriteString("basis", phi ? "the bucket's data class is phi (protected health information)" : "the bucket's data class is not phi: the Breach Notification Rule applies only if it holds PHI after all");
@@ -104,21 +176,21 @@ public static class BreachAssessment
         w.WriteString("mediaIfMoreThan500InAState", T(HipaaIndividualsBy(record.OpenedAt)));
         w.WriteEndObject();
         w.WriteStartObject("riskAssessment");
-        w.WriteString("natureAndExtent", $"data class {record.DataClass ?? "unknown"} in {Untrusted.Clean(record.Key, 1100)}; the objects exposed are bounded by the lock snapshot; the identifiers involved are for the covered entity to state");
-        w.WriteString("unauthorizedPerson", "unknown until the access ledger is read (anonymous callers, other accounts): `bucketguard exposure`");
-        w.WriteString("acquiredOrViewed", "unknown until the access ledger is read; a ledger of \"no-outside-access\" over full coverage is the evidence that it was not");
+        w.WriteString("natureAndExtent", $"data class {dataClass ?? "unknown"} in {Untrusted.Clean(record.Key, 1100)}; the objects exposed are bounded by the lock snapshot; the identifiers involved are for the covered entity to state");
+        w.WriteString("unauthorizedPerson", ledger?.Who ?? "unknown until the access ledger is read (anonymous callers, other accounts): `bucketguard exposure`");
+        w.WriteString("acquiredOrViewed", ledger?.Acquired ?? "unknown until the access ledger is read; a ledger of \"no-outside-access\" over full coverage is the evidence that it was not");
         w.WriteString("mitigation", locked is { } at ? $"public access blocked by BucketGuard at {T(at)} (S3 Block Public Access)" : "not locked by BucketGuard (notify mode or exempted): the exposure may continue");
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteStartObject("gdpr");
         w.WriteBoolean("applies", personal);
-        w.WriteString("basis", personal ? $"the bucket's data class is {record.DataClass} (personal data{(phi ? "; health data is a special category, Article 9" : string.Empty)})" : "the bucket's data class is not pii or phi");
+        w.WriteString("basis", personal ? $"the bucket's data class is {dataClass} (personal data{(phi ? "; health data is a special category, Article 9" : string.Empty)})" : "the bucket's data class is not pii or phi");
         w.WriteString("notifyAuthorityBy", T(GdprAuthorityBy(record.OpenedAt)));
         w.WriteStartObject("article33");
         w.WriteString("natureOfBreach", $"public access to storage bucket {Untrusted.Clean(record.Key, 1100)} from {T(record.OpenedAt)}{(locked is { } end ? $" to {T(end)}" : " (not ended by BucketGuard)")}");
         w.WriteString("categoriesAndNumbers", "unknown: the data subjects and records are for the controller to state (the lock snapshot bounds the objects)");
         w.WriteNull("dpoContact");
-        w.WriteString("likelyConsequences", "unknown until the access ledger is read");
+        w.WriteString("likelyConsequences", ledger?.Consequences ?? "unknown until the access ledger is read");
         w.WriteString("measuresTaken", locked is { } m ? $"S3 Block Public Access applied at {T(m)}" : "none by BucketGuard");
         w.WriteEndObject();
         w.WriteEndObject();
@@ -132,12 +204,18 @@ public static class BreachAssessment
         var root = document.RootElement;
         var text = new StringBuilder();
         var incident = root.GetProperty("incident");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Incident {record.Id}: {incident.GetProperty("key").GetString()}, {incident.GetProperty("state").GetString()}, severity {record.Severity}, data class {record.DataClass ?? "unknown"}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Incident {record.Id}: {incident.GetProperty("key").GetString()}, {incident.GetProperty("state").GetString()}, severity {incident.GetProperty("severity").GetString()}, data class {incident.GetProperty("dataClass").GetString() ?? "unknown"}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Discovered {incident.GetProperty("discovered").GetString()}; contained {incident.GetProperty("contained").GetString() ?? "no"}; last changed {incident.GetProperty("lastChanged").GetString()}{(record.ClosedAt is { } c ? $"; closed {T(c)} by {Untrusted.Clean(record.ClosedBy)}" : string.Empty)}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Timeline ({record.History.Length} decision(s)):");
         foreach (var entry in root.GetProperty("timeline").EnumerateArray())
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  {entry.GetProperty("time").GetString()} {entry.GetProperty("eventType").GetString()} ({entry.GetProperty("outcome").GetString()}) event {entry.GetProperty("eventId").GetString()} by {entry.GetProperty("actor").GetString() ?? "-"}: {entry.GetProperty("why").GetString()}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"Exposure report ({record.Reports.Length} version(s)):");
+        foreach (var report in record.Reports.OrderBy(r => r.Version))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {report.Describe()}{(report.Gaps.IsEmpty ? string.Empty : $"; gaps: {string.Join("; ", report.Gaps)}")}");
         }
 
         var hipaa = root.GetProperty("hipaa");

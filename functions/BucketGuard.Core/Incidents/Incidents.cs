@@ -44,6 +44,12 @@ public interface IIncidents
 {
     /// <exception cref="Exception">The store failed (after the SDK's retries): the event must be retried.</exception>
     Task<IncidentRef> RecordAsync(IncidentUpdate update, CancellationToken cancellationToken);
+
+    /// <summary>Adds an exposure report to the incident as its next version, unless the incident already holds one with
+    /// the same ContentHash (a retry, or a later look that found nothing new): old versions stay.</summary>
+    /// <exception cref="InvalidOperationException">No such incident.</exception>
+    /// <exception cref="Exception">The store failed (after the SDK's retries): the request must be retried.</exception>
+    Task<ReportRef> RecordReportAsync(string incidentId, ExposureSummary report, CancellationToken cancellationToken);
 }
 
 /// <summary>Which decisions are exposures, and how one is written into its incident (pure).</summary>

@@ -30,7 +30,26 @@ public static class ExposureReports
         attributes["event"] = EventType;
         Notifications.AddAttribute(attributes, "accessVerdict", LedgerReport.VerdictName(report.Ledger.Verdict));
         Notifications.AddAttribute(attributes, "bucket", request.Bucket);
+        if (report.IncidentId is { } incident)
+        {
+            Notifications.AddAttribute(attributes, "incidentId", incident);
+            Notifications.AddAttribute(attributes, "reportVersion", report.Version.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (report.DataClassInWindow is { LoweredBy: not null } lowered && Decisions.DataClasses.NeverExempt(lowered.Highest))
+        {
+            // Its class was lowered shortly before or during the exposure: it counts as the higher one, so it is critical.
+            attributes["severity"] = "critical";
+            Notifications.AddAttribute(attributes, "dataClass", Decisions.DataClasses.Name(lowered.Highest));
+        }
+
         var subject = Subject(request.Bucket, report.Ledger);
+        if (report.Version > 1)
+        {
+            // A later look, for logs delivered late: said first, so that it is not read as the same report again.
+            subject = $"Updated (v{report.Version}): {subject}";
+            subject = subject.Length <= Notifications.MaxSubjectLength ? subject : subject[..(Notifications.MaxSubjectLength - 3)] + "...";
+        }
         var text = Text(request, report);
         int? objects = null;
         var notification = new Notification(subject, text, Document(request, report, objects), attributes.ToImmutable());
@@ -73,7 +92,16 @@ public static class ExposureReports
         var ledger = report.Ledger;
         var b = new StringBuilder();
         b.Append(CultureInfo.InvariantCulture, $"Exposure of bucket {request.Bucket}{(request.ObjectKey is { } key ? $", object {Untrusted.Clean(key)}" : string.Empty)}{(request.Account is { } account ? $" (account {account})" : string.Empty)}, after BucketGuard's decision \"{request.EventType}\"{(request.EventId is { } id ? $" on event {id}" : string.Empty)}.\n\n");
+        if (report.IncidentId is { } incident)
+        {
+            b.Append(CultureInfo.InvariantCulture, $"Incident {incident}, exposure report version {report.Version}{(report.Version > 1 ? " (a later look: access logs arrive late, and this one found more)" : string.Empty)}: bucketguard incident show {incident}\n");
+        }
+
         b.Append(CultureInfo.InvariantCulture, $"Window: {Untrusted.Clean(report.Window.Explanation, 2048)}\n");
+        if (report.DataClassInWindow is { LoweredBy: not null } lowered)
+        {
+            b.Append(CultureInfo.InvariantCulture, $"Data class: {Untrusted.Clean(lowered.Explain(), 1024)}.{(Decisions.DataClasses.NeverExempt(lowered.Highest) ? " An exemption is never honoured for it: if this bucket is still public under one, lock it (bucketguard invoke) and review who lowered the class." : string.Empty)}\n");
+        }
         b.Append(CultureInfo.InvariantCulture, $"Access: {LedgerReport.VerdictName(ledger.Verdict)}. From outside the account: {ledger.Reads} read(s), {ledger.Denied} refused, {ledger.BytesSent} bytes sent; {ledger.InsideRequests} request(s) from inside.\n");
         foreach (var o in ledger.Objects.Where(o => o.Reads > 0 || o.Denied > 0).OrderByDescending(o => o.Reads).ThenBy(o => o.Key, StringComparer.Ordinal).Take(EmailObjects))
         {

@@ -19,6 +19,16 @@ public sealed record ExposureRequest(
     string Bucket, string? Account, string? ObjectKey, string EventType, string? EventId, DateTimeOffset DecidedAt,
     DateTimeOffset? LockedAt, string? FindingId, ImmutableDictionary<string, string> Attributes)
 {
+    /// <summary>The incident the decision was recorded in: each report becomes a version of it. Null: none kept.</summary>
+    public string? IncidentId { get; init; }
+
+    /// <summary>Which look this is: 0 the first, after the lock; 1 and on the later looks for late logs (AfterLock.Rechecks).</summary>
+    public int Recheck { get; init; }
+
+    /// <summary>Not to be investigated before this time (UTC): a later look waits in the queue, at most 15 minutes a
+    /// delivery (SQS DelaySeconds), until then. Null: now.</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
     /// <summary>The longest object key S3 takes (bytes of UTF-8; characters here bound it).</summary>
     private const int MaxKeyLength = 1024;
 
@@ -44,10 +54,14 @@ public sealed record ExposureRequest(
 
         return new ExposureRequest(
             bucket, change.Account, change.ObjectKey, eventType, change.EventId, decision.DecidedAt,
-            decision.Result is { Succeeded: true } ? decision.DecidedAt : null, SecurityHubFinding.For(decision)?.Id, notification.Attributes);
+            decision.Result is { Succeeded: true } ? decision.DecidedAt : null, SecurityHubFinding.For(decision)?.Id, notification.Attributes)
+        {
+            IncidentId = decision.Verdict.Incident?.Id,
+        };
     }
 
-    /// <summary>{"version":1,"bucket","account","objectKey","eventType","eventId","decidedAt","lockedAt","findingId","attributes":{}}.</summary>
+    /// <summary>{"version":1,"bucket","account","objectKey","eventType","eventId","decidedAt","lockedAt","findingId",
+    /// "incidentId","recheck","notBefore","attributes":{}}.</summary>
     public string Json() => JsonLine.Write(w =>
     {
         w.WriteNumber("version", 1);
@@ -59,6 +73,9 @@ public sealed record ExposureRequest(
         w.WriteString("decidedAt", Time(DecidedAt));
         w.WriteString("lockedAt", LockedAt is { } at ? Time(at) : null);
         w.WriteString("findingId", FindingId);
+        w.WriteString("incidentId", IncidentId);
+        w.WriteNumber("recheck", Recheck);
+        w.WriteString("notBefore", NotBefore is { } notBefore ? Time(notBefore) : null);
         w.WriteStartObject("attributes");
         foreach (var (name, value) in Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
@@ -119,6 +136,23 @@ public sealed record ExposureRequest(
                 return Parsed<ExposureRequest>.Failure("the exposure request's lockedAt is not an ISO 8601 time");
             }
 
+            if (!TryTime(root.TextOf("notBefore"), out var notBefore))
+            {
+                return Parsed<ExposureRequest>.Failure("the exposure request's notBefore is not an ISO 8601 time");
+            }
+
+            var incident = root.TextOf("incidentId");
+            if (incident is not null && !IsIncidentId(incident))
+            {
+                return Parsed<ExposureRequest>.Failure($"the exposure request's incidentId is not one (inc-yyyyMMdd-HASH): {Untrusted.Clean(incident, 60)}");
+            }
+
+            var recheck = root.TryGetProperty("recheck", out var look) && look.ValueKind == JsonValueKind.Number && look.TryGetInt32(out var n) ? n : 0;
+            if (recheck is < 0 or > 100)
+            {
+                return Parsed<ExposureRequest>.Failure($"the exposure request's recheck {recheck} is not 0 to 100");
+            }
+
             var attributes = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
             if (root.TryGetProperty("attributes", out var given) && given.ValueKind == JsonValueKind.Object)
             {
@@ -133,9 +167,17 @@ public sealed record ExposureRequest(
 
             return Parsed<ExposureRequest>.Success(new ExposureRequest(
                 bucket, account, key, Untrusted.Clean(root.TextOf("eventType"), 64) ?? "unknown", Untrusted.Clean(root.TextOf("eventId"), 128),
-                decidedAt.Value, lockedAt, Untrusted.Clean(root.TextOf("findingId"), 512), attributes.ToImmutable()));
+                decidedAt.Value, lockedAt, Untrusted.Clean(root.TextOf("findingId"), 512), attributes.ToImmutable())
+            {
+                IncidentId = incident,
+                Recheck = recheck,
+                NotBefore = notBefore,
+            });
         }
     }
+
+    /// <summary>inc-yyyyMMdd-HASH, as IncidentUpdate.NewId makes them: letters, digits and hyphens, at most 40.</summary>
+    public static bool IsIncidentId(string id) => id.StartsWith("inc-", StringComparison.Ordinal) && id.Length <= 40 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 
     private static string Time(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 

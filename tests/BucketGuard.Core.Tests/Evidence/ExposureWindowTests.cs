@@ -217,4 +217,61 @@ public class ExposureWindowTests
         Assert.Equal([WasPublic.Unknown, WasPublic.No, WasPublic.Yes, WasPublic.No], window.Steps.Select(s => s.Public));
         Assert.Equal(JsonSerializer.Serialize(new[] { "PutBucketAcl", "PutBucketAcl", "PutBucketPublicAccessBlock" }), JsonSerializer.Serialize(window.Steps.Skip(1).Select(s => s.Change!.EventName)));
     }
+
+    private static Step DataClass(string? value, int minutes = 0) => value is null
+        ? new("DeleteBucketTagging", """ "tagging":"" """, Minutes: minutes)
+        : new("PutBucketTagging", $$$""" "tagging":"","Tagging":{"TagSet":{"Tag":[{"Key":"bucketguard:data-class","Value":"{{{value}}}"},{"Key":"team","Value":"lab"}]}} """, Minutes: minutes);
+
+    private static BucketState ReadTagged(string? dataClass) =>
+        Read() with { Tags = dataClass is null ? [] : [new Tag("bucketguard:data-class", dataClass)] };
+
+    [Fact]
+    public void A_data_class_lowered_shortly_before_the_exposure_counts_as_the_class_it_held_and_says_who_lowered_it()
+    {
+        // phi from the start, lowered to public a minute before the ACL made it public, then locked.
+        var steps = new[] { DataClass("phi"), DataClass("public"), Acl("public-read"), Lock() };
+        var changes = steps.Select((s, i) => Record(s, i + 1)).ToList();
+
+        // The window the replay gives for this script: public from the ACL (step 3) to the lock (step 4).
+        var held = DataClassInWindow.Of(Bucket, changes, ReadTagged("public"), RemediationPolicy.Default, T0.AddMinutes(3), T0.AddMinutes(4))!;
+
+        Assert.Equal((Core.Decisions.DataClass.Phi, Core.Decisions.DataClass.Public, "ev-2"), (held.Highest, held.LoweredTo, held.LoweredBy!.EventId));
+        Assert.Contains("its tag held phi until 2026-11-21 09:02:00Z, when arn:aws:iam::111122223333:user/dev (PutBucketTagging, event ev-2) set it to public", held.Explain(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("removed, the default counts for the time after", null)]
+    [InlineData("a tag that names no class is the default", "PHl")]
+    public void A_data_class_removed_or_misspelt_before_the_exposure_is_lowered_to_the_default_and_still_counts_as_before(string why, string? value)
+    {
+        var changes = new[] { DataClass("pci"), DataClass(value), Acl("public-read"), Lock() }.Select((s, i) => Record(s, i + 1)).ToList();
+
+        var held = DataClassInWindow.Of(Bucket, changes, ReadTagged(value), RemediationPolicy.Default, T0.AddMinutes(3), T0.AddMinutes(4))!;
+
+        Assert.True(held is { Highest: Core.Decisions.DataClass.Pci, LoweredTo: Core.Decisions.DataClass.Internal }, why);
+    }
+
+    [Fact]
+    public void A_class_lowered_longer_ago_than_the_lookback_or_never_changed_does_not_count_and_none_is_invented()
+    {
+        var old = new[] { DataClass("phi", minutes: -60 * 24 * 40), DataClass("public", minutes: -60 * 24 * 35), Acl("public-read"), Lock() }.Select((s, i) => Record(s, i + 1)).ToList();
+        var untouched = new[] { Acl("public-read"), Lock() }.Select((s, i) => Record(s, i + 1)).ToList();
+
+        var longAgo = DataClassInWindow.Of(Bucket, old, ReadTagged("public"), RemediationPolicy.Default, T0.AddMinutes(3), T0.AddMinutes(4))!;
+        var never = DataClassInWindow.Of(Bucket, untouched, ReadTagged("pii"), RemediationPolicy.Default, T0.AddMinutes(1), T0.AddMinutes(2))!;
+
+        Assert.Equal((Core.Decisions.DataClass.Public, (BucketChange?)null), (longAgo.Highest, longAgo.LoweredBy));
+        Assert.Equal((Core.Decisions.DataClass.Pii, (BucketChange?)null), (never.Highest, never.LoweredBy));
+        Assert.Equal("the bucket's data class was pii throughout", never.Explain());
+    }
+
+    [Fact]
+    public void A_class_raised_after_the_window_ends_is_not_read_back_into_it()
+    {
+        var changes = new[] { DataClass("internal"), Acl("public-read"), Lock(), DataClass("phi", minutes: 60) }.Select((s, i) => Record(s, i + 1)).ToList();
+
+        var held = DataClassInWindow.Of(Bucket, changes, ReadTagged("phi"), RemediationPolicy.Default, T0.AddMinutes(2), T0.AddMinutes(3))!;
+
+        Assert.Equal((Core.Decisions.DataClass.Internal, (BucketChange?)null), (held.Highest, held.LoweredBy));
+    }
 }
