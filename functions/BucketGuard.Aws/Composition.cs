@@ -101,6 +101,7 @@ public static class Composition
             Incidents = settings.IncidentTable is { } incidents ? new DynamoDbIncidents(AwsClients.CreateDynamoDb(), incidents) : null,
             Evidence = settings.IncidentEvidenceBucket is { } evidence ? new S3EvidenceStore(AwsClients.CreateS3(), evidence) : null,
             Sensitivity = settings.Policy.MacieSensitiveDataClass is null ? null : Macie(),
+            Floors = settings.IncidentTable is { } floors ? new DynamoDbDataClassFloors(AwsClients.CreateDynamoDb(), floors) : null,
         }, Outputs(settings), settings.Policy, TimeProvider.System);
 
     private static MacieBucketSensitivity Macie()
@@ -186,6 +187,7 @@ public static class Composition
             Incidents = settings.IncidentTable is { } incidents ? new DynamoDbIncidents(AwsClients.CreateDynamoDb(), incidents) : null,
             Evidence = settings.IncidentEvidenceBucket is { } evidence ? new S3EvidenceStore(AwsClients.CreateS3(), evidence) : null,
             FollowUps = settings.ExposureQueueUrl is { } queue ? new ExposureQueueFollowUps(AwsClients.CreateSqs(), queue) : null,
+            Floors = settings.IncidentTable is { } floors ? new DynamoDbDataClassFloors(AwsClients.CreateDynamoDb(), floors) : null,
         };
         var organization = settings.Policy.OrganizationAccounts.IsEmpty ? null : settings.Policy.OrganizationAccounts.ToHashSet(StringComparer.Ordinal);
         return Parsed<AfterLock>.Success(new AfterLock(new RoutedExposureInvestigator(settings.Policy, TimeProvider.System, organization), outputs.ToImmutable(), ports));

@@ -201,4 +201,68 @@ public class DataClassTests
         Assert.Null(RemediationPolicy.FromEnvironment(n => n == "BUCKETGUARD_MACIE_SENSITIVE_DATA_CLASS" ? "OFF" : null).Value!.MacieSensitiveDataClass);
         Assert.Null(RemediationPolicy.FromEnvironment(_ => null).Value!.MacieSensitiveDataClass);
     }
+
+    /// <summary>The floor store in memory, with the same rule as DynamoDB's: a higher class, or the same lasting longer.</summary>
+    internal sealed class MemoryFloors : BucketGuard.Core.Pipeline.IDataClassFloors
+    {
+        public Dictionary<string, DataClassFloor> Kept { get; } = new(StringComparer.Ordinal);
+
+        public Exception? Fails { get; set; }
+
+        public Task<DataClassFloor?> FloorAsync(string account, string bucket, CancellationToken cancellationToken) =>
+            Fails is not null ? Task.FromException<DataClassFloor?>(Fails) : Task.FromResult(Kept.GetValueOrDefault($"{account}/{bucket}"));
+
+        public Task RaiseAsync(string account, string bucket, DataClassFloor floor, CancellationToken cancellationToken)
+        {
+            if (Fails is not null)
+            {
+                return Task.FromException(Fails);
+            }
+
+            var key = $"{account}/{bucket}";
+            if (!Kept.TryGetValue(key, out var kept) || kept.Class < floor.Class || (kept.Class == floor.Class && kept.Until < floor.Until))
+            {
+                Kept[key] = floor;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    private static async Task<HandledEvent> HandleWithFloorsAsync(BucketState state, MemoryFloors floors, string eventName = "PutBucketAcl")
+    {
+        var fakes = new FakeAws(state);
+        var pipeline = new BucketGuard.Core.Pipeline.RemediationPipeline(fakes.Ports with { Floors = floors }, [new BucketGuard.Core.Pipeline.NotificationOutput(fakes)], RemediationPolicy.Default, new Clock());
+        return await pipeline.HandleAsync(FakeAws.Event(eventName, "lab-results", "arn:aws:sts::111122223333:assumed-role/Lab/alice"), default);
+    }
+
+    [Fact]
+    public async Task A_phi_tag_lowered_after_BucketGuard_saw_it_still_counts_so_the_exemption_on_the_lowered_tag_is_not_honoured()
+    {
+        var floors = new MemoryFloors();
+
+        var seen = await HandleWithFloorsAsync(Bucket("private", ("bucketguard:data-class", "phi")), floors, "PutBucketTagging");
+        var lowered = await HandleWithFloorsAsync(Bucket("public-read", [.. Exempt, ("bucketguard:data-class", "public")]), floors);
+
+        Assert.Equal(Outcome.NothingToDo, seen.Verdict.Outcome);
+        var floor = Assert.Single(floors.Kept).Value;
+        Assert.Equal((DataClass.Phi, new DateTimeOffset(2026, 12, 21, 12, 0, 0, TimeSpan.Zero)), (floor.Class, floor.Until));
+        Assert.Equal((Outcome.Block, Severity.Critical, DataClass.Phi), (lowered.Verdict.Outcome, lowered.Verdict.Severity, lowered.Verdict.DataClass));
+        Assert.StartsWith("its bucketguard:data-class tag said phi at 2026-11-21 12:00:00Z (its tag now says public: a class lowered within 30 days still counts", lowered.Verdict.DataClassSource, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_floor_that_has_ended_or_a_floor_store_that_fails_leaves_the_class_to_the_tag_and_says_so()
+    {
+        var ended = new MemoryFloors();
+        ended.Kept["111122223333/lab-results"] = new DataClassFloor(DataClass.Phi, new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), "its tag said phi at 2026-10-02");
+        var failing = new MemoryFloors { Fails = new InvalidOperationException("ProvisionedThroughputExceededException") };
+
+        var afterEnd = await HandleWithFloorsAsync(Bucket("public-read", [.. Exempt, ("bucketguard:data-class", "public")]), ended);
+        var unread = await HandleWithFloorsAsync(Bucket("public-read", [.. Exempt, ("bucketguard:data-class", "public")]), failing);
+
+        Assert.Equal((Outcome.Exempted, DataClass.Public), (afterEnd.Verdict.Outcome, afterEnd.Verdict.DataClass));
+        Assert.Equal(Outcome.Exempted, unread.Verdict.Outcome);
+        Assert.Contains("the class it held recently could not be read (ProvisionedThroughputExceededException), so a lowered tag counts as it is", unread.Verdict.DataClassSource, StringComparison.Ordinal);
+    }
 }

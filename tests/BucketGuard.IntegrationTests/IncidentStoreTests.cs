@@ -133,6 +133,33 @@ public sealed class IncidentStoreTests
         }
     }
 
+    [Fact]
+    public async Task A_data_class_floor_is_only_ever_raised_and_is_rewritten_for_the_same_class_only_when_it_lasts_well_longer()
+    {
+        using var dynamo = AwsClients.CreateDynamoDb();
+        var table = await MotoClient.TableAsync(dynamo, "bg-incidents");
+        try
+        {
+            var floors = new DynamoDbDataClassFloors(dynamo, table);
+            var t0 = new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero);
+
+            await floors.RaiseAsync("111122223333", "lab-results", new DataClassFloor(DataClass.Phi, t0.AddDays(30), "seen phi"), CancellationToken.None);
+            await floors.RaiseAsync("111122223333", "lab-results", new DataClassFloor(DataClass.Pii, t0.AddDays(60), "seen pii"), CancellationToken.None);
+            await floors.RaiseAsync("111122223333", "lab-results", new DataClassFloor(DataClass.Phi, t0.AddDays(31), "seen phi a day later"), CancellationToken.None);
+            var kept = await floors.FloorAsync("111122223333", "lab-results", CancellationToken.None);
+            await floors.RaiseAsync("111122223333", "lab-results", new DataClassFloor(DataClass.Phi, t0.AddDays(50), "seen phi twenty days later"), CancellationToken.None);
+            var refreshed = await floors.FloorAsync("111122223333", "lab-results", CancellationToken.None);
+
+            Assert.Equal(new DataClassFloor(DataClass.Phi, t0.AddDays(30), "seen phi"), kept);
+            Assert.Equal(new DataClassFloor(DataClass.Phi, t0.AddDays(50), "seen phi twenty days later"), refreshed);
+            Assert.Null(await floors.FloorAsync("111122223333", "another-bucket", CancellationToken.None));
+        }
+        finally
+        {
+            await dynamo.DeleteTableAsync(table);
+        }
+    }
+
     /// <summary>The evidence bucket on Ceph RGW, which enforces S3 Object Lock: a kept bundle is stored with its SHA-256
     /// checked by S3, its version cannot be deleted under the lock, `incident verify` matches it, and a later object put
     /// over its key (a new version: the locked one stays) is caught as changed.</summary>

@@ -40,8 +40,13 @@ public sealed record BucketState(
     /// the policy consults Macie); null otherwise, or when Macie has none.</summary>
     public SensitivityScore? Sensitivity { get; init; }
 
-    /// <summary>Why Macie could not be consulted (its error), when it was asked and failed; the class then stands on the tag.</summary>
-    public string? SensitivityProblem { get; init; }
+    /// <summary>The class the bucket held recently (IDataClassFloors), read only for an exposure; null when none is kept
+    /// or it has ended.</summary>
+    public DataClassFloor? DataClassFloor { get; init; }
+
+    /// <summary>Why a source that could raise the class could not be read ("Amazon Macie could not be consulted (...)"),
+    /// each said with the class; the class then stands on what was read.</summary>
+    public ImmutableArray<string> DataClassProblems { get; init; } = [];
 
     public BucketProtection Protection => new(BucketBlock, AccountBlock, ObjectOwnership);
 

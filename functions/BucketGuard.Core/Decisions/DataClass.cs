@@ -42,26 +42,37 @@ public static class DataClasses
     public static bool NeverExempt(DataClass dataClass) => dataClass is DataClass.Phi or DataClass.Pci;
 
     /// <summary>The bucket's class: its tag's, or the default when it has none; a tag that names no class counts as the
-    /// default (and the source says so), so that a misspelt "PHl" cannot lower a bucket below it. Where Macie has scored
-    /// the bucket sensitive (state.Sensitivity), the class is raised to the policy's MacieSensitiveDataClass, never
-    /// lowered.</summary>
+    /// default (and the source says so), so that a misspelt "PHl" cannot lower a bucket below it. A higher class it held
+    /// within DataClassFloor.Lookback (state.DataClassFloor) still counts; where Macie has scored the bucket sensitive
+    /// (state.Sensitivity), the class is raised to the policy's MacieSensitiveDataClass. Neither ever lowers it.</summary>
     /// <param name="source">Where the class came from, in words for the notification.</param>
     public static DataClass Of(BucketState state, RemediationPolicy policy, out string source)
     {
+        // Each source can only raise the class: the tag (or default), the class it held recently, Macie's score.
         var tagged = Tagged(state, policy, out source);
-        if (state.Sensitivity is { IsSensitive: true } score && policy.MacieSensitiveDataClass is { } raised && raised > tagged)
+        var dataClass = tagged;
+        if (state.DataClassFloor is { } kept && kept.Class > dataClass)
         {
-            source = $"Amazon Macie's sensitivity score {score.Score} for the bucket (Sensitive{(score.Overridden ? ", set by hand" : string.Empty)}), which raises it from {Name(tagged)} ({source})";
-            return raised;
+            source = $"{kept.Why} (its tag now says {Name(tagged)}: a class lowered within {(int)DataClassFloor.Lookback.TotalDays} days still counts, until {kept.Until:u})";
+            dataClass = kept.Class;
         }
 
-        if (state.SensitivityProblem is { } problem)
+        if (state.Sensitivity is { IsSensitive: true } score && policy.MacieSensitiveDataClass is { } raised && raised > dataClass)
         {
-            source += $"; Amazon Macie could not be consulted ({Untrusted.Clean(problem, 200)}), so a Sensitive score would not show";
+            source = $"Amazon Macie's sensitivity score {score.Score} for the bucket (Sensitive{(score.Overridden ? ", set by hand" : string.Empty)}), which raises it from {Name(dataClass)} ({source})";
+            dataClass = raised;
         }
 
-        return tagged;
+        foreach (var problem in state.DataClassProblems)
+        {
+            source += $"; {problem}";
+        }
+
+        return dataClass;
     }
+
+    /// <summary>The class the tag alone gives (the default where it names none).</summary>
+    public static DataClass TaggedClass(BucketState state, RemediationPolicy policy) => Tagged(state, policy, out _);
 
     private static DataClass Tagged(BucketState state, RemediationPolicy policy, out string source)
     {
@@ -90,4 +101,16 @@ public sealed record SensitivityScore(int Score, bool Overridden, DateTimeOffset
 {
     /// <summary>Macie's Sensitive label: a score of 51 or more.</summary>
     public bool IsSensitive => Score is >= 51 and <= 100;
+}
+
+/// <summary>The data class a bucket held recently (DataClassFloor.Lookback), kept so that lowering or removing its tag
+/// does not lower its class: recorded whenever BucketGuard decides a bucket whose tag says phi or pci, and by the
+/// after-lock replay when it finds the tag was lowered shortly before an exposure.</summary>
+/// <param name="Until">When it stops counting (UTC).</param>
+/// <param name="Why">Where it came from, in words for the notification.</param>
+public sealed record DataClassFloor(DataClass Class, DateTimeOffset Until, string Why)
+{
+    /// <summary>How long a class counts after it was last seen: "shortly before the exposure" (issue "Incident record",
+    /// item 4); the replay looks this far back before a window too (Evidence.DataClassInWindow).</summary>
+    public static readonly TimeSpan Lookback = TimeSpan.FromDays(30);
 }

@@ -12,8 +12,8 @@ namespace BucketGuard.Core.Evidence;
 public sealed record DataClassInWindow(DataClass Highest, BucketChange? LoweredBy, DataClass? LoweredTo)
 {
     /// <summary>"Shortly before the exposure": a class lowered within this long before the bucket became public still
-    /// counts (issue "Incident record", item 4).</summary>
-    public static readonly TimeSpan Lookback = TimeSpan.FromDays(30);
+    /// counts (issue "Incident record", item 4): DataClassFloor.Lookback, the same rule at decision time.</summary>
+    public static TimeSpan Lookback => DataClassFloor.Lookback;
 
     /// <summary>One line for a person, its actor neutralised.</summary>
     public string Explain() => LoweredBy is { } change
@@ -49,7 +49,7 @@ public sealed record DataClassInWindow(DataClass Highest, BucketChange? LoweredB
         held.AddRange(tagging.Where(c => c.EventTime >= from && c.EventTime <= until).Select(c => (ClassOf(c), (BucketChange?)c)));
         if (!tagging.Any(c => c.EventTime > until))
         {
-            held.Add((DataClasses.Of(now with { Sensitivity = null, SensitivityProblem = null }, policy, out _), null));
+            held.Add((DataClasses.Of(now with { Sensitivity = null, DataClassFloor = null, DataClassProblems = [] }, policy, out _), null));
         }
 
         if (held.Count == 0)

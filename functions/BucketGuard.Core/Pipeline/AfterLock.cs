@@ -40,6 +40,9 @@ public sealed record AfterLockPorts(TimeProvider Clock)
     public Incidents.IEvidenceStore? Evidence { get; init; }
 
     public IExposureRequests? FollowUps { get; init; }
+
+    /// <summary>Where a class the replay found lowered before the exposure is kept, for the next decision on the bucket.</summary>
+    public IDataClassFloors? Floors { get; init; }
 }
 
 /// <summary>What became of one exposure request.</summary>
@@ -125,6 +128,20 @@ public sealed class AfterLock(IExposureInvestigator investigator, ImmutableArray
         }
 
         var failures = ImmutableArray.CreateBuilder<string>();
+        if (report.DataClassInWindow is { LoweredBy.EventTime: { } loweredAt } lowered && ports?.Floors is { } floors)
+        {
+            try
+            {
+                // The next decision on the bucket (any event, the daily sweep) then goes by the class it held: a phi or
+                // pci bucket exempted on its lowered tag is locked then.
+                await floors.RaiseAsync(request.Account ?? "unknown", request.Bucket, new Decisions.DataClassFloor(lowered.Highest, loweredAt + Decisions.DataClassFloor.Lookback, Untrusted.Clean(lowered.Explain(), 400)!), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add($"data-class floor: {ex.Message}");
+            }
+        }
+
         if (request.IncidentId is { } incidentId && ports?.Incidents is { } incidents)
         {
             try

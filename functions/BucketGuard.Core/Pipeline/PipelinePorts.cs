@@ -35,4 +35,8 @@ public sealed record PipelinePorts(IBucketStateReader Buckets, IPublicAccessBloc
     /// <summary>Amazon Macie, consulted for an exposure's data class when the policy says which class a Sensitive score
     /// raises it to. Null: not consulted.</summary>
     public IBucketSensitivity? Sensitivity { get; init; }
+
+    /// <summary>The classes buckets held recently: kept for every phi or pci bucket decided, read for an exposure.
+    /// Null: not kept (a lowered tag then counts at once).</summary>
+    public IDataClassFloors? Floors { get; init; }
 }

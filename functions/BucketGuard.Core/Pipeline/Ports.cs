@@ -64,6 +64,16 @@ public interface IBucketSensitivity
     Task<SensitivityScore?> ScoreAsync(string bucket, string? account, CancellationToken cancellationToken);
 }
 
+/// <summary>The data class each bucket held recently (DataClassFloor), so that lowering its tag does not lower it.</summary>
+public interface IDataClassFloors
+{
+    /// <returns>The bucket's floor, or null when none is kept (or it ended).</returns>
+    Task<DataClassFloor?> FloorAsync(string account, string bucket, CancellationToken cancellationToken);
+
+    /// <summary>Keeps the floor unless one at least as high lasts about as long already (no write for every decision).</summary>
+    Task RaiseAsync(string account, string bucket, DataClassFloor floor, CancellationToken cancellationToken);
+}
+
 /// <summary>Publishes a notification; throws when it cannot, so that the event is retried rather than lost.</summary>
 public interface INotifier
 {

@@ -92,19 +92,9 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
             var exemption = state.Exists ? await ExemptionApprovals.CheckAsync(state, change.Account, effective, ports.Verifier, today, cancellationToken).ConfigureAwait(false) : null;
             verdict = Remediation.Decide(change, state, effective, today, exemption);
 
-            // Macie is asked only where its score can change the decision: an exposure, whose class decides whether an
-            // exemption may be honoured and how severe it is. The score only raises the class; the same rule decides again.
-            if (effective.MacieSensitiveDataClass is not null && ports.Sensitivity is { } sensitivity && Incidents.IncidentRules.IsExposure(verdict))
+            state = await RaisedClassAsync(change, state, verdict, effective, cancellationToken).ConfigureAwait(false);
+            if (state.Sensitivity is not null || !state.DataClassProblems.IsEmpty || state.DataClassFloor is not null)
             {
-                try
-                {
-                    state = state with { Sensitivity = await sensitivity.ScoreAsync(change.Bucket!, change.Account, cancellationToken).ConfigureAwait(false) };
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    state = state with { SensitivityProblem = ex.Message };
-                }
-
                 verdict = Remediation.Decide(change, state, effective, today, exemption);
             }
         }
@@ -185,6 +175,68 @@ public sealed class RemediationPipeline(PipelinePorts ports, ImmutableArray<IDec
         }
 
         return handled;
+    }
+
+    /// <summary>What can raise the bucket's class beyond its tag, read only where the class can change the decision (an
+    /// exposure: whether an exemption may be honoured, how severe it is): the class it held recently, and Macie's score.
+    /// A phi or pci tag is kept as the bucket's floor on every decision, so that lowering the tag later does not lower
+    /// it. A floor store or Macie that fails never fails the decision: the class then stands on the tag.</summary>
+    private async Task<BucketState> RaisedClassAsync(BucketChange change, BucketState state, Verdict verdict, RemediationPolicy effective, CancellationToken cancellationToken)
+    {
+        if (!state.Exists || change.Bucket is not { } bucket)
+        {
+            return state;
+        }
+
+        var account = change.Account ?? "unknown";
+        var tagged = DataClasses.TaggedClass(state, effective);
+        if (ports.Floors is { } floors && DataClasses.NeverExempt(tagged) && state.Tag(effective.DataClassTag) is not null)
+        {
+            try
+            {
+                await floors.RaiseAsync(account, bucket, new DataClassFloor(tagged, clock.GetUtcNow() + DataClassFloor.Lookback, $"its {effective.DataClassTag} tag said {DataClasses.Name(tagged)} at {clock.GetUtcNow():u}"), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Not kept this time (the next decision keeps it); this decision stands on the tag, which says phi or pci.
+                state = state with { DataClassProblems = state.DataClassProblems.Add($"its class could not be kept for later decisions ({Untrusted.Clean(ex.Message, 200)})") };
+            }
+        }
+
+        if (!Incidents.IncidentRules.IsExposure(verdict))
+        {
+            return state;
+        }
+
+        if (ports.Floors is { } kept)
+        {
+            try
+            {
+                if (await kept.FloorAsync(account, bucket, cancellationToken).ConfigureAwait(false) is { } floor && floor.Until > clock.GetUtcNow() && floor.Class > tagged)
+                {
+                    state = state with { DataClassFloor = floor };
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                state = state with { DataClassProblems = state.DataClassProblems.Add($"the class it held recently could not be read ({Untrusted.Clean(ex.Message, 200)}), so a lowered tag counts as it is") };
+            }
+        }
+
+        // Macie is asked only here too; its score only raises the class.
+        if (effective.MacieSensitiveDataClass is not null && ports.Sensitivity is { } sensitivity)
+        {
+            try
+            {
+                state = state with { Sensitivity = await sensitivity.ScoreAsync(bucket, change.Account, cancellationToken).ConfigureAwait(false) };
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                state = state with { DataClassProblems = state.DataClassProblems.Add($"Amazon Macie could not be consulted ({Untrusted.Clean(ex.Message, 200)}), so a Sensitive score would not show") };
+            }
+        }
+
+        return state;
     }
 
     /// <summary>The sweep's summary of one account (or of the organisation), to every output.</summary>

@@ -100,7 +100,7 @@ public static class ExposureReports
         b.Append(CultureInfo.InvariantCulture, $"Window: {Untrusted.Clean(report.Window.Explanation, 2048)}\n");
         if (report.DataClassInWindow is { LoweredBy: not null } lowered)
         {
-            b.Append(CultureInfo.InvariantCulture, $"Data class: {Untrusted.Clean(lowered.Explain(), 1024)}.{(Decisions.DataClasses.NeverExempt(lowered.Highest) ? " An exemption is never honoured for it: if this bucket is still public under one, lock it (bucketguard invoke) and review who lowered the class." : string.Empty)}\n");
+            b.Append(CultureInfo.InvariantCulture, $"Data class: {Untrusted.Clean(lowered.Explain(), 1024)}.{(Decisions.DataClasses.NeverExempt(lowered.Highest) ? " An exemption is never honoured for it: BucketGuard keeps the class for the bucket's next decision (the daily sweep at the latest), which locks it if it is still public under one; to lock it now, remove the exemption tags (a tagging event is decided at once) and review who lowered the class." : string.Empty)}\n");
         }
         b.Append(CultureInfo.InvariantCulture, $"Access: {LedgerReport.VerdictName(ledger.Verdict)}. From outside the account: {ledger.Reads} read(s), {ledger.Denied} refused, {ledger.BytesSent} bytes sent; {ledger.InsideRequests} request(s) from inside.\n");
         foreach (var o in ledger.Objects.Where(o => o.Reads > 0 || o.Denied > 0).OrderByDescending(o => o.Reads).ThenBy(o => o.Key, StringComparer.Ordinal).Take(EmailObjects))

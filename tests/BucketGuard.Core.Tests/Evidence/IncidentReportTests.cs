@@ -90,16 +90,19 @@ public class IncidentReportTests
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private sealed record Rig(AfterLock AfterLock, IncidentTests.MemoryIncidents Incidents, Store Evidence, Queue Queue, Output Output, Clock Clock, string IncidentId);
+    private sealed record Rig(AfterLock AfterLock, IncidentTests.MemoryIncidents Incidents, Store Evidence, Queue Queue, Output Output, Clock Clock, string IncidentId)
+    {
+        public DataClassTests.MemoryFloors Floors { get; init; } = new();
+    }
 
     private static async Task<Rig> RigAsync(params ExposureReport[] reports)
     {
         var incidents = new IncidentTests.MemoryIncidents();
         var opened = await incidents.RecordAsync(new IncidentUpdate($"{Account}/{Bucket}", "e-1", LockedAt, "remediated", Core.Decisions.Outcome.Block, Core.Decisions.Severity.Critical, "phi", null, true, null, "public"), default);
         var clock = new Clock(LockedAt.AddMinutes(5));
-        var (store, queue, output) = (new Store(), new Queue(), new Output());
-        var afterLock = new AfterLock(new Investigator(reports), [output], new AfterLockPorts(clock) { Incidents = incidents, Evidence = store, FollowUps = queue });
-        return new Rig(afterLock, incidents, store, queue, output, clock, opened.Id);
+        var (store, queue, output, floors) = (new Store(), new Queue(), new Output(), new DataClassTests.MemoryFloors());
+        var afterLock = new AfterLock(new Investigator(reports), [output], new AfterLockPorts(clock) { Incidents = incidents, Evidence = store, FollowUps = queue, Floors = floors });
+        return new Rig(afterLock, incidents, store, queue, output, clock, opened.Id) { Floors = floors };
     }
 
     private static ExposureRequest Request(string incidentId) =>
@@ -259,7 +262,7 @@ public class IncidentReportTests
     }
 
     [Fact]
-    public async Task A_phi_class_lowered_before_the_exposure_makes_the_report_critical_says_who_lowered_it_and_goes_into_the_incident()
+    public async Task A_phi_class_lowered_before_the_exposure_makes_the_report_critical_says_who_lowered_it_and_is_kept_for_the_next_decision()
     {
         var lowered = Core.Events.CloudTrailEventParser.Parse($$$"""
             {"eventTime":"2026-11-21T08:59:00Z","eventSource":"s3.amazonaws.com","eventName":"PutBucketTagging","eventID":"ev-lower","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::{{{Account}}}:user/mallory"},
@@ -276,6 +279,8 @@ public class IncidentReportTests
         Assert.Contains("Data class: the bucket's data class counts as phi: its tag held phi until 2026-11-21 08:59:00Z, when arn:aws:iam::111122223333:user/mallory", notification.Text, StringComparison.Ordinal);
         Assert.Contains("An exemption is never honoured for it", notification.Text, StringComparison.Ordinal);
         Assert.Equal("phi", Assert.Single(rig.Incidents.Reports[rig.IncidentId]).DataClassInWindow);
+        var floor = Assert.Single(rig.Floors.Kept);
+        Assert.Equal(($"{Account}/{Bucket}", Core.Decisions.DataClass.Phi, new DateTimeOffset(2026, 12, 21, 8, 59, 0, TimeSpan.Zero)), (floor.Key, floor.Value.Class, floor.Value.Until));
         var record = new IncidentRecord(rig.IncidentId, $"{Account}/{Bucket}", IncidentState.Contained, LockedAt, LockedAt, "high", "public", null, null, []) { Reports = [.. rig.Incidents.Reports[rig.IncidentId]] };
         var assessment = JsonNode.Parse(BreachAssessment.Json(record))!;
         Assert.Equal(("phi", "critical", true), (assessment["incident"]!["dataClass"]!.GetValue<string>(), assessment["incident"]!["severity"]!.GetValue<string>(), assessment["hipaa"]!["applies"]!.GetValue<bool>()));
