@@ -115,17 +115,7 @@ public static class BreachAssessment
             w.WriteString("actor", Untrusted.Clean(entry.Actor, 300));
             w.WriteString("exemption", Untrusted.Clean(entry.Exemption, 300));
             w.WriteString("why", Untrusted.Clean(entry.Why, 1000));
-            if (entry.Evidence is { } evidence)
-            {
-                w.WriteStartObject("evidence");
-                w.WriteString("key", evidence.Key);
-                w.WriteString("sha256", evidence.Sha256);
-                w.WriteEndObject();
-            }
-            else
-            {
-                w.WriteNull("evidence");
-            }
+            Evidence(w, entry.Evidence);
 
             w.WriteEndObject();
         }
@@ -150,17 +140,7 @@ public static class BreachAssessment
             w.WriteNumber("anonymousRequests", report.AnonymousRequests);
             w.WriteString("dataClassInWindow", report.DataClassInWindow);
             FindingJson.WriteStrings(w, "gaps", [.. report.Gaps.Select(g => Untrusted.Clean(g, 400)!)]);
-            if (report.Evidence is { } evidence)
-            {
-                w.WriteStartObject("evidence");
-                w.WriteString("key", evidence.Key);
-                w.WriteString("sha256", evidence.Sha256);
-                w.WriteEndObject();
-            }
-            else
-            {
-                w.WriteNull("evidence");
-            }
+            Evidence(w, report.Evidence);
 
             w.WriteEndObject();
         }
@@ -196,6 +176,21 @@ public static class BreachAssessment
         w.WriteEndObject();
         FindingJson.WriteStrings(w, "unknowns", Unknowns(record));
     });
+
+    /// <summary>"evidence": {"key","sha256"}, or null when none was kept.</summary>
+    private static void Evidence(System.Text.Json.Utf8JsonWriter w, EvidenceItem? evidence)
+    {
+        if (evidence is null)
+        {
+            w.WriteNull("evidence");
+            return;
+        }
+
+        w.WriteStartObject("evidence");
+        w.WriteString("key", evidence.Key);
+        w.WriteString("sha256", evidence.Sha256);
+        w.WriteEndObject();
+    }
 
     /// <summary>The same, for a person.</summary>
     public static string Text(IncidentRecord record)
