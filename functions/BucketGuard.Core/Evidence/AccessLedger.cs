@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -49,11 +47,11 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     /// <summary>Distinct requesters whose kind of caller is remembered; more are worked out each time.</summary>
     private const int MaxCallersRemembered = 4096;
 
-    private readonly Dictionary<string, ObjectAccess> objects = new(StringComparer.Ordinal);
+    private readonly Dictionary<byte[], ObjectAccess> objects = new(Utf8Text.Ordinal);
     private readonly Hashes seen = new(1024);
     private readonly int[] requestsByCaller = new int[Enum.GetValues<CallerKind>().Length];
     private readonly byte[] bucketUtf8 = Encoding.UTF8.GetBytes(bucket);
-    private readonly Dictionary<string, CallerKind> callers = new(StringComparer.Ordinal);
+    private readonly Dictionary<byte[], CallerKind> callers = new(Utf8Text.Ordinal);
 
     private readonly List<LedgerSource> sources = [];
     private int keepSources;
@@ -92,7 +90,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
 
         var id = RequestKey(request);
         var caller = request.Caller(bucketAccount, organizationAccounts, bucketOwnerCanonicalId);
-        var counted = Add(request.Time, id, caller, request.Key, request.Effect, request.BytesSent, request.SourceIp, request.UserAgent);
+        var counted = Add(request.Time, id, caller, Utf8(request.Key), request.Effect, request.BytesSent, Utf8(request.SourceIp), Utf8(request.UserAgent));
         if (counted && caller != CallerKind.Inside && KeepsSources && request.Raw is { } raw)
         {
             Keep(request.Source, raw);
@@ -117,53 +115,34 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     /// <summary>The bucket's name in UTF-8, for readers that compare it in place.</summary>
     internal byte[] BucketUtf8 => bucketUtf8;
 
-    /// <summary>Counts requests as Add does, one at a time, but looks up all of their request ids first: the lookups
-    /// of a batch then wait for memory together instead of one after another.</summary>
-    public void Add(ReadOnlySpan<AccessRequest> requests)
-    {
-        foreach (var request in requests)
-        {
-            if (RequestKey(request) is { } id)
-            {
-                Touch(id);
-            }
-        }
-
-        foreach (var request in requests)
-        {
-            Add(request);
-        }
-    }
-
     /// <summary>Whether a request for this bucket (its name in UTF-8) at this time belongs in the ledger at all.</summary>
     internal bool Takes(ReadOnlySpan<byte> bucketName, DateTimeOffset time) => bucketName.SequenceEqual(bucketUtf8) && InWindow(time);
 
-    /// <summary>The kind of an authenticated requester that is not the bucket owner's canonical user ID (an ARN, an
-    /// account, another canonical user ID), remembered for the next request from it.</summary>
-    internal CallerKind CallerOf(ReadOnlySpan<char> requester)
+    /// <summary>The kind of an authenticated requester (UTF-8) that is not the bucket owner's canonical user ID (an
+    /// ARN, an account, another canonical user ID), remembered for the next request from it.</summary>
+    internal CallerKind CallerOf(ReadOnlySpan<byte> requester)
     {
-        var remembered = callers.GetAlternateLookup<ReadOnlySpan<char>>();
+        var remembered = callers.GetAlternateLookup<ReadOnlySpan<byte>>();
         if (remembered.TryGetValue(requester, out var kind))
         {
             return kind;
         }
 
-        var text = requester.ToString();
-        kind = AccessRequest.CallerOf(AccessRequest.AccountOf(text), isBucketOwner: false, bucketAccount, organizationAccounts);
+        kind = AccessRequest.CallerOf(AccessRequest.AccountOf(Encoding.UTF8.GetString(requester)), isBucketOwner: false, bucketAccount, organizationAccounts);
         if (callers.Count < MaxCallersRemembered)
         {
-            callers[text] = kind;
+            callers[requester.ToArray()] = kind;
         }
 
         return kind;
     }
 
     /// <summary>Counts one request of this bucket in the window, from either source: the one place the ledger's
-    /// numbers are made. Text arrives as spans (empty: not recorded), so that a request adds a string only for a key,
-    /// source IP or user agent not seen before.</summary>
+    /// numbers are made. Text arrives as decoded UTF-8 spans (empty: not recorded), so that a request adds a string
+    /// only for a key, source IP or user agent not seen before.</summary>
     /// <param name="id">RequestKey of its Request ID and Host ID; null when the record has no Request ID.</param>
     /// <returns>False when the request was already counted.</returns>
-    internal bool Add(DateTimeOffset time, ulong? id, CallerKind caller, ReadOnlySpan<char> key, RequestEffect effect, long bytesSent, ReadOnlySpan<char> sourceIp, ReadOnlySpan<char> userAgent)
+    internal bool Add(DateTimeOffset time, ulong? id, CallerKind caller, ReadOnlySpan<byte> key, RequestEffect effect, long bytesSent, ReadOnlySpan<byte> sourceIp, ReadOnlySpan<byte> userAgent)
     {
         if (id is { } request && !seen.Add(request))
         {
@@ -179,10 +158,10 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             return true;
         }
 
-        var lookup = objects.GetAlternateLookup<ReadOnlySpan<char>>();
+        var lookup = objects.GetAlternateLookup<ReadOnlySpan<byte>>();
         if (!lookup.TryGetValue(key, out var access))
         {
-            objects[key.ToString()] = access = new ObjectAccess();
+            objects[key.ToArray()] = access = new ObjectAccess();
         }
 
         access.Add(time, caller, effect, bytesSent, sourceIp, userAgent);
@@ -193,18 +172,20 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     internal void Touch(ulong id) => seen.Touch(id);
 
     private static ulong? RequestKey(AccessRequest request) => request.RequestId is { } requestId
-        ? RequestKey(Encoding.UTF8.GetBytes(requestId), Encoding.UTF8.GetBytes(request.HostId ?? string.Empty))
+        ? RequestKey(Utf8(requestId), Utf8(request.HostId))
         : null;
 
-    /// <summary>One request's identity across both sources: XxHash64 over the UTF-8 of its Request ID, a newline, and
-    /// its Host ID (x-amz-id-2; empty when the record has none).</summary>
+    private static byte[] Utf8(string? text) => text is null ? [] : Encoding.UTF8.GetBytes(text);
+
+    /// <summary>One request's identity across both sources, in this process: the hash (Utf8Text.Hash) of the UTF-8 of
+    /// its Request ID, a newline, and its Host ID (x-amz-id-2; empty when the record has none).</summary>
     internal static ulong RequestKey(ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> hostId)
     {
         Span<byte> text = requestId.Length + hostId.Length < 512 ? stackalloc byte[requestId.Length + 1 + hostId.Length] : new byte[requestId.Length + 1 + hostId.Length];
         requestId.CopyTo(text);
         text[requestId.Length] = (byte)'\n';
         hostId.CopyTo(text[(requestId.Length + 1)..]);
-        return XxHash64.HashToUInt64(text);
+        return Utf8Text.Hash(text);
     }
 
     private bool InWindow(DateTimeOffset time) => time >= from && (to is not { } end || time <= end);
@@ -256,7 +237,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         return new LedgerReport(
             bucket, from, to, verdict, sources, gaps.ToImmutable(), Counted, Duplicates, InsideRequests,
             Enum.GetValues<CallerKind>().Where(c => requestsByCaller[(int)c] > 0).ToImmutableSortedDictionary(c => c, c => requestsByCaller[(int)c]),
-            [.. objects.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => o.Value.Entry(o.Key))]);
+            [.. objects.Select(o => (Key: Encoding.UTF8.GetString(o.Key), o.Value)).OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => o.Value.Entry(o.Key))]);
     }
 
     /// <summary>A set of 64-bit hashes (request ids; values past the listed ones): open addressing, linear probing, at
@@ -337,7 +318,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         public readonly Distinct UserAgents = new();
         private int callers;
 
-        public void Add(DateTimeOffset time, CallerKind caller, RequestEffect effect, long bytesSent, ReadOnlySpan<char> sourceIp, ReadOnlySpan<char> userAgent)
+        public void Add(DateTimeOffset time, CallerKind caller, RequestEffect effect, long bytesSent, ReadOnlySpan<byte> sourceIp, ReadOnlySpan<byte> userAgent)
         {
             switch (effect)
             {
@@ -366,33 +347,30 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             SourceIps.Listed, SourceIps.More, UserAgents.Listed, UserAgents.More);
     }
 
-    /// <summary>Distinct values of one field: the first MaxListed kept, the others counted by their hash (at most
-    /// MaxCounted of them, beyond which the count is a lower bound).</summary>
+    /// <summary>Distinct values of one field (UTF-8), told apart by their 64-bit hash (Utf8Text.Hash): the first
+    /// MaxListed kept as text, the others counted (at most MaxCounted of them, beyond which the count is a lower
+    /// bound). One hash and one probe a request, with no string made for a value seen before.</summary>
     private sealed class Distinct
     {
         public const int MaxCounted = 4096;
 
-        private readonly HashSet<string> listed = new(StringComparer.Ordinal);
-        private readonly Hashes others = new(16);
+        private readonly List<string> listed = [];
+        private readonly Hashes seen = new(16);
 
         public ImmutableArray<string> Listed => [.. listed.Order(StringComparer.Ordinal)];
 
-        public int More => others.Count;
+        public int More => seen.Count - listed.Count;
 
-        public void Add(ReadOnlySpan<char> value)
+        public void Add(ReadOnlySpan<byte> value)
         {
-            if (value.IsEmpty || listed.GetAlternateLookup<ReadOnlySpan<char>>().Contains(value))
+            if (value.IsEmpty || seen.Count >= MaxListed + MaxCounted || !seen.Add(Utf8Text.Hash(value)))
             {
                 return;
             }
 
             if (listed.Count < MaxListed)
             {
-                listed.Add(value.ToString());
-            }
-            else if (others.Count < MaxCounted)
-            {
-                others.Add(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(value)));
+                listed.Add(Encoding.UTF8.GetString(value));
             }
         }
     }

@@ -32,25 +32,13 @@ public static class CloudTrailRecords
     /// <exception cref="JsonException">A record is not valid JSON.</exception>
     public static async Task<int> ReadDataEventsAsync(Stream stream, AccessLedger ledger, CancellationToken cancellationToken = default)
     {
-        using var records = new Records(stream) { Bucket = ledger.BucketUtf8, KeepRaw = ledger.KeepsSources };
+        using var records = new Records(stream) { Ledger = ledger };
         var count = 0;
-        var batch = new AccessRequest[16];
-        var waiting = 0;
-        while (await records.NextAsync(ReadRequest, cancellationToken).ConfigureAwait(false))
+        while (await records.NextAsync(ReadIntoLedger, cancellationToken).ConfigureAwait(false))
         {
             count++;
-            if (records.Request is { } request)
-            {
-                batch[waiting++] = request;
-                if (waiting == batch.Length)
-                {
-                    ledger.Add(batch);
-                    waiting = 0;
-                }
-            }
         }
 
-        ledger.Add(batch.AsSpan(0, waiting));
         return count;
     }
 
@@ -61,12 +49,25 @@ public static class CloudTrailRecords
     /// <exception cref="JsonException">The text is not one JSON object.</exception>
     public static AccessRequest? DataEvent(ReadOnlySpan<byte> record)
     {
-        if (Read(record, true, [], out var request) != record.Length && record.Length > 0)
+        var found = default(Found);
+        if (Read(record, true, ref found) != record.Length && record.Length > 0)
         {
             throw new JsonException("one CloudTrail record was expected");
         }
 
-        return request;
+        if (!found.IsDataEventOf([]))
+        {
+            return null;
+        }
+
+        // Anonymous has no requester; otherwise the requester is its ARN (or its account) and its account where given.
+        var anonymous = found.Anonymous;
+        var accountId = found.Account.Text();
+        var arnText = found.Arn.Text();
+        return new AccessRequest(
+            RequestSource.DataEvent, found.Time.ToUniversalTime(), found.BucketName.Text()!, found.Key.Text(), found.VersionId.Text(), found.Name.Text()!,
+            anonymous, anonymous ? null : arnText ?? accountId, anonymous ? null : AccountId.IsValid(accountId) ? accountId : AccessRequest.AccountOf(arnText),
+            found.Ip.Text(), found.Agent.Text(), HttpStatus: null, found.Error.Text(), found.BytesOut, found.RequestId.Text(), found.HostId.Text());
     }
 
     /// <summary>Reads one record from <paramref name="buffered"/> (which starts at it).</summary>
@@ -91,19 +92,63 @@ public static class CloudTrailRecords
         return (int)reader.BytesConsumed;
     };
 
-    private static readonly RecordReader ReadRequest = static (records, buffered, final) =>
+    /// <summary>A data event of the ledger's bucket into the ledger, read in place: what DataEvent makes of a record, with
+    /// no string made for a value the ledger already holds.</summary>
+    private static readonly RecordReader ReadIntoLedger = static (records, buffered, final) =>
     {
-        var length = Read(buffered, final, records.Bucket, out var request);
-        records.Request = records.KeepRaw && request is not null ? request with { Raw = Encoding.UTF8.GetString(buffered[..length]) } : request;
+        var found = default(Found);
+        var length = Read(buffered, final, ref found);
+        var ledger = records.Ledger!;
+        if (length == 0 || !found.IsDataEventOf(ledger.BucketUtf8) || !ledger.Takes(ledger.BucketUtf8, found.Time.ToUniversalTime()))
+        {
+            return length;
+        }
+
+        // As AccessRequest.Caller for DataEvent's requester and account: the account where the record gives a valid
+        // one, else the ARN's.
+        var caller = found.Anonymous ? CallerKind.Anonymous
+            : found.Account.Utf8() is var account && IsAccountId(account) ? ledger.CallerOf(account)
+            : found.Arn.Present ? ledger.CallerOf(found.Arn.Utf8())
+            : CallerKind.OtherAccount;
+        var name = found.Name;
+        var effect = AccessRequest.EffectOf(
+            name.Is("GetObject"u8) || name.Is("REST.GET.OBJECT"u8) || name.Is("WEBSITE.GET.OBJECT"u8), null, found.Error.Is("AccessDenied"u8), found.Error.Present);
+        ulong? id = found.RequestId.Present ? AccessLedger.RequestKey(found.RequestId.Utf8(), found.HostId.Utf8()) : null;
+        var counted = ledger.Add(found.Time.ToUniversalTime(), id, caller, found.Key.Utf8(), effect, found.BytesOut, found.Ip.Utf8(), found.Agent.Utf8());
+        if (counted && caller != CallerKind.Inside && ledger.KeepsSources)
+        {
+            ledger.Keep(RequestSource.DataEvent, Encoding.UTF8.GetString(buffered[..length]));
+        }
+
         return length;
     };
 
-    /// <summary>The one reading of a data event: the members an AccessRequest needs, every other member skipped.</summary>
-    /// <param name="bucket">Only a data event of this bucket (UTF-8) becomes a request; empty: any bucket.</param>
-    /// <returns>The record's length, or 0 when it is not all buffered.</returns>
-    private static int Read(ReadOnlySpan<byte> buffered, bool final, ReadOnlySpan<byte> bucket, out AccessRequest? request)
+    private static bool IsAccountId(ReadOnlySpan<byte> value) => value.Length == 12 && value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
+
+    /// <summary>The members of one record that a data event needs, where the reader found them.</summary>
+    private ref struct Found
     {
-        request = null;
+        public Value Source, Category, Name, Ip, Agent, Error, RequestId, Type, Principal, Account, Arn, BucketName, Key, VersionId, HostId;
+        public bool HasIdentity, HasTime, HasParameters;
+        public DateTimeOffset Time;
+        public long BytesOut;
+
+        /// <summary>An S3 data event of this bucket (UTF-8; empty: any bucket), with its time.</summary>
+        public readonly bool IsDataEventOf(ReadOnlySpan<byte> bucket) =>
+            Source.Is("s3.amazonaws.com"u8) && (!Category.Present || Category.Is("Data"u8)) && Name.Present && HasParameters
+            && BucketName.Present && (bucket.IsEmpty || BucketName.Is(bucket)) && HasTime;
+
+        /// <summary>Anonymous, as CloudTrail has written it over the years: an AWSAccount with no principal, whose accountId
+        /// is ANONYMOUS_PRINCIPAL (older records), anonymous (newer) or empty.</summary>
+        public readonly bool Anonymous => HasIdentity && Type.Is("AWSAccount"u8) && Principal.IsNullOrEmpty
+            && (Account.IsNullOrEmpty || Account.Is("ANONYMOUS_PRINCIPAL"u8) || Account.Is("anonymous"u8));
+    }
+
+    /// <summary>The one reading of a record: the members a data event needs into <paramref name="found"/>, every other
+    /// member skipped.</summary>
+    /// <returns>The record's length, or 0 when it is not all buffered.</returns>
+    private static int Read(ReadOnlySpan<byte> buffered, bool final, ref Found found)
+    {
         var reader = new Utf8JsonReader(buffered, final, default);
         if (!reader.Read())
         {
@@ -115,13 +160,6 @@ public static class CloudTrailRecords
             throw new FormatException("a CloudTrail Records element is not an object");
         }
 
-        Value source = default, category = default, name = default, ip = default, agent = default, error = default, requestId = default;
-        Value type = default, principal = default, account = default, arn = default, bucketName = default, key = default, versionId = default, hostId = default;
-        var hasIdentity = false;
-        var hasTime = false;
-        DateTimeOffset at = default;
-        var hasParameters = false;
-        long bytesOut = 0;
         while (true)
         {
             if (!reader.Read())
@@ -166,8 +204,8 @@ public static class CloudTrailRecords
 
                 var identity = member.SequenceEqual("userIdentity"u8);
                 var parameters = member.SequenceEqual("requestParameters"u8);
-                hasIdentity |= identity;
-                hasParameters |= parameters;
+                found.HasIdentity |= identity;
+                found.HasParameters |= parameters;
                 while (true)
                 {
                     if (!reader.Read())
@@ -188,56 +226,56 @@ public static class CloudTrailRecords
 
                     if (identity && inner.SequenceEqual("type"u8))
                     {
-                        if (!Value.Take(ref reader, out type))
+                        if (!Value.Take(ref reader, out found.Type))
                         {
                             return 0;
                         }
                     }
                     else if (identity && inner.SequenceEqual("principalId"u8))
                     {
-                        if (!Value.Take(ref reader, out principal))
+                        if (!Value.Take(ref reader, out found.Principal))
                         {
                             return 0;
                         }
                     }
                     else if (identity && inner.SequenceEqual("accountId"u8))
                     {
-                        if (!Value.Take(ref reader, out account))
+                        if (!Value.Take(ref reader, out found.Account))
                         {
                             return 0;
                         }
                     }
                     else if (identity && inner.SequenceEqual("arn"u8))
                     {
-                        if (!Value.Take(ref reader, out arn))
+                        if (!Value.Take(ref reader, out found.Arn))
                         {
                             return 0;
                         }
                     }
                     else if (parameters && inner.SequenceEqual("bucketName"u8))
                     {
-                        if (!Value.Take(ref reader, out bucketName))
+                        if (!Value.Take(ref reader, out found.BucketName))
                         {
                             return 0;
                         }
                     }
                     else if (parameters && inner.SequenceEqual("key"u8))
                     {
-                        if (!Value.Take(ref reader, out key))
+                        if (!Value.Take(ref reader, out found.Key))
                         {
                             return 0;
                         }
                     }
                     else if (parameters && inner.SequenceEqual("versionId"u8))
                     {
-                        if (!Value.Take(ref reader, out versionId))
+                        if (!Value.Take(ref reader, out found.VersionId))
                         {
                             return 0;
                         }
                     }
                     else if (!identity && !parameters && inner.SequenceEqual("x-amz-id-2"u8))
                     {
-                        if (!Value.Take(ref reader, out hostId))
+                        if (!Value.Take(ref reader, out found.HostId))
                         {
                             return 0;
                         }
@@ -245,7 +283,7 @@ public static class CloudTrailRecords
                     else if (!identity && !parameters && inner.SequenceEqual("bytesTransferredOut"u8)
                         && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n))
                     {
-                        bytesOut = n;
+                        found.BytesOut = n;
                     }
                     else if (!reader.TrySkip())
                     {
@@ -258,21 +296,21 @@ public static class CloudTrailRecords
 
             if (member.SequenceEqual("eventSource"u8))
             {
-                if (!Value.Take(ref reader, out source))
+                if (!Value.Take(ref reader, out found.Source))
                 {
                     return 0;
                 }
             }
             else if (member.SequenceEqual("eventCategory"u8))
             {
-                if (!Value.Take(ref reader, out category))
+                if (!Value.Take(ref reader, out found.Category))
                 {
                     return 0;
                 }
             }
             else if (member.SequenceEqual("eventName"u8))
             {
-                if (!Value.Take(ref reader, out name))
+                if (!Value.Take(ref reader, out found.Name))
                 {
                     return 0;
                 }
@@ -280,32 +318,32 @@ public static class CloudTrailRecords
             else if (member.SequenceEqual("eventTime"u8) && reader.TokenType == JsonTokenType.String)
             {
                 // ISO 8601 as CloudTrail writes it (2026-11-21T09:45:10Z); anything else leaves the record without a time.
-                hasTime = reader.TryGetDateTimeOffset(out at);
+                found.HasTime = reader.TryGetDateTimeOffset(out found.Time);
             }
             else if (member.SequenceEqual("sourceIPAddress"u8))
             {
-                if (!Value.Take(ref reader, out ip))
+                if (!Value.Take(ref reader, out found.Ip))
                 {
                     return 0;
                 }
             }
             else if (member.SequenceEqual("userAgent"u8))
             {
-                if (!Value.Take(ref reader, out agent))
+                if (!Value.Take(ref reader, out found.Agent))
                 {
                     return 0;
                 }
             }
             else if (member.SequenceEqual("errorCode"u8))
             {
-                if (!Value.Take(ref reader, out error))
+                if (!Value.Take(ref reader, out found.Error))
                 {
                     return 0;
                 }
             }
             else if (member.SequenceEqual("requestID"u8))
             {
-                if (!Value.Take(ref reader, out requestId))
+                if (!Value.Take(ref reader, out found.RequestId))
                 {
                     return 0;
                 }
@@ -316,25 +354,7 @@ public static class CloudTrailRecords
             }
         }
 
-        var length = (int)reader.BytesConsumed;
-        if (!source.Is("s3.amazonaws.com"u8) || (category.Present && !category.Is("Data"u8)) || !name.Present || !hasParameters
-            || !bucketName.Present || (!bucket.IsEmpty && !bucketName.Is(bucket))
-            || !hasTime)
-        {
-            return length;
-        }
-
-        // Anonymous, as CloudTrail has written it over the years: an AWSAccount with no principal, whose accountId is
-        // ANONYMOUS_PRINCIPAL (older records), anonymous (newer) or empty.
-        var accountId = account.Text();
-        var anonymous = hasIdentity && type.Is("AWSAccount"u8) && string.IsNullOrEmpty(principal.Text())
-            && (string.IsNullOrEmpty(accountId) || accountId is "ANONYMOUS_PRINCIPAL" or "anonymous");
-        var arnText = arn.Text();
-        request = new AccessRequest(
-            RequestSource.DataEvent, at.ToUniversalTime(), bucketName.Text()!, key.Text(), versionId.Text(), name.Text()!,
-            anonymous, anonymous ? null : arnText ?? accountId, anonymous ? null : AccountId.IsValid(accountId) ? accountId : AccessRequest.AccountOf(arnText),
-            ip.Text(), agent.Text(), HttpStatus: null, error.Text(), bytesOut, requestId.Text(), hostId.Text());
-        return length;
+        return (int)reader.BytesConsumed;
     }
 
     /// <summary>A string member's value where the reader found it: its UTF-8 in the buffer, or (written with escapes) the
@@ -365,6 +385,11 @@ public static class CloudTrailRecords
 
         public bool Is(ReadOnlySpan<byte> utf8) => Present && (unescaped is null ? raw.SequenceEqual(utf8) : unescaped == Encoding.UTF8.GetString(utf8));
 
+        public bool IsNullOrEmpty => !Present || (unescaped is null ? raw.IsEmpty : unescaped.Length == 0);
+
+        /// <summary>The value as UTF-8 (empty when absent): in the buffer, or encoded from the unescaped string.</summary>
+        public ReadOnlySpan<byte> Utf8() => unescaped is null ? raw : Encoding.UTF8.GetBytes(unescaped);
+
         public string? Text() => !Present ? null : unescaped ?? Encoding.UTF8.GetString(raw);
     }
 
@@ -379,15 +404,10 @@ public static class CloudTrailRecords
         private bool inArray;
         private bool ended;
 
-        /// <summary>Only this bucket's data events (UTF-8), for ReadRequest.</summary>
-        public byte[] Bucket { get; init; } = [];
-
-        /// <summary>Give each request its record's raw JSON (AccessRequest.Raw), for the evidence.</summary>
-        public bool KeepRaw { get; init; }
+        /// <summary>The ledger ReadIntoLedger adds to.</summary>
+        public AccessLedger? Ledger { get; init; }
 
         public JsonDocument? Document { get; set; }
-
-        public AccessRequest? Request { get; set; }
 
         /// <summary>Reads the next record with <paramref name="read"/>: false at the end of the array.</summary>
         public async ValueTask<bool> NextAsync(RecordReader read, CancellationToken cancellationToken)

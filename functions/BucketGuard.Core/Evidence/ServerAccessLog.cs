@@ -1,6 +1,7 @@
 using System.Buffers;
-using System.Buffers.Text;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace BucketGuard.Core.Evidence;
@@ -35,7 +36,7 @@ public static class ServerAccessLog
     {
         var bytes = Encoding.UTF8.GetBytes(line);
         var fields = new Field[(bytes.Length / 2) + 1];
-        var count = Split(bytes, fields, out error);
+        var count = Split(bytes, fields, new ulong[StructureLength(bytes.Length)], out error);
         return count < 0 ? null : [.. fields[..count].Select(f => Text(bytes, f))];
     }
 
@@ -47,7 +48,7 @@ public static class ServerAccessLog
         var bytes = Encoding.UTF8.GetBytes(line);
         Span<Field> fields = stackalloc Field[HostId + 1];
         var last = default(LastTime);
-        if (Check(bytes, fields, out var count, out var time, ref last) is { } error)
+        if (Check(bytes, fields, new ulong[StructureLength(bytes.Length)], out var count, out var time, ref last) is { } error)
         {
             return Parsed<AccessRequest>.Failure(error);
         }
@@ -75,9 +76,11 @@ public static class ServerAccessLog
     public static async Task<int> ReadAsync(Stream stream, AccessLedger ledger, Action<int, string> onError, CancellationToken cancellationToken = default)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxRecordLength + 1);
+        var structure = ArrayPool<ulong>.Shared.Rent(StructureLength(MaxRecordLength));
+        var scratch = ArrayPool<byte>.Shared.Rent(MaxRecordLength);
         try
         {
-            var reading = new Reading(ledger, onError);
+            var reading = new Reading(ledger, onError, structure, scratch);
             var length = 0;
             while (true)
             {
@@ -95,6 +98,8 @@ public static class ServerAccessLog
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<ulong>.Shared.Return(structure);
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
@@ -139,7 +144,9 @@ public static class ServerAccessLog
     }
 
     /// <summary>The line-by-line state of one ReadAsync.</summary>
-    private sealed class Reading(AccessLedger ledger, Action<int, string> onError)
+    /// <param name="structure">Room for the Structure of the longest record.</param>
+    /// <param name="scratch">Room for the longest record, where Add decodes a field with escapes at its own offset.</param>
+    private sealed class Reading(AccessLedger ledger, Action<int, string> onError, ulong[] structure, byte[] scratch)
     {
         private readonly Pending[] pending = new Pending[Batch];
         private LastTime last;
@@ -212,7 +219,7 @@ public static class ServerAccessLog
                 next.Start = start;
                 next.Length = length;
                 next.Line = line;
-                next.Error = length > MaxRecordLength ? TooLong : Check(data.Slice(start, length), next.Fields, out next.Count, out next.Time, ref last);
+                next.Error = length > MaxRecordLength ? TooLong : Check(data.Slice(start, length), next.Fields, structure, out next.Count, out next.Time, ref last);
                 next.Id = next.Error is null ? RequestKey(data.Slice(start, length), next.Fields, next.Count) : null;
                 if (waiting == Batch)
                 {
@@ -244,7 +251,7 @@ public static class ServerAccessLog
                 }
 
                 Records++;
-                Add(data.Slice(record.Start, record.Length), record.Fields, record.Time, record.Id, ledger);
+                Add(data.Slice(record.Start, record.Length), record.Fields, record.Time, record.Id, ledger, scratch);
             }
 
             waiting = 0;
@@ -257,9 +264,10 @@ public static class ServerAccessLog
             ? AccessLedger.RequestKey(requestId, count > HostId && Span(line, fields[HostId]) is var host && !IsDash(host) ? host : [])
             : null;
 
-    /// <summary>One checked record into the ledger, its fields read in place: strings are made only for what the ledger
-    /// keeps anew (a key, source IP or user agent it has not seen).</summary>
-    private static void Add(ReadOnlySpan<byte> line, ReadOnlySpan<Field> fields, DateTimeOffset time, ulong? id, AccessLedger ledger)
+    /// <summary>One checked record into the ledger, its fields read in place as UTF-8: strings are made only for what
+    /// the ledger keeps anew (a key, source IP or user agent it has not seen).</summary>
+    /// <param name="scratch">At least the line's length: a field with escapes is decoded at its own offset in it.</param>
+    private static void Add(ReadOnlySpan<byte> line, ReadOnlySpan<Field> fields, DateTimeOffset time, ulong? id, AccessLedger ledger, Span<byte> scratch)
     {
         if (!ledger.Takes(Span(line, fields[Bucket]), time))
         {
@@ -271,25 +279,23 @@ public static class ServerAccessLog
         var anonymous = IsDash(requester);
         var caller = anonymous ? CallerKind.Anonymous
             : requester.SequenceEqual(owner) && !IsDash(owner) ? CallerKind.Inside
-            : ledger.CallerOf(Chars(line, fields[Requester], stackalloc char[Math.Min(fields[Requester].Length, 1024)]));
+            : ledger.CallerOf(Utf8(line, fields[Requester], scratch));
         var status = Number(Span(line, fields[Status]));
         var operation = Span(line, fields[Operation]);
         var errorCode = Span(line, fields[Error]);
         var effect = AccessRequest.EffectOf(
             operation.SequenceEqual("REST.GET.OBJECT"u8) || operation.SequenceEqual("WEBSITE.GET.OBJECT"u8), (int?)status, errorCode.SequenceEqual("AccessDenied"u8), !IsDash(errorCode));
 
-        // The key is URL-encoded in the log: decoded into a buffer of its own, as Uri.UnescapeDataString would.
-        var encoded = Chars(line, fields[Key], stackalloc char[Math.Min(fields[Key].Length, 4096)]);
-        var key = encoded;
-        if (encoded.Contains('%'))
+        // The key is URL-encoded in the log: decoded as Uri.UnescapeDataString does (a sequence that is not UTF-8 stays
+        // as written), into a string only when it has an escape.
+        var key = Utf8(line, fields[Key], scratch);
+        if (key.Contains((byte)'%'))
         {
-            Span<char> decoded = stackalloc char[encoded.Length];
-            key = Uri.TryUnescapeDataString(encoded, decoded, out var written) ? decoded[..written] : Uri.UnescapeDataString(encoded.ToString());
+            key = Encoding.UTF8.GetBytes(Uri.UnescapeDataString(Encoding.UTF8.GetString(key)));
         }
 
         var counted = ledger.Add(time, id, caller, key, effect, Number(Span(line, fields[BytesSent])) ?? 0,
-            Chars(line, fields[RemoteIp], stackalloc char[Math.Min(fields[RemoteIp].Length, 256)]),
-            Chars(line, fields[UserAgent], stackalloc char[Math.Min(fields[UserAgent].Length, 1024)]));
+            Utf8(line, fields[RemoteIp], scratch), Utf8(line, fields[UserAgent], scratch));
         if (counted && caller != CallerKind.Inside && ledger.KeepsSources)
         {
             ledger.Keep(RequestSource.AccessLog, Encoding.UTF8.GetString(line));
@@ -299,10 +305,10 @@ public static class ServerAccessLog
     /// <summary>Splits a record and checks what every reader needs: the fields through User-Agent, a bucket, an
     /// operation, a time.</summary>
     /// <returns>Null, or why the line is not a record.</returns>
-    private static string? Check(ReadOnlySpan<byte> line, Span<Field> fields, out int count, out DateTimeOffset time, ref LastTime last)
+    private static string? Check(ReadOnlySpan<byte> line, Span<Field> fields, Span<ulong> structure, out int count, out DateTimeOffset time, ref LastTime last)
     {
         time = default;
-        count = Split(line, fields, out var error);
+        count = Split(line, fields, structure, out var error);
         if (count < 0)
         {
             return error!;
@@ -338,11 +344,14 @@ public static class ServerAccessLog
     /// <summary>Finds each field: [bracketed], "quoted" (backslash escapes), or up to the next space. The first
     /// fields.Length are recorded. The fields after them are not needed: read on only to count up to the ones every
     /// record has, so what S3 adds at the end never makes a record unreadable.</summary>
+    /// <param name="structure">At least StructureLength(line.Length) long: where the line's spaces, quotes and brackets
+    /// are, found for all of it at once (Structure), so that a field's end is a bit scan, not a search.</param>
     /// <returns>How many fields were found (at least fields.Length when there are that many), or -1 (with the error)
     /// when a bracket or quote is not closed.</returns>
-    private static int Split(ReadOnlySpan<byte> line, Span<Field> fields, out string? error)
+    private static int Split(ReadOnlySpan<byte> line, Span<Field> fields, Span<ulong> structure, out string? error)
     {
         error = null;
+        Structure(line, structure);
         var count = 0;
         var i = 0;
         var all = fields.Length > HostId + 1;
@@ -362,14 +371,14 @@ public static class ServerAccessLog
                 start = ++i;
                 while (true)
                 {
-                    var stop = quoted ? line[i..].IndexOfAny((byte)'"', (byte)'\\') : line[i..].IndexOf((byte)']');
+                    var stop = Next(structure, quoted ? QuotesAndBackslashes : ClosingBrackets, i, line.Length);
                     if (stop < 0)
                     {
                         error = $"field {count + 1} opens with {(quoted ? '"' : '[')} and is never closed";
                         return -1;
                     }
 
-                    i += stop;
+                    i = stop;
                     if (line[i] != (byte)'\\')
                     {
                         break;
@@ -385,8 +394,8 @@ public static class ServerAccessLog
             else
             {
                 start = i;
-                var space = line[i..].IndexOf((byte)' ');
-                i = space < 0 ? line.Length : i + space;
+                var space = Next(structure, Spaces, i, line.Length);
+                i = space < 0 ? line.Length : space;
                 fields[count] = new Field(start, i - start, false);
             }
 
@@ -396,20 +405,95 @@ public static class ServerAccessLog
         return count;
     }
 
+    /// <summary>The bit masks Structure writes: three for each 64 bytes of a line.</summary>
+    private const int Spaces = 0, QuotesAndBackslashes = 1, ClosingBrackets = 2, Masks = 3;
+
+    private static int StructureLength(int lineLength) => Masks * ((lineLength + 63) / 64);
+
+    /// <summary>For each 64 bytes of the line, three masks whose bit n is byte n of the block: a space; a double quote
+    /// or backslash; a closing bracket. Compared a vector at a time; past the line's end every bit is 0.</summary>
+    private static void Structure(ReadOnlySpan<byte> line, Span<ulong> structure)
+    {
+        Span<byte> tail = stackalloc byte[64];
+        for (int at = 0, mask = 0; at < line.Length; at += 64, mask += Masks)
+        {
+            if (line.Length - at >= 64)
+            {
+                Block(line.Slice(at, 64), structure.Slice(mask, Masks));
+            }
+            else
+            {
+                tail.Clear();
+                line[at..].CopyTo(tail);
+                Block(tail, structure.Slice(mask, Masks));
+            }
+        }
+    }
+
+    /// <param name="block">64 bytes.</param>
+    private static void Block(ReadOnlySpan<byte> block, Span<ulong> masks)
+    {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var low = Vector256.Create(block[..32]);
+            var high = Vector256.Create(block[32..]);
+            masks[Spaces] = Bits(Vector256.Equals(low, Vector256.Create((byte)' ')), Vector256.Equals(high, Vector256.Create((byte)' ')));
+            masks[QuotesAndBackslashes] = Bits(
+                Vector256.Equals(low, Vector256.Create((byte)'"')) | Vector256.Equals(low, Vector256.Create((byte)'\\')),
+                Vector256.Equals(high, Vector256.Create((byte)'"')) | Vector256.Equals(high, Vector256.Create((byte)'\\')));
+            masks[ClosingBrackets] = Bits(Vector256.Equals(low, Vector256.Create((byte)']')), Vector256.Equals(high, Vector256.Create((byte)']')));
+            return;
+        }
+
+        ulong spaces = 0, quotes = 0, brackets = 0;
+        for (var at = 0; at < 64; at += 16)
+        {
+            var bytes = Vector128.Create(block.Slice(at, 16));
+            spaces |= (ulong)Vector128.Equals(bytes, Vector128.Create((byte)' ')).ExtractMostSignificantBits() << at;
+            quotes |= (ulong)(Vector128.Equals(bytes, Vector128.Create((byte)'"')) | Vector128.Equals(bytes, Vector128.Create((byte)'\\'))).ExtractMostSignificantBits() << at;
+            brackets |= (ulong)Vector128.Equals(bytes, Vector128.Create((byte)']')).ExtractMostSignificantBits() << at;
+        }
+
+        (masks[Spaces], masks[QuotesAndBackslashes], masks[ClosingBrackets]) = (spaces, quotes, brackets);
+    }
+
+    private static ulong Bits(Vector256<byte> low, Vector256<byte> high) => low.ExtractMostSignificantBits() | ((ulong)high.ExtractMostSignificantBits() << 32);
+
+    /// <summary>The first byte at or after <paramref name="from"/> that the mask marks, or -1.</summary>
+    private static int Next(ReadOnlySpan<ulong> structure, int mask, int from, int length)
+    {
+        if (from >= length)
+        {
+            return -1;
+        }
+
+        var block = from >> 6;
+        var blocks = (length + 63) >> 6;
+        var bits = structure[(Masks * block) + mask] & (ulong.MaxValue << (from & 63));
+        while (bits == 0)
+        {
+            if (++block >= blocks)
+            {
+                return -1;
+            }
+
+            bits = structure[(Masks * block) + mask];
+        }
+
+        return (block << 6) + BitOperations.TrailingZeroCount(bits);
+    }
+
     private static bool IsDash(ReadOnlySpan<byte> field) => field.Length == 1 && field[0] == (byte)'-';
 
     private static ReadOnlySpan<byte> Span(ReadOnlySpan<byte> line, Field field) => line.Slice(field.Start, field.Length);
 
     /// <summary>A field as text, "-" as null, escapes resolved.</summary>
-    private static string? Text(ReadOnlySpan<byte> line, Field field)
-    {
-        var span = Span(line, field);
-        return IsDash(span) ? null : new string(Chars(line, field, new char[Encoding.UTF8.GetMaxCharCount(span.Length)]));
-    }
+    private static string? Text(ReadOnlySpan<byte> line, Field field) =>
+        IsDash(Span(line, field)) ? null : Encoding.UTF8.GetString(Utf8(line, field, new byte[line.Length]));
 
-    /// <summary>A field decoded into <paramref name="buffer"/> (at most its length; longer fields are cut), "-" as
-    /// empty, escapes resolved.</summary>
-    private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> line, Field field, Span<char> buffer)
+    /// <summary>A field as UTF-8, "-" as empty, escapes resolved into <paramref name="scratch"/> at the field's own offset
+    /// (so fields decoded together never overlap).</summary>
+    private static ReadOnlySpan<byte> Utf8(ReadOnlySpan<byte> line, Field field, Span<byte> scratch)
     {
         var span = Span(line, field);
         if (IsDash(span))
@@ -417,26 +501,43 @@ public static class ServerAccessLog
             return [];
         }
 
-        // Valid UTF-8 decodes to at most as many chars as bytes; a cut may split a sequence, which decodes as U+FFFD.
-        var written = Encoding.UTF8.GetChars(span[..Math.Min(span.Length, buffer.Length)], buffer);
         if (!field.Escaped)
         {
-            return buffer[..written];
+            return span;
         }
 
+        var into = scratch.Slice(field.Start, field.Length);
         var kept = 0;
-        for (var i = 0; i < written; i++)
+        for (var i = 0; i < span.Length; i++)
         {
-            buffer[kept++] = buffer[i] == '\\' && i + 1 < written ? buffer[++i] : buffer[i];
+            into[kept++] = span[i] == (byte)'\\' && i + 1 < span.Length ? span[++i] : span[i];
         }
 
-        return buffer[..kept];
+        return into[..kept];
     }
 
-    /// <summary>A non-negative decimal number; null for "-" or anything else.</summary>
-    private static long? Number(ReadOnlySpan<byte> digits) =>
-        digits.Length is > 0 and <= 18 && digits.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0
-        && Utf8Parser.TryParse(digits, out long value, out var used) && used == digits.Length ? value : null;
+    /// <summary>A non-negative decimal number of at most 18 digits; null for "-" or anything else.</summary>
+    private static long? Number(ReadOnlySpan<byte> digits)
+    {
+        if (digits.Length is 0 or > 18)
+        {
+            return null;
+        }
+
+        long value = 0;
+        foreach (var digit in digits)
+        {
+            var n = (uint)(digit - '0');
+            if (n > 9)
+            {
+                return null;
+            }
+
+            value = (value * 10) + n;
+        }
+
+        return value;
+    }
 
     private static readonly byte[][] Months = [.. new[] { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }.Select(Encoding.ASCII.GetBytes)];
 
