@@ -294,7 +294,11 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         private void Grow()
         {
             var old = slots;
+            // Written once before Add reads it: a page fresh from the system that is read first faults twice (mapped
+            // to the zero page, then copied on the first write), which for a table of millions of slots costs more
+            // than the writing.
             slots = new ulong[old.Length * 2];
+            Array.Clear(slots);
             count = 0;
             foreach (var id in old)
             {
@@ -312,8 +316,9 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         public int Denied;
         public int Other;
         public long BytesSent;
-        public DateTimeOffset? First;
-        public DateTimeOffset? Last;
+        // UTC ticks: compared once a request, as plain numbers.
+        private long first = long.MaxValue;
+        private long last = long.MinValue;
         public readonly Distinct SourceIps = new();
         public readonly Distinct UserAgents = new();
         private int callers;
@@ -335,14 +340,15 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             }
 
             callers |= 1 << (int)caller;
-            First = First is { } f && f <= time ? f : time;
-            Last = Last is { } l && l >= time ? l : time;
+            var ticks = time.UtcTicks;
+            first = Math.Min(first, ticks);
+            last = Math.Max(last, ticks);
             SourceIps.Add(sourceIp);
             UserAgents.Add(userAgent);
         }
 
         public ObjectLedgerEntry Entry(string key) => new(
-            key.Length == 0 ? null : key, Reads, Denied, Other, BytesSent, First!.Value, Last!.Value,
+            key.Length == 0 ? null : key, Reads, Denied, Other, BytesSent, new DateTimeOffset(first, TimeSpan.Zero), new DateTimeOffset(last, TimeSpan.Zero),
             [.. Enum.GetValues<CallerKind>().Where(c => (callers & (1 << (int)c)) != 0)],
             SourceIps.Listed, SourceIps.More, UserAgents.Listed, UserAgents.More);
     }

@@ -104,6 +104,13 @@ public static class CloudTrailRecords
             return length;
         }
 
+        // The request id's slot is read first, so that the wait for it overlaps the work below.
+        ulong? id = found.RequestId.Present ? AccessLedger.RequestKey(found.RequestId.Utf8(), found.HostId.Utf8()) : null;
+        if (id is { } key)
+        {
+            ledger.Touch(key);
+        }
+
         // As AccessRequest.Caller for DataEvent's requester and account: the account where the record gives a valid
         // one, else the ARN's.
         var caller = found.Anonymous ? CallerKind.Anonymous
@@ -113,7 +120,6 @@ public static class CloudTrailRecords
         var name = found.Name;
         var effect = AccessRequest.EffectOf(
             name.Is("GetObject"u8) || name.Is("REST.GET.OBJECT"u8) || name.Is("WEBSITE.GET.OBJECT"u8), null, found.Error.Is("AccessDenied"u8), found.Error.Present);
-        ulong? id = found.RequestId.Present ? AccessLedger.RequestKey(found.RequestId.Utf8(), found.HostId.Utf8()) : null;
         var counted = ledger.Add(found.Time.ToUniversalTime(), id, caller, found.Key.Utf8(), effect, found.BytesOut, found.Ip.Utf8(), found.Agent.Utf8());
         if (counted && caller != CallerKind.Inside && ledger.KeepsSources)
         {
@@ -182,7 +188,7 @@ public static class CloudTrailRecords
             if (escaped)
             {
                 // A member name written with escapes is none of the names below, as CloudTrail writes them.
-                if (!reader.TrySkip())
+                if (!Skip(ref reader))
                 {
                     return 0;
                 }
@@ -194,7 +200,7 @@ public static class CloudTrailRecords
             {
                 if (reader.TokenType != JsonTokenType.StartObject)
                 {
-                    if (!reader.TrySkip())
+                    if (!Skip(ref reader))
                     {
                         return 0;
                     }
@@ -285,7 +291,7 @@ public static class CloudTrailRecords
                     {
                         found.BytesOut = n;
                     }
-                    else if (!reader.TrySkip())
+                    else if (!Skip(ref reader))
                     {
                         return 0;
                     }
@@ -348,7 +354,7 @@ public static class CloudTrailRecords
                     return 0;
                 }
             }
-            else if (!reader.TrySkip())
+            else if (!Skip(ref reader))
             {
                 return 0;
             }
@@ -356,6 +362,13 @@ public static class CloudTrailRecords
 
         return (int)reader.BytesConsumed;
     }
+
+    /// <summary>Passes over the value the reader is on: a number, string, true, false or null is read already; an
+    /// object or array is skipped to its end (TrySkip, without a call for the many values that need none).</summary>
+    /// <returns>False when skipping it needs more bytes than are buffered.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Skip(scoped ref Utf8JsonReader reader) =>
+        reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray) || reader.TrySkip();
 
     /// <summary>A string member's value where the reader found it: its UTF-8 in the buffer, or (written with escapes) the
     /// string itself. Any other JSON value counts as absent, as a missing member does.</summary>
@@ -375,12 +388,13 @@ public static class CloudTrailRecords
 
         /// <summary>The value the reader is on; any other JSON value is skipped.</summary>
         /// <returns>False when skipping it needs more bytes than are buffered.</returns>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Take(scoped ref Utf8JsonReader reader, out Value value)
         {
             value = reader.TokenType != JsonTokenType.String ? default
                 : reader.ValueIsEscaped ? new Value([], reader.GetString(), true)
                 : new Value(reader.ValueSpan, null, true);
-            return value.Present || reader.TrySkip();
+            return value.Present || Skip(ref reader);
         }
 
         public bool Is(ReadOnlySpan<byte> utf8) => Present && (unescaped is null ? raw.SequenceEqual(utf8) : unescaped == Encoding.UTF8.GetString(utf8));

@@ -431,8 +431,18 @@ public static class ServerAccessLog
     }
 
     /// <param name="block">64 bytes.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block(ReadOnlySpan<byte> block, Span<ulong> masks)
     {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var bytes = Vector512.Create(block);
+            masks[Spaces] = Vector512.Equals(bytes, Vector512.Create((byte)' ')).ExtractMostSignificantBits();
+            masks[QuotesAndBackslashes] = (Vector512.Equals(bytes, Vector512.Create((byte)'"')) | Vector512.Equals(bytes, Vector512.Create((byte)'\\'))).ExtractMostSignificantBits();
+            masks[ClosingBrackets] = Vector512.Equals(bytes, Vector512.Create((byte)']')).ExtractMostSignificantBits();
+            return;
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             var low = Vector256.Create(block[..32]);
@@ -460,6 +470,7 @@ public static class ServerAccessLog
     private static ulong Bits(Vector256<byte> low, Vector256<byte> high) => low.ExtractMostSignificantBits() | ((ulong)high.ExtractMostSignificantBits() << 32);
 
     /// <summary>The first byte at or after <paramref name="from"/> that the mask marks, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Next(ReadOnlySpan<ulong> structure, int mask, int from, int length)
     {
         if (from >= length)
