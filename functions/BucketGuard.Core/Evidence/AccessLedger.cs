@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 using System.Text.Json;
 
@@ -286,8 +288,22 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
 
         public int Count => count + (hasZero ? 1 : 0);
 
-        /// <summary>Reads the id's first slot (kept, so the read is not dropped), to have it in cache for Add.</summary>
-        public void Touch(ulong id) => touched ^= slots[Slot(id, slots.Length - 1)];
+        /// <summary>Has the id's first slot brought into cache for Add: a prefetch where the processor has one (x86),
+        /// which lets work go on while the memory is read; elsewhere a read that is kept, so it is not dropped.</summary>
+        public unsafe void Touch(ulong id)
+        {
+            ref var slot = ref slots[Slot(id, slots.Length - 1)];
+            if (Sse.IsSupported)
+            {
+                // Not pinned: should the collector move the table in between, the hint names stale memory, which a
+                // prefetch never faults on.
+                Sse.Prefetch0(Unsafe.AsPointer(ref slot));
+            }
+            else
+            {
+                touched ^= slot;
+            }
+        }
 
         private static int Slot(ulong id, int mask) => (int)(id >> 32) & mask;
 

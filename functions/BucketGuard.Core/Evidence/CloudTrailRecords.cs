@@ -34,9 +34,17 @@ public static class CloudTrailRecords
     {
         using var records = new Records(stream) { Ledger = ledger };
         var count = 0;
-        while (await records.NextAsync(ReadIntoLedger, cancellationToken).ConfigureAwait(false))
+        try
         {
-            count++;
+            while (await records.NextAsync(ReadIntoLedger, cancellationToken).ConfigureAwait(false))
+            {
+                count++;
+            }
+        }
+        finally
+        {
+            // The last data event read (also when a later record is not valid, as every one before it is in).
+            records.Waiting.AddTo(ledger);
         }
 
         return count;
@@ -104,7 +112,8 @@ public static class CloudTrailRecords
             return length;
         }
 
-        // The request id's slot is read first, so that the wait for it overlaps the work below.
+        // The request id's slot is read now and the request added after the next record is read, so that the wait for
+        // the slot (a table of millions of ids is not in cache) overlaps reading that record.
         ulong? id = found.RequestId.Present ? AccessLedger.RequestKey(found.RequestId.Utf8(), found.HostId.Utf8()) : null;
         if (id is { } key)
         {
@@ -120,14 +129,60 @@ public static class CloudTrailRecords
         var name = found.Name;
         var effect = AccessRequest.EffectOf(
             name.Is("GetObject"u8) || name.Is("REST.GET.OBJECT"u8) || name.Is("WEBSITE.GET.OBJECT"u8), null, found.Error.Is("AccessDenied"u8), found.Error.Present);
-        var counted = ledger.Add(found.Time.ToUniversalTime(), id, caller, found.Key.Utf8(), effect, found.BytesOut, found.Ip.Utf8(), found.Agent.Utf8());
-        if (counted && caller != CallerKind.Inside && ledger.KeepsSources)
-        {
-            ledger.Keep(RequestSource.DataEvent, Encoding.UTF8.GetString(buffered[..length]));
-        }
-
+        records.Waiting.AddTo(ledger);
+        records.Waiting.Hold(
+            found.Time.ToUniversalTime(), id, caller, effect, found.BytesOut, found.Key.Utf8(), found.Ip.Utf8(), found.Agent.Utf8(),
+            caller != CallerKind.Inside && ledger.KeepsSources ? Encoding.UTF8.GetString(buffered[..length]) : null);
         return length;
     };
+
+    /// <summary>One data event read and not yet added to the ledger: its numbers, and its key, source IP and user agent
+    /// (UTF-8) copied out of the reader's buffer, which the next read may move.</summary>
+    private sealed class WaitingRequest
+    {
+        private byte[] text = new byte[1024];
+        private int keyLength, ipLength, agentLength;
+        private DateTimeOffset time;
+        private ulong? id;
+        private CallerKind caller;
+        private RequestEffect effect;
+        private long bytesSent;
+        private string? raw;
+        private bool holds;
+
+        /// <param name="raw">The record's JSON, kept for the evidence when the ledger counts it; null: not kept.</param>
+        public void Hold(DateTimeOffset time, ulong? id, CallerKind caller, RequestEffect effect, long bytesSent, ReadOnlySpan<byte> key, ReadOnlySpan<byte> sourceIp, ReadOnlySpan<byte> userAgent, string? raw)
+        {
+            var length = key.Length + sourceIp.Length + userAgent.Length;
+            if (length > text.Length)
+            {
+                text = new byte[Math.Max(length, text.Length * 2)];
+            }
+
+            key.CopyTo(text);
+            sourceIp.CopyTo(text.AsSpan(key.Length));
+            userAgent.CopyTo(text.AsSpan(key.Length + sourceIp.Length));
+            (keyLength, ipLength, agentLength) = (key.Length, sourceIp.Length, userAgent.Length);
+            (this.time, this.id, this.caller, this.effect, this.bytesSent, this.raw, holds) = (time, id, caller, effect, bytesSent, raw, true);
+        }
+
+        /// <summary>The request held, if any, into the ledger.</summary>
+        public void AddTo(AccessLedger ledger)
+        {
+            if (!holds)
+            {
+                return;
+            }
+
+            holds = false;
+            var counted = ledger.Add(
+                time, id, caller, text.AsSpan(0, keyLength), effect, bytesSent, text.AsSpan(keyLength, ipLength), text.AsSpan(keyLength + ipLength, agentLength));
+            if (counted && raw is not null)
+            {
+                ledger.Keep(RequestSource.DataEvent, raw);
+            }
+        }
+    }
 
     private static bool IsAccountId(ReadOnlySpan<byte> value) => value.Length == 12 && value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
 
@@ -420,6 +475,9 @@ public static class CloudTrailRecords
 
         /// <summary>The ledger ReadIntoLedger adds to.</summary>
         public AccessLedger? Ledger { get; init; }
+
+        /// <summary>The data event ReadIntoLedger read last, added when it reads the next one or at the end.</summary>
+        public WaitingRequest Waiting { get; } = new();
 
         public JsonDocument? Document { get; set; }
 

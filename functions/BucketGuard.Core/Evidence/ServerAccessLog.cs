@@ -221,6 +221,11 @@ public static class ServerAccessLog
                 next.Line = line;
                 next.Error = length > MaxRecordLength ? TooLong : Check(data.Slice(start, length), next.Fields, structure, out next.Count, out next.Time, ref last);
                 next.Id = next.Error is null ? RequestKey(data.Slice(start, length), next.Fields, next.Count) : null;
+                if (next.Id is { } id)
+                {
+                    // Its slot read now, added at the end of the batch: the wait for it overlaps reading the lines after it.
+                    ledger.Touch(id);
+                }
                 if (waiting == Batch)
                 {
                     Flush(data);
@@ -233,14 +238,6 @@ public static class ServerAccessLog
 
         private void Flush(ReadOnlySpan<byte> data)
         {
-            for (var i = 0; i < waiting; i++)
-            {
-                if (pending[i].Id is { } id)
-                {
-                    ledger.Touch(id);
-                }
-            }
-
             for (var i = 0; i < waiting; i++)
             {
                 ref var record = ref pending[i];

@@ -391,4 +391,17 @@ public class AccessLedgerTests
         Assert.Equal(2, await CountAsync("""{"Records":[{"a":"}]{"},{"b":[1,{"c":"\"]"}]}]}"""));
         await Assert.ThrowsAnyAsync<System.Text.Json.JsonException>(() => CountAsync("""{"Records":[{"a":tru}]}"""));
     }
+
+    [Fact]
+    public async Task Every_data_event_before_a_record_that_is_not_json_is_in_the_ledger_when_the_reader_refuses_the_file()
+    {
+        static string Event(string requestId) => $$"""{"eventVersion":"1.10","userIdentity":{"type":"AWSAccount","principalId":"","accountId":"anonymous"},"eventTime":"2026-11-21T09:31:02Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","sourceIPAddress":"203.0.113.9","userAgent":"curl/8","requestParameters":{"bucketName":"lab-results","key":"a.pdf"},"additionalEventData":{"bytesTransferredOut":5,"x-amz-id-2":"H{{requestId}}"},"requestID":"{{requestId}}","eventCategory":"Data"}""";
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+        var text = $$"""{"Records":[{{Event("R1")}},{{Event("R2")}},{"a":tru}]}""";
+
+        await Assert.ThrowsAnyAsync<System.Text.Json.JsonException>(() => CloudTrailRecords.ReadDataEventsAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), ledger));
+
+        var report = ledger.Report(Covered);
+        Assert.Equal((2, 2, 10L), (report.Requests, report.Reads, report.BytesSent));
+    }
 }
