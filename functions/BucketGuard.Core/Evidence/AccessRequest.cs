@@ -78,6 +78,10 @@ public sealed record AccessRequest(
     /// <summary>A request for an object's data: GetObject (REST.GET.OBJECT, and WEBSITE.GET.OBJECT for website hosting).</summary>
     public bool IsObjectGet => Operation is "GetObject" or "REST.GET.OBJECT" or "WEBSITE.GET.OBJECT";
 
+    /// <summary>IsObjectGet for an operation in UTF-8, as the readers find it in a record.</summary>
+    public static bool IsObjectGetOperation(ReadOnlySpan<byte> operation) =>
+        operation.SequenceEqual("GetObject"u8) || operation.SequenceEqual("REST.GET.OBJECT"u8) || operation.SequenceEqual("WEBSITE.GET.OBJECT"u8);
+
     /// <summary>What the request did: refused, an object read, or anything else.</summary>
     public RequestEffect Effect => EffectOf(IsObjectGet, HttpStatus, ErrorCode is "AccessDenied", ErrorCode is not null);
 

@@ -123,12 +123,11 @@ public static class CloudTrailRecords
         // As AccessRequest.Caller for DataEvent's requester and account: the account where the record gives a valid
         // one, else the ARN's.
         var caller = found.Anonymous ? CallerKind.Anonymous
-            : found.Account.Utf8() is var account && IsAccountId(account) ? ledger.CallerOf(account)
+            : found.Account.Utf8() is var account && AccountId.IsValid(account) ? ledger.CallerOf(account)
             : found.Arn.Present ? ledger.CallerOf(found.Arn.Utf8())
             : CallerKind.OtherAccount;
-        var name = found.Name;
         var effect = AccessRequest.EffectOf(
-            name.Is("GetObject"u8) || name.Is("REST.GET.OBJECT"u8) || name.Is("WEBSITE.GET.OBJECT"u8), null, found.Error.Is("AccessDenied"u8), found.Error.Present);
+            AccessRequest.IsObjectGetOperation(found.Name.Utf8()), null, found.Error.Is("AccessDenied"u8), found.Error.Present);
         records.Waiting.AddTo(ledger);
         records.Waiting.Hold(
             found.Time.ToUniversalTime(), id, caller, effect, found.BytesOut, found.Key.Utf8(), found.Ip.Utf8(), found.Agent.Utf8(),
@@ -183,8 +182,6 @@ public static class CloudTrailRecords
             }
         }
     }
-
-    private static bool IsAccountId(ReadOnlySpan<byte> value) => value.Length == 12 && value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
 
     /// <summary>The members of one record that a data event needs, where the reader found them.</summary>
     private ref struct Found

@@ -281,7 +281,7 @@ public static class ServerAccessLog
         var operation = Span(line, fields[Operation]);
         var errorCode = Span(line, fields[Error]);
         var effect = AccessRequest.EffectOf(
-            operation.SequenceEqual("REST.GET.OBJECT"u8) || operation.SequenceEqual("WEBSITE.GET.OBJECT"u8), (int?)status, errorCode.SequenceEqual("AccessDenied"u8), !IsDash(errorCode));
+            AccessRequest.IsObjectGetOperation(operation), (int?)status, errorCode.SequenceEqual("AccessDenied"u8), !IsDash(errorCode));
 
         // The key is URL-encoded in the log: decoded as Uri.UnescapeDataString does (a sequence that is not UTF-8 stays
         // as written), into a string only when it has an escape.
