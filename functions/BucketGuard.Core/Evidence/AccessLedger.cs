@@ -170,7 +170,8 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         return true;
     }
 
-    /// <summary>Reads the slot a request id would take, ahead of Add, so that a batch's memory reads overlap.</summary>
+    /// <summary>Brings the slot a request id would take into cache ahead of Add (Hashes.Touch: a prefetch on x86), so that
+    /// the wait for it overlaps the reading that comes before Add.</summary>
     internal void Touch(ulong id) => seen.Touch(id);
 
     private static ulong? RequestKey(AccessRequest request) => request.RequestId is { } requestId

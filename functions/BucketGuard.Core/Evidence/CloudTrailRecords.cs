@@ -112,7 +112,7 @@ public static class CloudTrailRecords
             return length;
         }
 
-        // The request id's slot is read now and the request added after the next record is read, so that the wait for
+        // The request id's slot is prefetched now and the request added after the next record is read, so that the wait for
         // the slot (a table of millions of ids is not in cache) overlaps reading that record.
         ulong? id = found.RequestId.Present ? AccessLedger.RequestKey(found.RequestId.Utf8(), found.HostId.Utf8()) : null;
         if (id is { } key)

@@ -223,7 +223,7 @@ public static class ServerAccessLog
                 next.Id = next.Error is null ? RequestKey(data.Slice(start, length), next.Fields, next.Count) : null;
                 if (next.Id is { } id)
                 {
-                    // Its slot read now, added at the end of the batch: the wait for it overlaps reading the lines after it.
+                    // Its slot prefetched now, added at the end of the batch: the wait for it overlaps reading the lines after it.
                     ledger.Touch(id);
                 }
                 if (waiting == Batch)
