@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
@@ -51,6 +52,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
 
     private readonly Dictionary<byte[], ObjectAccess> objects = new(Utf8Text.Ordinal);
     private readonly Hashes seen = new(1024);
+    private readonly ValueIds valueIds = new();
     private readonly int[] requestsByCaller = new int[Enum.GetValues<CallerKind>().Length];
     private readonly byte[] bucketUtf8 = Encoding.UTF8.GetBytes(bucket);
     private readonly Dictionary<byte[], CallerKind> callers = new(Utf8Text.Ordinal);
@@ -166,7 +168,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             objects[key.ToArray()] = access = new ObjectAccess();
         }
 
-        access.Add(time, caller, effect, bytesSent, sourceIp, userAgent);
+        access.Add(time, caller, effect, bytesSent, sourceIp, userAgent, valueIds);
         return true;
     }
 
@@ -251,6 +253,9 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     private sealed class Hashes(int capacity)
     {
         private ulong[] slots = new ulong[capacity];
+        // A slot is the id's top bits (64 - shift of them), so that doubling the table sends old slot i to new slot 2i or
+        // 2i + 1: Grow re-adds in slot order and writes the new table front to back, not at random.
+        private int shift = 64 - BitOperations.Log2((uint)capacity);
         private int count;
         private bool hasZero;
         private ulong touched;
@@ -271,7 +276,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             }
 
             var mask = slots.Length - 1;
-            for (var i = Slot(id, mask); ; i = (i + 1) & mask)
+            for (var i = Slot(id); ; i = (i + 1) & mask)
             {
                 if (slots[i] == id)
                 {
@@ -293,7 +298,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         /// which lets work go on while the memory is read; elsewhere a read that is kept, so it is not dropped.</summary>
         public unsafe void Touch(ulong id)
         {
-            ref var slot = ref slots[Slot(id, slots.Length - 1)];
+            ref var slot = ref slots[Slot(id)];
             if (Sse.IsSupported)
             {
                 // Not pinned: should the collector move the table in between, the hint names stale memory, which a
@@ -306,7 +311,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             }
         }
 
-        private static int Slot(ulong id, int mask) => (int)(id >> 32) & mask;
+        private int Slot(ulong id) => (int)(id >> shift);
 
         private void Grow()
         {
@@ -316,6 +321,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             // than the writing.
             slots = new ulong[old.Length * 2];
             Array.Clear(slots);
+            shift--;
             count = 0;
             foreach (var id in old)
             {
@@ -340,7 +346,7 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
         public readonly Distinct UserAgents = new();
         private int callers;
 
-        public void Add(DateTimeOffset time, CallerKind caller, RequestEffect effect, long bytesSent, ReadOnlySpan<byte> sourceIp, ReadOnlySpan<byte> userAgent)
+        public void Add(DateTimeOffset time, CallerKind caller, RequestEffect effect, long bytesSent, ReadOnlySpan<byte> sourceIp, ReadOnlySpan<byte> userAgent, ValueIds ids)
         {
             switch (effect)
             {
@@ -360,8 +366,8 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             var ticks = time.UtcTicks;
             first = Math.Min(first, ticks);
             last = Math.Max(last, ticks);
-            SourceIps.Add(sourceIp);
-            UserAgents.Add(userAgent);
+            SourceIps.Add(sourceIp, ids);
+            UserAgents.Add(userAgent, ids);
         }
 
         public ObjectLedgerEntry Entry(string key) => new(
@@ -372,28 +378,96 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
 
     /// <summary>Distinct values of one field (UTF-8), told apart by their 64-bit hash (Utf8Text.Hash): the first
     /// MaxListed kept as text, the others counted (at most MaxCounted of them, beyond which the count is a lower
-    /// bound). One hash and one probe a request, with no string made for a value seen before.</summary>
+    /// bound). A value the ledger has numbered (ValueIds) is one bit of this object's; any other, a hash in a table of
+    /// this object's own. One hash a request, with no string made for a value seen before.</summary>
     private sealed class Distinct
     {
         public const int MaxCounted = 4096;
 
         private readonly List<string> listed = [];
-        private readonly Hashes seen = new(16);
+        private ulong[]? numbered;
+        private Hashes? others;
+        private int count;
 
         public ImmutableArray<string> Listed => [.. listed.Order(StringComparer.Ordinal)];
 
-        public int More => seen.Count - listed.Count;
+        public int More => count - listed.Count;
 
-        public void Add(ReadOnlySpan<byte> value)
+        public void Add(ReadOnlySpan<byte> value, ValueIds ids)
         {
-            if (value.IsEmpty || seen.Count >= MaxListed + MaxCounted || !seen.Add(Utf8Text.Hash(value)))
+            if (value.IsEmpty || count >= MaxListed + MaxCounted)
             {
                 return;
             }
 
+            var hash = Utf8Text.Hash(value);
+            if (ids.IdOf(hash) is var id and >= 0)
+            {
+                var word = id >> 6;
+                if (numbered is null || numbered.Length <= word)
+                {
+                    Array.Resize(ref numbered, word + 1);
+                }
+
+                var bit = 1UL << (id & 63);
+                if ((numbered[word] & bit) != 0)
+                {
+                    return;
+                }
+
+                numbered[word] |= bit;
+            }
+            else if (!(others ??= new Hashes(16)).Add(hash))
+            {
+                return;
+            }
+
+            count++;
             if (listed.Count < MaxListed)
             {
                 listed.Add(Encoding.UTF8.GetString(value));
+            }
+        }
+    }
+
+    /// <summary>The ledger's numbers for the first MaxValues distinct source IPs and user agents it meets (by their
+    /// hash), so that each object tells its values apart by a bit (Distinct) instead of in a table of its own: one
+    /// small table that stays in cache, in place of one per object that does not. Values met after it is full are not
+    /// numbered.</summary>
+    private sealed class ValueIds
+    {
+        // Twice as many slots as values, so a probe ends soon; a slot is the hash's top SlotBits bits.
+        private const int SlotBits = 11;
+
+        public const int MaxValues = 1 << (SlotBits - 1);
+
+        // id + 1 in ids, 0 for an empty slot.
+        private readonly ulong[] hashes = new ulong[2 * MaxValues];
+        private readonly short[] ids = new short[2 * MaxValues];
+        private int count;
+
+        /// <returns>The value's number, from 0, or -1 when it has none and the table is full.</returns>
+        public int IdOf(ulong hash)
+        {
+            const int Mask = (2 * MaxValues) - 1;
+            for (var i = (int)(hash >> (64 - SlotBits)); ; i = (i + 1) & Mask)
+            {
+                if (ids[i] == 0)
+                {
+                    if (count == MaxValues)
+                    {
+                        return -1;
+                    }
+
+                    hashes[i] = hash;
+                    ids[i] = (short)++count;
+                    return count - 1;
+                }
+
+                if (hashes[i] == hash)
+                {
+                    return ids[i] - 1;
+                }
             }
         }
     }

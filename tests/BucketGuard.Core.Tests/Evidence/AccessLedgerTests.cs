@@ -256,6 +256,50 @@ public class AccessLedgerTests
         Assert.Equal((AccessLedger.MaxListed, 4, 3 * (AccessLedger.MaxListed + 4)), (entry.SourceIps.Length, entry.MoreSourceIps, entry.Reads));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Distinct_source_ips_are_counted_exactly_per_object_past_the_first_thousands_the_ledger_meets_and_up_to_its_limit(bool streamed)
+    {
+        // Two objects whose source IPs overlap by half, each IP three times: past the first values met (which the ledger
+        // numbers), an object's values are partly numbered and partly not, and every one counts once per object.
+        var lines = new List<string>();
+        for (var round = 0; round < 3; round++)
+        {
+            for (var ip = 0; ip < 6000; ip++)
+            {
+                var key = ip < 3000 ? "a.pdf" : "b.pdf";
+                var address = ip < 3000 ? ip : ip - 1500;
+                lines.Add($"owner lab-results [21/Nov/2026:09:31:02 +0000] 10.{address >> 8}.{address & 255}.1 - R{round}-{ip} REST.GET.OBJECT {key} \"GET / HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"curl/8\" - H");
+            }
+        }
+
+        // And one object with more distinct IPs than the ledger counts: a lower bound, the limit.
+        for (var ip = 0; ip < AccessLedger.MaxListed + 5000; ip++)
+        {
+            lines.Add($"owner lab-results [21/Nov/2026:09:31:02 +0000] 172.16.{ip >> 8}.{ip & 255} - M-{ip} REST.GET.OBJECT c.pdf \"GET / HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"curl/8\" - H");
+        }
+
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+        if (streamed)
+        {
+            await ServerAccessLog.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', lines))), ledger, (line, error) => Assert.Fail($"{line}: {error}"));
+        }
+        else
+        {
+            foreach (var line in lines)
+            {
+                ledger.Add(ServerAccessLog.Parse(line, out _).Value!);
+            }
+        }
+
+        var objects = ledger.Report(Covered).Objects;
+
+        Assert.Equal(
+            [("a.pdf", 16, 2984, 1, 0), ("b.pdf", 16, 2984, 1, 0), ("c.pdf", 16, 4096, 1, 0)],
+            objects.Select(o => (o.Key!, o.SourceIps.Length, o.MoreSourceIps, o.UserAgents.Length, o.MoreUserAgents)));
+    }
+
     [Fact]
     public void Where_no_source_covered_the_window_the_verdict_is_unknown_with_each_reason_never_no_access()
     {
