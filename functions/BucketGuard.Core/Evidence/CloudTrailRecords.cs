@@ -58,7 +58,8 @@ public static class CloudTrailRecords
     public static AccessRequest? DataEvent(ReadOnlySpan<byte> record)
     {
         var found = default(Found);
-        if (Read(record, true, ref found) != record.Length && record.Length > 0)
+        var last = default(LastTime);
+        if (Read(record, true, ref found, ref last) != record.Length && record.Length > 0)
         {
             throw new JsonException("one CloudTrail record was expected");
         }
@@ -105,7 +106,7 @@ public static class CloudTrailRecords
     private static readonly RecordReader ReadIntoLedger = static (records, buffered, final) =>
     {
         var found = default(Found);
-        var length = Read(buffered, final, ref found);
+        var length = Read(buffered, final, ref found, ref records.Last);
         var ledger = records.Ledger!;
         if (length == 0 || !found.IsDataEventOf(ledger.BucketUtf8) || !ledger.Takes(ledger.BucketUtf8, found.Time.ToUniversalTime()))
         {
@@ -202,10 +203,81 @@ public static class CloudTrailRecords
             && (Account.IsNullOrEmpty || Account.Is("ANONYMOUS_PRINCIPAL"u8) || Account.Is("anonymous"u8));
     }
 
+    /// <summary>The members of a record that a data event needs (CloudTrail User Guide, "CloudTrail record contents"),
+    /// and those of its userIdentity, requestParameters and additionalEventData; Other for every other name.</summary>
+    private enum Member
+    {
+        Other,
+        UserIdentity,
+        RequestParameters,
+        AdditionalEventData,
+        EventSource,
+        EventCategory,
+        EventName,
+        EventTime,
+        SourceIPAddress,
+        UserAgent,
+        ErrorCode,
+        RequestID,
+        Type,
+        PrincipalId,
+        AccountId,
+        Arn,
+        BucketName,
+        Key,
+        VersionId,
+        HostId,
+        BytesTransferredOut,
+    }
+
+    /// <summary>A member name of a record (UTF-8, as written: unescaped) as a Member: told apart by its length first, so
+    /// that each name is compared with at most one or two others, not with all of them.</summary>
+    private static Member MemberOf(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        3 => name.SequenceEqual("arn"u8) ? Member.Arn : name.SequenceEqual("key"u8) ? Member.Key : Member.Other,
+        4 => name.SequenceEqual("type"u8) ? Member.Type : Member.Other,
+        9 => name[5] switch
+        {
+            (byte)'N' => name.SequenceEqual("eventName"u8) ? Member.EventName : Member.Other,
+            (byte)'T' => name.SequenceEqual("eventTime"u8) ? Member.EventTime : Member.Other,
+            (byte)'g' => name.SequenceEqual("userAgent"u8) ? Member.UserAgent : Member.Other,
+            (byte)'C' => name.SequenceEqual("errorCode"u8) ? Member.ErrorCode : Member.Other,
+            (byte)'s' => name.SequenceEqual("requestID"u8) ? Member.RequestID : Member.Other,
+            (byte)'n' => name.SequenceEqual("accountId"u8) ? Member.AccountId : Member.Other,
+            (byte)'o' => name.SequenceEqual("versionId"u8) ? Member.VersionId : Member.Other,
+            _ => Member.Other,
+        },
+        10 => name.SequenceEqual("bucketName"u8) ? Member.BucketName : name.SequenceEqual("x-amz-id-2"u8) ? Member.HostId : Member.Other,
+        11 => name.SequenceEqual("eventSource"u8) ? Member.EventSource : name.SequenceEqual("principalId"u8) ? Member.PrincipalId : Member.Other,
+        12 => name.SequenceEqual("userIdentity"u8) ? Member.UserIdentity : Member.Other,
+        13 => name.SequenceEqual("eventCategory"u8) ? Member.EventCategory : Member.Other,
+        15 => name.SequenceEqual("sourceIPAddress"u8) ? Member.SourceIPAddress : Member.Other,
+        17 => name.SequenceEqual("requestParameters"u8) ? Member.RequestParameters : Member.Other,
+        19 => name.SequenceEqual("additionalEventData"u8) ? Member.AdditionalEventData
+            : name.SequenceEqual("bytesTransferredOut"u8) ? Member.BytesTransferredOut : Member.Other,
+        _ => Member.Other,
+    };
+
+    /// <summary>The last eventTime read and its text: the records of one second, most of a busy file, are parsed once.</summary>
+    private struct LastTime
+    {
+        public TimeText Text;
+        public int Length;
+        public DateTimeOffset Value;
+    }
+
+    /// <summary>Room for an eventTime as CloudTrail writes it (2026-11-21T09:45:10Z: 20 bytes) with fractions or an offset.</summary>
+    [InlineArray(40)]
+    private struct TimeText
+    {
+        private byte first;
+    }
+
     /// <summary>The one reading of a record: the members a data event needs into <paramref name="found"/>, every other
     /// member skipped.</summary>
+    /// <param name="last">The eventTime of the record read before, reused when this one has the same text.</param>
     /// <returns>The record's length, or 0 when it is not all buffered.</returns>
-    private static int Read(ReadOnlySpan<byte> buffered, bool final, ref Found found)
+    private static int Read(ReadOnlySpan<byte> buffered, bool final, ref Found found, ref LastTime last)
     {
         var reader = new Utf8JsonReader(buffered, final, default);
         if (!reader.Read())
@@ -230,189 +302,121 @@ public static class CloudTrailRecords
                 break;
             }
 
-            var member = reader.ValueSpan;
-            var escaped = reader.ValueIsEscaped;
+            // A member name written with escapes is none of the names a data event needs, as CloudTrail writes them.
+            var member = reader.ValueIsEscaped ? Member.Other : MemberOf(reader.ValueSpan);
             if (!reader.Read())
             {
                 return 0;
             }
 
-            if (escaped)
+            var taken = member switch
             {
-                // A member name written with escapes is none of the names below, as CloudTrail writes them.
-                if (!Skip(ref reader))
-                {
-                    return 0;
-                }
-
-                continue;
-            }
-
-            if (member.SequenceEqual("userIdentity"u8) || member.SequenceEqual("requestParameters"u8) || member.SequenceEqual("additionalEventData"u8))
-            {
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    if (!Skip(ref reader))
-                    {
-                        return 0;
-                    }
-
-                    continue;
-                }
-
-                var identity = member.SequenceEqual("userIdentity"u8);
-                var parameters = member.SequenceEqual("requestParameters"u8);
-                found.HasIdentity |= identity;
-                found.HasParameters |= parameters;
-                while (true)
-                {
-                    if (!reader.Read())
-                    {
-                        return 0;
-                    }
-
-                    if (reader.TokenType == JsonTokenType.EndObject)
-                    {
-                        break;
-                    }
-
-                    var inner = reader.ValueIsEscaped ? [] : reader.ValueSpan;
-                    if (!reader.Read())
-                    {
-                        return 0;
-                    }
-
-                    if (identity && inner.SequenceEqual("type"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.Type))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (identity && inner.SequenceEqual("principalId"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.Principal))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (identity && inner.SequenceEqual("accountId"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.Account))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (identity && inner.SequenceEqual("arn"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.Arn))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (parameters && inner.SequenceEqual("bucketName"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.BucketName))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (parameters && inner.SequenceEqual("key"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.Key))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (parameters && inner.SequenceEqual("versionId"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.VersionId))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (!identity && !parameters && inner.SequenceEqual("x-amz-id-2"u8))
-                    {
-                        if (!Value.Take(ref reader, out found.HostId))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (!identity && !parameters && inner.SequenceEqual("bytesTransferredOut"u8)
-                        && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n))
-                    {
-                        found.BytesOut = n;
-                    }
-                    else if (!Skip(ref reader))
-                    {
-                        return 0;
-                    }
-                }
-
-                continue;
-            }
-
-            if (member.SequenceEqual("eventSource"u8))
-            {
-                if (!Value.Take(ref reader, out found.Source))
-                {
-                    return 0;
-                }
-            }
-            else if (member.SequenceEqual("eventCategory"u8))
-            {
-                if (!Value.Take(ref reader, out found.Category))
-                {
-                    return 0;
-                }
-            }
-            else if (member.SequenceEqual("eventName"u8))
-            {
-                if (!Value.Take(ref reader, out found.Name))
-                {
-                    return 0;
-                }
-            }
-            else if (member.SequenceEqual("eventTime"u8) && reader.TokenType == JsonTokenType.String)
-            {
-                // ISO 8601 as CloudTrail writes it (2026-11-21T09:45:10Z); anything else leaves the record without a time.
-                found.HasTime = reader.TryGetDateTimeOffset(out found.Time);
-            }
-            else if (member.SequenceEqual("sourceIPAddress"u8))
-            {
-                if (!Value.Take(ref reader, out found.Ip))
-                {
-                    return 0;
-                }
-            }
-            else if (member.SequenceEqual("userAgent"u8))
-            {
-                if (!Value.Take(ref reader, out found.Agent))
-                {
-                    return 0;
-                }
-            }
-            else if (member.SequenceEqual("errorCode"u8))
-            {
-                if (!Value.Take(ref reader, out found.Error))
-                {
-                    return 0;
-                }
-            }
-            else if (member.SequenceEqual("requestID"u8))
-            {
-                if (!Value.Take(ref reader, out found.RequestId))
-                {
-                    return 0;
-                }
-            }
-            else if (!Skip(ref reader))
+                Member.UserIdentity or Member.RequestParameters or Member.AdditionalEventData => Inner(ref reader, member, ref found),
+                Member.EventSource => Value.Take(ref reader, out found.Source),
+                Member.EventCategory => Value.Take(ref reader, out found.Category),
+                Member.EventName => Value.Take(ref reader, out found.Name),
+                Member.EventTime => Time(ref reader, ref found, ref last),
+                Member.SourceIPAddress => Value.Take(ref reader, out found.Ip),
+                Member.UserAgent => Value.Take(ref reader, out found.Agent),
+                Member.ErrorCode => Value.Take(ref reader, out found.Error),
+                Member.RequestID => Value.Take(ref reader, out found.RequestId),
+                _ => Skip(ref reader),
+            };
+            if (!taken)
             {
                 return 0;
             }
         }
 
         return (int)reader.BytesConsumed;
+    }
+
+    /// <summary>eventTime: ISO 8601 as CloudTrail writes it (2026-11-21T09:45:10Z); anything else leaves the record
+    /// without a time.</summary>
+    /// <returns>False when skipping a value that is not a string needs more bytes than are buffered.</returns>
+    private static bool Time(scoped ref Utf8JsonReader reader, ref Found found, ref LastTime last)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return Skip(ref reader);
+        }
+
+        if (!reader.ValueIsEscaped && reader.ValueSpan is var text && text.Length == last.Length && text.SequenceEqual(((ReadOnlySpan<byte>)last.Text)[..last.Length]))
+        {
+            (found.HasTime, found.Time) = (true, last.Value);
+            return true;
+        }
+
+        found.HasTime = reader.TryGetDateTimeOffset(out found.Time);
+        if (found.HasTime && !reader.ValueIsEscaped && reader.ValueSpan.Length <= 40)
+        {
+            reader.ValueSpan.CopyTo(last.Text);
+            (last.Length, last.Value) = (reader.ValueSpan.Length, found.Time);
+        }
+
+        return true;
+    }
+
+    /// <summary>The members of userIdentity, requestParameters or additionalEventData (the reader on the value) that a
+    /// data event needs; a value that is not an object is skipped.</summary>
+    /// <returns>False when the object is not all buffered.</returns>
+    private static bool Inner(scoped ref Utf8JsonReader reader, Member outer, ref Found found)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return Skip(ref reader);
+        }
+
+        found.HasIdentity |= outer == Member.UserIdentity;
+        found.HasParameters |= outer == Member.RequestParameters;
+        while (true)
+        {
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                return true;
+            }
+
+            var member = reader.ValueIsEscaped ? Member.Other : MemberOf(reader.ValueSpan);
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            var taken = (outer, member) switch
+            {
+                (Member.UserIdentity, Member.Type) => Value.Take(ref reader, out found.Type),
+                (Member.UserIdentity, Member.PrincipalId) => Value.Take(ref reader, out found.Principal),
+                (Member.UserIdentity, Member.AccountId) => Value.Take(ref reader, out found.Account),
+                (Member.UserIdentity, Member.Arn) => Value.Take(ref reader, out found.Arn),
+                (Member.RequestParameters, Member.BucketName) => Value.Take(ref reader, out found.BucketName),
+                (Member.RequestParameters, Member.Key) => Value.Take(ref reader, out found.Key),
+                (Member.RequestParameters, Member.VersionId) => Value.Take(ref reader, out found.VersionId),
+                (Member.AdditionalEventData, Member.HostId) => Value.Take(ref reader, out found.HostId),
+                (Member.AdditionalEventData, Member.BytesTransferredOut) => BytesOut(ref reader, ref found),
+                _ => Skip(ref reader),
+            };
+            if (!taken)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>bytesTransferredOut where it is an integer; any other value is skipped.</summary>
+    private static bool BytesOut(scoped ref Utf8JsonReader reader, ref Found found)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n))
+        {
+            found.BytesOut = n;
+            return true;
+        }
+
+        return Skip(ref reader);
     }
 
     /// <summary>Passes over the value the reader is on: a number, string, true, false or null is read already; an
@@ -472,6 +476,9 @@ public static class CloudTrailRecords
 
         /// <summary>The ledger ReadIntoLedger adds to.</summary>
         public AccessLedger? Ledger { get; init; }
+
+        /// <summary>The eventTime ReadIntoLedger read last.</summary>
+        public LastTime Last;
 
         /// <summary>The data event ReadIntoLedger read last, added when it reads the next one or at the end.</summary>
         public WaitingRequest Waiting { get; } = new();
