@@ -253,9 +253,6 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
     private sealed class Hashes(int capacity)
     {
         private ulong[] slots = new ulong[capacity];
-        // A slot is the id's top bits (64 - shift of them), so that doubling the table sends old slot i to new slot 2i or
-        // 2i + 1: Grow re-adds in slot order and writes the new table front to back, not at random.
-        private int shift = 64 - BitOperations.Log2((uint)capacity);
         private int count;
         private bool hasZero;
         private ulong touched;
@@ -311,7 +308,9 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             }
         }
 
-        private int Slot(ulong id) => (int)(id >> shift);
+        /// <summary>The id's top log2(slots) bits, so that doubling the table sends old slot i to new slot 2i or 2i + 1:
+        /// Grow re-adds in slot order and writes the new table front to back, not at random.</summary>
+        private int Slot(ulong id) => (int)(id >> (64 - BitOperations.Log2((uint)slots.Length)));
 
         private void Grow()
         {
@@ -321,7 +320,6 @@ public sealed class AccessLedger(string bucket, string bucketAccount, DateTimeOf
             // than the writing.
             slots = new ulong[old.Length * 2];
             Array.Clear(slots);
-            shift--;
             count = 0;
             foreach (var id in old)
             {

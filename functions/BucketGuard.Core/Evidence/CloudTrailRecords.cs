@@ -258,21 +258,6 @@ public static class CloudTrailRecords
         _ => Member.Other,
     };
 
-    /// <summary>The last eventTime read and its text: the records of one second, most of a busy file, are parsed once.</summary>
-    private struct LastTime
-    {
-        public TimeText Text;
-        public int Length;
-        public DateTimeOffset Value;
-    }
-
-    /// <summary>Room for an eventTime as CloudTrail writes it (2026-11-21T09:45:10Z: 20 bytes) with fractions or an offset.</summary>
-    [InlineArray(40)]
-    private struct TimeText
-    {
-        private byte first;
-    }
-
     /// <summary>The one reading of a record: the members a data event needs into <paramref name="found"/>, every other
     /// member skipped.</summary>
     /// <param name="last">The eventTime of the record read before, reused when this one has the same text.</param>
@@ -341,17 +326,18 @@ public static class CloudTrailRecords
             return Skip(ref reader);
         }
 
-        if (!reader.ValueIsEscaped && reader.ValueSpan is var text && text.Length == last.Length && text.SequenceEqual(((ReadOnlySpan<byte>)last.Text)[..last.Length]))
+        // Text written with escapes is parsed each time (never kept: its raw bytes are not the time's text).
+        var text = reader.ValueIsEscaped ? [] : reader.ValueSpan;
+        if (last.Matches(text, out found.Time))
         {
-            (found.HasTime, found.Time) = (true, last.Value);
+            found.HasTime = true;
             return true;
         }
 
         found.HasTime = reader.TryGetDateTimeOffset(out found.Time);
-        if (found.HasTime && !reader.ValueIsEscaped && reader.ValueSpan.Length <= 40)
+        if (found.HasTime)
         {
-            reader.ValueSpan.CopyTo(last.Text);
-            (last.Length, last.Value) = (reader.ValueSpan.Length, found.Time);
+            last.Remember(text, found.Time);
         }
 
         return true;

@@ -128,21 +128,6 @@ public static class ServerAccessLog
         public Fields Fields;
     }
 
-    /// <summary>The last time read and its text, so that the lines of one second, most of a busy log, are read once.</summary>
-    private struct LastTime
-    {
-        public TimeText Text;
-        public DateTimeOffset Value;
-        public bool Known;
-    }
-
-    /// <summary>dd/MMM/yyyy:HH:mm:ss +hhmm: 26 bytes.</summary>
-    [InlineArray(26)]
-    private struct TimeText
-    {
-        private byte first;
-    }
-
     /// <summary>The line-by-line state of one ReadAsync.</summary>
     /// <param name="structure">Room for the Structure of the longest record.</param>
     /// <param name="scratch">Room for the longest record, where Add decodes a field with escapes at its own offset.</param>
@@ -322,16 +307,14 @@ public static class ServerAccessLog
         }
 
         var text = Span(line, fields[Time]);
-        if (last.Known && text.SequenceEqual(last.Text))
+        if (last.Matches(text, out time))
         {
-            time = last.Value;
             return null;
         }
 
         if (TryTime(text, out time))
         {
-            text.CopyTo(last.Text);
-            (last.Value, last.Known) = (time, true);
+            last.Remember(text, time);
             return null;
         }
 
