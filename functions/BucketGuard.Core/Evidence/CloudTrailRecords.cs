@@ -454,7 +454,7 @@ public static class CloudTrailRecords
     {
         private static ReadOnlySpan<byte> RecordsKey => "\"Records\""u8;
 
-        private byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        private byte[] buffer = ArrayPool<byte>.Shared.Rent(LogStream.BufferBytes);
         private int length;
         private int position;
         private bool inArray;
@@ -499,8 +499,9 @@ public static class CloudTrailRecords
                     buffer = larger;
                 }
 
-                var got = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                ended = got == 0;
+                var room = buffer.Length - length;
+                var got = await LogStream.FillAsync(stream, buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                ended = got < room;
                 length += got;
             }
         }

@@ -75,7 +75,7 @@ public static class ServerAccessLog
     /// a duplicate).</returns>
     public static async Task<int> ReadAsync(Stream stream, AccessLedger ledger, Action<int, string> onError, CancellationToken cancellationToken = default)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxRecordLength + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(LogStream.BufferBytes, MaxRecordLength + 1));
         var structure = ArrayPool<ulong>.Shared.Rent(StructureLength(MaxRecordLength));
         var scratch = ArrayPool<byte>.Shared.Rent(MaxRecordLength);
         try
@@ -84,12 +84,14 @@ public static class ServerAccessLog
             var length = 0;
             while (true)
             {
-                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                var room = buffer.Length - length;
+                var read = await LogStream.FillAsync(stream, buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                 length += read;
-                var used = reading.Lines(buffer.AsSpan(0, length), final: read == 0);
+                var final = read < room;
+                var used = reading.Lines(buffer.AsSpan(0, length), final);
                 Buffer.BlockCopy(buffer, used, buffer, 0, length - used);
                 length -= used;
-                if (read == 0)
+                if (final)
                 {
                     return reading.Records;
                 }

@@ -73,6 +73,9 @@ public class AccessLedgerTests
     private static string Record(string requestId, string requester = "-", string trailing = "") =>
         $"owner lab-results [21/Nov/2026:09:31:02 +0000] 203.0.113.7 {requester} {requestId} REST.GET.OBJECT a.pdf \"GET /a.pdf HTTP/1.1\" 200 - 5 5 1 1 \"-\" \"curl/8\" - H{requestId}{trailing}";
 
+    /// <summary>An anonymous GetObject data event of lab-results/a.pdf, 5 bytes sent, as a trail writes it.</summary>
+    private static string Event(string requestId, string userAgent = "curl/8") => $$"""{"eventVersion":"1.10","userIdentity":{"type":"AWSAccount","principalId":"","accountId":"anonymous"},"eventTime":"2026-11-21T09:31:02Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","sourceIPAddress":"203.0.113.9","userAgent":"{{userAgent}}","requestParameters":{"bucketName":"lab-results","key":"a.pdf"},"additionalEventData":{"bytesTransferredOut":5,"x-amz-id-2":"H{{requestId}}"},"requestID":"{{requestId}}","eventCategory":"Data"}""";
+
     /// <summary>Streams text (UTF-8, optionally with a byte order mark) through ServerAccessLog.ReadAsync, one byte per read or all at once.</summary>
     private static async Task<(AccessLedger Ledger, int Records, List<(int Line, string Error)> Errors)> StreamAsync(string text, bool trickle, bool byteOrderMark = false)
     {
@@ -184,6 +187,39 @@ public class AccessLedgerTests
         Assert.Contains("never closed", errors[0].Error, StringComparison.Ordinal);
         Assert.Contains("at most 65536 bytes", errors[1].Error, StringComparison.Ordinal);
         Assert.Equal(2, ledger.Report(Covered).Requests);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_line_longer_than_the_megabyte_the_reader_gathers_at_a_time_is_reported_once_and_the_lines_after_it_are_still_read(bool trickle)
+    {
+        // 3 MiB: the reader holds at most its buffer of a line, so this one is passed over in pieces, not held.
+        var text = Text(Record("R1"), Record("R2", trailing: " " + new string('x', 3 << 20)), Record("R3"));
+
+        var (ledger, records, errors) = await StreamAsync(text, trickle);
+
+        Assert.Equal(2, records);
+        var (line, error) = Assert.Single(errors);
+        Assert.Equal(2, line);
+        Assert.Contains("at most 65536 bytes", error, StringComparison.Ordinal);
+        Assert.Equal(2, ledger.Report(Covered).Requests);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_data_event_larger_than_the_megabyte_the_reader_gathers_at_a_time_is_read_whole_with_the_events_around_it(bool trickle)
+    {
+        var text = $$"""{"Records":[{{Event("R1")}},{{Event("R2", userAgent: new string('x', 3 << 20))}},{{Event("R3")}}]}""";
+        Stream stream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+        var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
+
+        Assert.Equal(3, await CloudTrailRecords.ReadDataEventsAsync(trickle ? new Trickle(stream) : stream, ledger));
+
+        var report = ledger.Report(Covered);
+        Assert.Equal((3, 3, 15L), (report.Requests, report.Reads, report.BytesSent));
+        Assert.Contains(Assert.Single(report.Objects).UserAgents, agent => agent.Length == 3 << 20);
     }
 
     [Fact]
@@ -439,7 +475,6 @@ public class AccessLedgerTests
     [Fact]
     public async Task Every_data_event_before_a_record_that_is_not_json_is_in_the_ledger_when_the_reader_refuses_the_file()
     {
-        static string Event(string requestId) => $$"""{"eventVersion":"1.10","userIdentity":{"type":"AWSAccount","principalId":"","accountId":"anonymous"},"eventTime":"2026-11-21T09:31:02Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","sourceIPAddress":"203.0.113.9","userAgent":"curl/8","requestParameters":{"bucketName":"lab-results","key":"a.pdf"},"additionalEventData":{"bytesTransferredOut":5,"x-amz-id-2":"H{{requestId}}"},"requestID":"{{requestId}}","eventCategory":"Data"}""";
         var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
         var text = $$"""{"Records":[{{Event("R1")}},{{Event("R2")}},{"a":tru}]}""";
 
