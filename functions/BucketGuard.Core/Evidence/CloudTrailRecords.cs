@@ -7,10 +7,10 @@ using System.Text.Json;
 namespace BucketGuard.Core.Evidence;
 
 /// <summary>Reads a CloudTrail log file ({"Records":[...]}, as the trail delivers it to S3, already decompressed) one record
-/// at a time, so that memory is bounded by the largest record, not the file. S3 data events become AccessRequests
-/// (S3 User Guide, "Amazon S3 CloudTrail events"; CloudTrail User Guide, "CloudTrail record contents"). Records are
-/// read with System.Text.Json's Utf8JsonReader straight from the stream's buffer: a data event is read in one pass,
-/// with no document built for it.</summary>
+/// at a time, so that memory is bounded by a megabyte (LogStream.BufferBytes) or the largest record, not the file. S3
+/// data events become AccessRequests (S3 User Guide, "Amazon S3 CloudTrail events"; CloudTrail User Guide, "CloudTrail
+/// record contents"). Records are read with System.Text.Json's Utf8JsonReader straight from the stream's buffer: a data
+/// event is read in one pass, with no document built for it.</summary>
 public static class CloudTrailRecords
 {
     /// <summary>Each element of the file's Records array, as its own JSON document.</summary>

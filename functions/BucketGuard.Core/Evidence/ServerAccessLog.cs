@@ -68,7 +68,8 @@ public static class ServerAccessLog
     }
 
     /// <summary>Every record of one log object (UTF-8 text, newline-delimited, a final newline optional) into the
-    /// ledger, streamed through one buffer: memory is bounded by MaxRecordLength, not the object.</summary>
+    /// ledger, streamed through one buffer of a megabyte (LogStream.BufferBytes): memory is bounded by it, not by the
+    /// object.</summary>
     /// <param name="onError">Called with the line number (from 1) and the reason for each non-empty line that is not a
     /// record; reading goes on with the next line.</param>
     /// <returns>How many records were read (whether or not the ledger counted them: another bucket, outside the window,
