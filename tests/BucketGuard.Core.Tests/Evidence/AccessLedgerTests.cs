@@ -24,7 +24,7 @@ public class AccessLedgerTests
     ];
 
     /// <summary>Reads the fixtures into a ledger as the product does: the access log and then the trail's gzip file
-    /// streamed, one byte per read, so that every record crosses a buffer boundary.</summary>
+    /// streamed, one byte per read (the readers gather a megabyte from such a stream as from any other).</summary>
     private static async Task<AccessLedger> LedgerAsync()
     {
         var ledger = new AccessLedger(Bucket, Account, From, To, Organization);
@@ -87,7 +87,7 @@ public class AccessLedgerTests
         return (ledger, records, errors);
     }
 
-    /// <summary>Hands out one byte per read, so that every record crosses a buffer boundary.</summary>
+    /// <summary>Hands out one byte per read, the least a stream may.</summary>
     private sealed class Trickle(Stream inner) : Stream
     {
         public override bool CanRead => true;
@@ -220,6 +220,39 @@ public class AccessLedgerTests
         var report = ledger.Report(Covered);
         Assert.Equal((3, 3, 15L), (report.Requests, report.Reads, report.BytesSent));
         Assert.Contains(Assert.Single(report.Objects).UserAgents, agent => agent.Length == 3 << 20);
+    }
+
+    [Fact]
+    public async Task Records_the_readers_megabyte_buffer_cuts_anywhere_give_the_ledger_reading_them_one_at_a_time_gives()
+    {
+        // About 3.5 MiB of each, in records of lengths that vary, so that each buffer ends inside a record.
+        var random = new Random(20261208);
+        var lines = Enumerable.Range(0, 12_000)
+            .Select(i => Record($"R{i}", requester: i % 3 == 0 ? "arn:aws:iam::444455556666:user/u" : "-", trailing: " " + new string('t', random.Next(200))))
+            .ToList();
+        var events = Enumerable.Range(0, 8_000).Select(i => Event($"E{i}", userAgent: "curl/" + new string('8', random.Next(300)))).ToList();
+        var trail = Encoding.UTF8.GetBytes($$"""{"Records":[{{string.Join(",", events)}}]}""");
+
+        var (streamed, records, errors) = await StreamAsync(Text([.. lines]), trickle: false);
+        await CloudTrailRecords.ReadDataEventsAsync(new MemoryStream(trail), streamed);
+
+        var oneAtATime = new AccessLedger(Bucket, Account, From, To, Organization);
+        foreach (var line in lines)
+        {
+            var parsed = ServerAccessLog.Parse(line, out var owner);
+            oneAtATime.Add(parsed.Value!, owner);
+        }
+
+        await foreach (var record in CloudTrailRecords.ReadAsync(new MemoryStream(trail)))
+        {
+            oneAtATime.Add(CloudTrailRecords.DataEvent(record.RootElement)!);
+            record.Dispose();
+        }
+
+        Assert.Empty(errors);
+        Assert.Equal(12_000, records);
+        Assert.Equal(20_000, oneAtATime.Report(Covered).Requests);
+        Assert.Equal(oneAtATime.Report(Covered).Json(), streamed.Report(Covered).Json());
     }
 
     [Fact]
