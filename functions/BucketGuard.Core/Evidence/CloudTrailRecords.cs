@@ -499,9 +499,7 @@ public static class CloudTrailRecords
                     buffer = larger;
                 }
 
-                var room = buffer.Length - length;
-                var got = await LogStream.FillAsync(stream, buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                ended = got < room;
+                (var got, ended) = await LogStream.FillAsync(stream, buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                 length += got;
             }
         }

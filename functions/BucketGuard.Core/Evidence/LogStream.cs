@@ -10,7 +10,10 @@ internal static class LogStream
     public const int BufferBytes = 1 << 20;
 
     /// <summary>Fills <paramref name="buffer"/> unless the stream ends first.</summary>
-    /// <returns>The bytes read, fewer than the buffer's length only at the end of the stream.</returns>
-    public static ValueTask<int> FillAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) =>
-        stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+    /// <returns>The bytes read, and whether the stream has ended: it gave fewer than the buffer holds.</returns>
+    public static async ValueTask<(int Read, bool Ended)> FillAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        return (read, read < buffer.Length);
+    }
 }

@@ -85,10 +85,8 @@ public static class ServerAccessLog
             var length = 0;
             while (true)
             {
-                var room = buffer.Length - length;
-                var read = await LogStream.FillAsync(stream, buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                var (read, final) = await LogStream.FillAsync(stream, buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                 length += read;
-                var final = read < room;
                 var used = reading.Lines(buffer.AsSpan(0, length), final);
                 Buffer.BlockCopy(buffer, used, buffer, 0, length - used);
                 length -= used;
